@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Runs every test suite of the project and ends with one line totalling them: `N passed, N failed`.
+// Usage: node scripts/test.mjs [suite...]   (suites: checks, unit, integration, vscode; default all)
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const wanted = process.argv.slice(2);
+const mochaBin = path.join(root, 'node_modules/mocha/bin/mocha.js');
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    let out = '';
+    const tee = (stream, dest) =>
+      stream.on('data', (d) => {
+        out += d;
+        dest.write(d);
+      });
+    tee(child.stdout, process.stdout);
+    tee(child.stderr, process.stderr);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+  });
+}
+
+function hasTests(dir) {
+  const abs = path.join(root, dir);
+  if (!existsSync(abs)) return false;
+  const walk = (d) => readdirSync(d, { withFileTypes: true }).some((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.test.ts')));
+  return walk(abs);
+}
+
+async function mochaSuite(name, dir, timeout) {
+  if (!hasTests(dir)) return { name, passed: 0, failed: 0, skipped: 0 };
+  const r = await run(process.execPath, ['--import', 'tsx', mochaBin, '--timeout', String(timeout), '--reporter', 'spec', `${dir}/**/*.test.ts`]);
+  const num = (re) => Number((r.out.match(re) ?? [])[1] ?? 0);
+  const passed = num(/(\d+) passing/);
+  let failed = num(/(\d+) failing/);
+  const skipped = num(/(\d+) pending/);
+  if (r.code !== 0 && failed === 0) failed = 1; // crashed before mocha could report
+  return { name, passed, failed, skipped };
+}
+
+async function check(name, cmd, args) {
+  console.log(`\n== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = await run(cmd, args);
+  return { name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0 };
+}
+
+const suites = {
+  checks: async () => {
+    const npx = path.join(root, 'node_modules/.bin');
+    const results = [];
+    results.push(await check('typecheck', path.join(npx, 'tsc'), ['-p', 'tsconfig.json', '--noEmit']));
+    results.push(await check('typecheck (pure core, no vscode types)', path.join(npx, 'tsc'), ['-p', 'tsconfig.core.json', '--noEmit']));
+    if (existsSync(path.join(root, 'eslint.config.mjs'))) results.push(await check('lint', path.join(npx, 'eslint'), ['--max-warnings', '0', 'src', 'test']));
+    if (existsSync(path.join(root, 'scripts/schemas.ts'))) results.push(await check('schemas:check', process.execPath, ['--import', 'tsx', 'scripts/schemas.ts', '--check']));
+    results.push(await check('build', process.execPath, ['esbuild.mjs']));
+    return results;
+  },
+  unit: async () => [await mochaSuite('unit', 'test/unit', 20000)],
+  integration: async () => [await mochaSuite('integration', 'test/integration', 60000)],
+  vscode: async () => {
+    const runner = path.join(root, 'test/vscode/runCodeServer.mjs');
+    if (!existsSync(runner)) return [];
+    const r = await run(process.execPath, [runner]);
+    const m = r.out.match(/vscode suite: (\d+) passed, (\d+) failed/);
+    return [{ name: 'vscode', passed: m ? Number(m[1]) : 0, failed: m ? Number(m[2]) : 1, skipped: 0 }];
+  },
+};
+
+const order = wanted.length ? wanted : Object.keys(suites);
+const all = [];
+for (const s of order) {
+  if (!suites[s]) {
+    console.error(`unknown suite '${s}' (known: ${Object.keys(suites).join(', ')})`);
+    process.exit(2);
+  }
+  console.log(`\n######## suite: ${s}`);
+  all.push(...(await suites[s]()));
+}
+console.log('\n== summary');
+for (const r of all) console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`);
+const passed = all.reduce((a, r) => a + r.passed, 0);
+const failed = all.reduce((a, r) => a + r.failed, 0);
+const skipped = all.reduce((a, r) => a + r.skipped, 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed ? 1 : 0);

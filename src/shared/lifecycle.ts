@@ -1,0 +1,135 @@
+/**
+ * Disposables and events shaped like VS Code's, with no dependency on vscode.
+ * `src/extension/adapters/typeChecks.ts` proves at compile time that the vscode types fit these.
+ */
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** A subscription function: `onDidX(listener)` returns a disposable that unsubscribes. */
+export type Event<T> = (listener: (e: T) => void) => Disposable;
+
+export function toDisposable(fn: () => void): Disposable {
+  let done = false;
+  return {
+    dispose() {
+      if (!done) {
+        done = true;
+        fn();
+      }
+    },
+  };
+}
+
+/** Holds disposables; adding to a disposed store disposes the item at once. */
+export class DisposableStore implements Disposable {
+  private readonly items = new Set<Disposable>();
+  private disposed = false;
+
+  add<T extends Disposable>(item: T): T {
+    if (this.disposed) {
+      item.dispose();
+    } else {
+      this.items.add(item);
+    }
+    return item;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) {
+      return;
+    }
+    this.disposed = true;
+    const all = [...this.items].reverse();
+    this.items.clear();
+    for (const d of all) {
+      d.dispose();
+    }
+  }
+}
+
+/** Base class for owners of listeners, timers and children. */
+export abstract class DisposableBase implements Disposable {
+  protected readonly store = new DisposableStore();
+
+  protected register<T extends Disposable>(item: T): T {
+    return this.store.add(item);
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+/**
+ * A typed event source. Listener errors are isolated: one throwing listener never stops the others
+ * and never reaches the code that fired the event.
+ */
+export class Emitter<T> implements Disposable {
+  private listeners: Array<(e: T) => void> = [];
+  private disposed = false;
+
+  constructor(private readonly onListenerError: (err: unknown) => void = () => undefined) {}
+
+  readonly event: Event<T> = (listener) => {
+    if (this.disposed) {
+      return toDisposable(() => undefined);
+    }
+    this.listeners.push(listener);
+    return toDisposable(() => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    });
+  };
+
+  get hasListeners(): boolean {
+    return this.listeners.length > 0;
+  }
+
+  fire(e: T): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.listeners = [];
+  }
+}
+
+/** Resolves with the next event that satisfies `pred`, or rejects on abort / timeout. */
+export function waitForEvent<T>(event: Event<T>, pred: (e: T) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const store = new DisposableStore();
+    const timer = setTimeout(() => {
+      store.dispose();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for an event`));
+    }, timeoutMs);
+    store.add(toDisposable(() => clearTimeout(timer)));
+    if (signal) {
+      const onAbort = () => {
+        store.dispose();
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      store.add(toDisposable(() => signal.removeEventListener('abort', onAbort)));
+    }
+    store.add(
+      event((e) => {
+        if (pred(e)) {
+          store.dispose();
+          resolve(e);
+        }
+      }),
+    );
+  });
+}
