@@ -1,0 +1,48 @@
+/**
+ * The extension test suite's entry point, run inside a real VS Code extension host. Both runners start it:
+ * test/vscode/runCodeServer.mjs (VS Code server + Chromium, used here and in CI) and
+ * test/vscode/runTestElectron.mjs (@vscode/test-electron, for machines that can download VS Code).
+ */
+import * as fs from 'node:fs';
+
+interface MochaRunner {
+  on(event: string, fn: (...args: unknown[]) => void): void;
+}
+
+export function run(): Promise<void> {
+  // Mocha stays external (resolved from the extension's node_modules); mocha 12 exports a namespace.
+  const { Mocha } = require('mocha') as { Mocha: new (opts: object) => { suite: { emit(...a: unknown[]): void }; run(cb: (failures: number) => void): MochaRunner } };
+  const mocha = new Mocha({ ui: 'bdd', timeout: 30000, color: false });
+  mocha.suite.emit('pre-require', globalThis, 'vscode-suite', mocha);
+  require('./extension.test');
+
+  return new Promise((resolve, reject) => {
+    let passed = 0;
+    let failed = 0;
+    const failures: { title: string; error: string }[] = [];
+    const runner = mocha.run(() => {
+      const summary = `vscode suite: ${passed} passed, ${failed} failed`;
+      console.log(summary);
+      const out = process.env.FLEET_VSCODE_RESULT;
+      if (out) {
+        fs.writeFileSync(out, JSON.stringify({ passed, failed, failures }));
+      }
+      if (failed > 0) {
+        reject(new Error(`${failed} tests failed`));
+      } else {
+        resolve();
+      }
+    });
+    runner.on('pass', (t) => {
+      passed++;
+      console.log(`  ok   ${(t as { fullTitle(): string }).fullTitle()}`);
+    });
+    runner.on('fail', (t, err) => {
+      failed++;
+      const title = (t as { fullTitle(): string }).fullTitle();
+      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      failures.push({ title, error });
+      console.log(`  FAIL ${title}\n${error}`);
+    });
+  });
+}
