@@ -1,12 +1,31 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the bundled CLI when built (dist/cli.js); otherwise runs the TypeScript sources through tsx.
+// In a source checkout (src/ present, tsx installed) runs the TypeScript sources through tsx, so the CLI is
+// never a stale build; in a packaged install runs the bundle dist/cli.js. EMULATOR_FLEET_BUNDLED=1 forces
+// the bundle.
 const path = require('node:path');
 const fs = require('node:fs');
-const bundled = path.join(__dirname, '..', 'dist', 'cli.js');
-if (fs.existsSync(bundled) && !process.env.EMULATOR_FLEET_FROM_SOURCE) {
-  require(bundled).cliMain(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => { console.error(`emulator-fleet: ${err && err.message ? err.message : err}`); process.exitCode = 1; });
-} else {
-  require('tsx/cjs');
-  require(path.join(__dirname, '..', 'src', 'cli', 'main.ts')).cliMain(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => { console.error(`emulator-fleet: ${err && err.message ? err.message : err}`); process.exitCode = 1; });
+const root = path.join(__dirname, '..');
+const source = path.join(root, 'src', 'cli', 'main.ts');
+let entry;
+if (!process.env.EMULATOR_FLEET_BUNDLED && fs.existsSync(source)) {
+  try {
+    require.resolve('tsx/cjs');
+    require('tsx/cjs');
+    entry = source;
+  } catch {
+    entry = undefined;
+  }
 }
+entry = entry || path.join(root, 'dist', 'cli.js');
+require(entry)
+  .cliMain(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(`emulator-fleet: ${err && err.message ? err.message : err}`);
+      process.exitCode = 1;
+    },
+  );

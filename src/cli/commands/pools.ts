@@ -1,5 +1,235 @@
-// Placeholder until its issue lands.
-export async function main(_args: string[]): Promise<number> {
-  console.error('emulator-fleet: this command is not implemented yet');
-  return 1;
+/**
+ * `emulator-fleet pools list|show|import`: the account pools of a workspace.
+ *
+ *   pools list [--root DIR] [--json]                 name, available/total, in use, completed, failed
+ *   pools show <name> [--root DIR] [--limit N] [--json]   definition, counts and the first accounts in hand-out order
+ *   pools import <file|folder>... [--root DIR] [--json]   device account XML, CSV or JSON (a folder: its .xml/.csv/.json files)
+ *
+ * The database is `<root>/.fleet/accounts.sqlite`; a new one is seeded from `<root>/pools/demo-accounts.json`. While
+ * another process (the extension, a running `emulator-fleet run`) owns the database, list and show read it
+ * read-only; import needs the owner to stop.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { NodeFileStore, SinkLogger, SystemClock } from '../../bot/nodePorts';
+import { formatDiagnostic, type Diagnostic } from '../../shared/geometry';
+import type { ImportReport } from '../../orchestrator/pools/accountImport';
+import { formatDuration } from '../../orchestrator/pools/poolDuration';
+import { isPoolError } from '../../orchestrator/pools/poolErrors';
+import { PoolManager } from '../../orchestrator/pools/poolManager';
+import { parse, parseIntArg, runCommand, UsageError } from '../args';
+
+const USAGE = 'usage: emulator-fleet pools list|show <name>|import <file|folder>... [--root DIR] [--json]';
+
+export async function main(args: string[]): Promise<number> {
+  return runCommand(async () => {
+    const { values, positionals } = parse(args, {
+      root: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
+    const [sub, ...rest] = positionals;
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const root = path.resolve(values.root ?? process.cwd());
+    const json = values.json ?? false;
+    try {
+      switch (sub) {
+        case 'list':
+          if (rest.length) {
+            throw new UsageError(`pools list takes no arguments\n${USAGE}`);
+          }
+          return await list(root, json);
+        case 'show':
+          if (rest.length !== 1) {
+            throw new UsageError(`pools show takes one pool name\n${USAGE}`);
+          }
+          return await show(root, rest[0], parseIntArg('limit', values.limit, 10) ?? 10, json);
+        case 'import':
+          if (!rest.length) {
+            throw new UsageError(`pools import needs at least one file or folder\n${USAGE}`);
+          }
+          return await importFiles(root, rest, json);
+        default:
+          throw new UsageError(sub ? `unknown pools command '${sub}'\n${USAGE}` : USAGE);
+      }
+    } catch (e) {
+      if (isPoolError(e)) {
+        console.error(`emulator-fleet: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+  });
+}
+
+function manager(root: string, readOnly: boolean): PoolManager {
+  const logger = new SinkLogger((r) => console.error(`${r.level}: ${r.message}`), 'warn');
+  return new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger, readOnly });
+}
+
+/** Opens read-write; when another live process owns the database, falls back to read-only (for looking). */
+async function openForReading(root: string): Promise<{ m: PoolManager; note?: string }> {
+  const m = manager(root, false);
+  try {
+    await m.open();
+    return { m };
+  } catch (e) {
+    if (!isPoolError(e, 'db-locked')) {
+      throw e;
+    }
+    const ro = manager(root, true);
+    await ro.open();
+    return { m: ro, note: `${e.message}; showing it read-only` };
+  }
+}
+
+function printDiagnostics(ds: readonly Diagnostic[]): void {
+  for (const d of ds) {
+    console.error(formatDiagnostic(d));
+  }
+}
+
+async function list(root: string, json: boolean): Promise<number> {
+  const { m, note } = await openForReading(root);
+  try {
+    const { diagnostics } = await m.loadDefinitions({ watch: false });
+    const pools = m.listPools();
+    if (json) {
+      console.log(JSON.stringify({ pools, diagnostics, readOnly: m.readOnly }, null, 2));
+    } else {
+      if (note) {
+        console.error(`note: ${note}`);
+      }
+      printDiagnostics(diagnostics);
+      if (!pools.length) {
+        console.log('no account pools (add pools/*.yaml)');
+      } else {
+        const rows = pools.map((p) => [p.name, `${p.stats.available}/${p.stats.total}`, String(p.stats.inUse), String(p.stats.completed), String(p.stats.failed), p.description ?? '']);
+        printTable(['POOL', 'AVAILABLE', 'IN USE', 'COMPLETED', 'FAILED', 'DESCRIPTION'], rows);
+      }
+    }
+    return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  } finally {
+    await m.close();
+  }
+}
+
+async function show(root: string, name: string, limit: number, json: boolean): Promise<number> {
+  const { m, note } = await openForReading(root);
+  try {
+    const { diagnostics } = await m.loadDefinitions({ watch: false });
+    const def = m.getPool(name);
+    if (!def) {
+      printDiagnostics(diagnostics);
+      console.error(`emulator-fleet: there is no account pool named '${name}'${m.listPools().length ? ` (pools: ${m.listPools().map((p) => p.name).join(', ')})` : ''}`);
+      return 1;
+    }
+    const stats = m.stats(name);
+    const accounts = m.poolAccounts(name, limit).map(({ password: _password, ...rest }) => rest);
+    if (json) {
+      console.log(JSON.stringify({ pool: def, stats, accounts, readOnly: m.readOnly }, null, 2));
+      return 0;
+    }
+    if (note) {
+      console.error(`note: ${note}`);
+    }
+    console.log(`pool ${def.name}  (${def.file})`);
+    if (def.description) {
+      console.log(`  ${def.description}`);
+    }
+    const filters = def.filters.map((f) => `${f.field} ${f.op} ${f.op === 'olderThan' || f.op === 'newerThan' ? formatDuration(f.value as number) : JSON.stringify(f.value)}`);
+    console.log(`  filters:    ${filters.length ? filters.join(' AND ') : '(all accounts)'}`);
+    console.log(`  sort:       ${def.sort.length ? def.sort.map((s) => `${s.field} ${s.order}`).join(', ') : 'least recently used first'}`);
+    if (def.limit !== undefined) {
+      console.log(`  limit:      ${def.limit}`);
+    }
+    if (def.include.length) {
+      console.log(`  include:    ${def.include.join(', ')}`);
+    }
+    if (def.exclude.length) {
+      console.log(`  exclude:    ${def.exclude.join(', ')}`);
+    }
+    console.log(`  retry:      up to ${def.maxFailures} failures in a row`);
+    console.log(`  cooldown:   ${def.cooldownMs === undefined ? 'none (completed accounts stay completed)' : formatDuration(def.cooldownMs)}`);
+    console.log(`  lease:      ttl ${formatDuration(def.leaseTtlMs)}, heartbeat ${formatDuration(def.heartbeatMs)}`);
+    console.log(
+      `  accounts:   ${stats.available}/${stats.total} available, ${stats.inUse} in use, ${stats.completed} completed, ${stats.failed} failed${stats.banned ? `, ${stats.banned} banned` : ''}`,
+    );
+    if (accounts.length) {
+      console.log('');
+      printTable(
+        ['ACCOUNT', 'NAME', 'STATUS', 'PREMIUM', 'PACKS', 'HOURGLASSES', 'WONDER PICKS', 'LAST USED'],
+        accounts.map((a) => [a.id, a.name ?? '', a.status, a.premium ? 'yes' : 'no', String(a.packs_opened), String(a.hourglasses), String(a.wonder_picks_done), a.last_used_at ?? 'never']),
+      );
+    }
+    return 0;
+  } finally {
+    await m.close();
+  }
+}
+
+async function importFiles(root: string, inputs: string[], json: boolean): Promise<number> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    const abs = path.resolve(input);
+    const st = await fsp.stat(abs).catch(() => undefined);
+    if (!st) {
+      console.error(`emulator-fleet: ${input} does not exist`);
+      return 1;
+    }
+    if (st.isDirectory()) {
+      const names = (await fsp.readdir(abs)).filter((n) => /\.(xml|csv|json)$/i.test(n) && !n.startsWith('.')).sort();
+      files.push(...names.map((n) => path.join(input, n)));
+    } else {
+      files.push(input);
+    }
+  }
+  const m = manager(root, false);
+  await m.open();
+  const reports: ImportReport[] = [];
+  try {
+    for (const f of files) {
+      const text = await fsp.readFile(path.resolve(f), 'utf8');
+      reports.push(await m.importText(text, f));
+    }
+  } finally {
+    await m.close();
+  }
+  const total = { files: reports.length, imported: 0, updated: 0, unchanged: 0, skipped: 0 };
+  for (const r of reports) {
+    total.imported += r.imported;
+    total.updated += r.updated;
+    total.unchanged += r.unchanged;
+    total.skipped += r.skipped;
+  }
+  const errors = reports.some((r) => r.diagnostics.some((d) => d.severity === 'error'));
+  if (json) {
+    console.log(JSON.stringify({ reports, total }, null, 2));
+  } else {
+    for (const r of reports) {
+      printDiagnostics(r.diagnostics);
+      if (reports.length > 1 || r.skipped || r.diagnostics.length) {
+        console.log(`${r.file}: ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skipped} skipped`);
+      }
+    }
+    console.log(`${total.imported} imported, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped (${total.files} file${total.files === 1 ? '' : 's'})`);
+  }
+  return errors ? 1 : 0;
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, k) => (k === cells.length - 1 ? c : c.padEnd(widths[k])))
+      .join('  ')
+      .trimEnd();
+  console.log(line(header));
+  for (const r of rows) {
+    console.log(line(r));
+  }
 }
