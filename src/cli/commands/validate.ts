@@ -1,5 +1,54 @@
-// Placeholder until its issue lands.
-export async function main(_args: string[]): Promise<number> {
-  console.error('emulator-fleet: this command is not implemented yet');
-  return 1;
+/**
+ * `emulator-fleet validate [--root DIR] [--json]`: checks every YAML file of a fleet workspace (routines,
+ * templates, groups, pools) and the references between them. Prints one `file:line:col: message` per problem
+ * (paths relative to the root); exit 1 when there is an error, 0 otherwise (warnings alone keep 0).
+ * `--json` prints `{"ok": bool, "diagnostics": [...]}` instead.
+ */
+import * as path from 'node:path';
+import { formatDiagnostic } from '../../shared/geometry';
+import { NodeFileStore } from '../../bot/nodePorts';
+import { validateWorkspaceDetailed } from '../../orchestrator/workspaceValidation';
+import { parse, runCommand, UsageError } from '../args';
+
+const USAGE = 'usage: emulator-fleet validate [--root DIR] [--json]';
+
+export async function main(args: string[]): Promise<number> {
+  return runCommand(async () => {
+    const { values, positionals } = parse(args, {
+      root: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (positionals.length) {
+      throw new UsageError(`unexpected argument '${positionals[0]}' (${USAGE})`);
+    }
+    const root = path.resolve(values.root ?? '.');
+    const store = new NodeFileStore(root);
+    const st = await store.stat('.');
+    if (!st?.isDirectory) {
+      throw new UsageError(`--root '${values.root ?? '.'}' is not a directory`);
+    }
+    const r = await validateWorkspaceDetailed(store);
+    const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+    const warnings = r.diagnostics.length - errors;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ok: errors === 0, diagnostics: r.diagnostics })}\n`);
+    } else {
+      for (const d of r.diagnostics) {
+        console.log(formatDiagnostic(d));
+      }
+      const c = r.counts;
+      const checked = `${c.routines} routine${c.routines === 1 ? '' : 's'}, ${c.templates} template${c.templates === 1 ? '' : 's'}, ${c.groups} group${c.groups === 1 ? '' : 's'}, ${c.pools} pool${c.pools === 1 ? '' : 's'}`;
+      console.error(
+        errors || warnings
+          ? `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (checked ${checked})`
+          : `no problems (checked ${checked})`,
+      );
+    }
+    return errors ? 1 : 0;
+  });
 }

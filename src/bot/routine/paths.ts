@@ -1,0 +1,90 @@
+/** Step paths as shown in messages and events: `steps[3].then[0]`, and back to YAML path keys. */
+import { isMap, isScalar, isSeq, type Scalar } from 'yaml';
+import type { PathKey } from '../../shared/yamlSource';
+
+/** Formats YAML path keys as `steps[3].then[0]`; the empty path is `(document)`. */
+export function formatPath(path: readonly PathKey[]): string {
+  let s = '';
+  for (const p of path) {
+    if (typeof p === 'number') {
+      s += `[${p}]`;
+    } else {
+      s += s ? `.${p}` : p;
+    }
+  }
+  return s || '(document)';
+}
+
+/** Inverse of {@link formatPath}: `steps[3].then[0]` → `['steps', 3, 'then', 0]`. */
+export function parsePath(path: string): PathKey[] {
+  if (path === '(document)' || path === '') {
+    return [];
+  }
+  const out: PathKey[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  }
+  return out;
+}
+
+/**
+ * Calls `fn` for every scalar value (not keys) of a YAML document with its path keys. Cheaper than yaml's
+ * `visit` (no frozen ancestor arrays), which matters when the fuzz suite loads thousands of documents.
+ */
+export function forEachScalarValue(root: unknown, fn: (node: Scalar, path: readonly PathKey[]) => void): void {
+  const path: PathKey[] = [];
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > 200) {
+      return;
+    }
+    if (isScalar(node)) {
+      fn(node, path);
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        path.push(String(k));
+        walk(pair.value, depth + 1);
+        path.pop();
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        path.push(i);
+        walk(item, depth + 1);
+        path.pop();
+      });
+    }
+  };
+  walk(root, 0);
+}
+
+/** Ranges (offsets) of map keys that are not scalars (`? [a, b]: x`, `{a: 1}: x`): never valid in our files. */
+export function complexKeys(root: unknown): Array<{ path: PathKey[]; range: [number, number] }> {
+  const out: Array<{ path: PathKey[]; range: [number, number] }> = [];
+  const path: PathKey[] = [];
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > 200) {
+      return;
+    }
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (pair.key !== null && !isScalar(pair.key)) {
+          const r = (pair.key as { range?: [number, number, number] }).range;
+          out.push({ path: [...path], range: r ? [r[0], r[1]] : [0, 0] });
+          continue;
+        }
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        path.push(String(k));
+        walk(pair.value, depth + 1);
+        path.pop();
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        path.push(i);
+        walk(item, depth + 1);
+        path.pop();
+      });
+    }
+  };
+  walk(root, 0);
+  return out;
+}

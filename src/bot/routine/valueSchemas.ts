@@ -1,0 +1,300 @@
+/**
+ * Building blocks of the routine schema: values that may be `${var}` templates, durations, points, regions,
+ * and the keyed unions ("a map with exactly one of these keys") that steps and conditions are made of.
+ *
+ * Every schema here is built in one of two modes from the same definitions:
+ * - `validate`: what the loader runs. Keyed unions dispatch on the key that is present, so an error is
+ *   reported against the one variant the author meant (never "invalid input" over 35 alternatives), and
+ *   validation stays linear however deep steps nest.
+ * - `document`: plain zod unions with ids and VS Code metadata, from which `npm run schemas` generates the
+ *   JSON Schemas used for completion and hover.
+ */
+import { z } from 'zod';
+import { DURATION_HINT, DURATION_PATTERN, MAX_DURATION_MS } from './durations';
+import { VARIABLE_NAME_PATTERN } from './interpolationSyntax';
+
+export type SchemaMode = 'validate' | 'document';
+
+/** VS Code's JSON Schema extensions understood by the YAML extension (completion and hover). */
+export interface EditorMeta {
+  description?: string;
+  markdownDescription?: string;
+  defaultSnippets?: Array<{ label?: string; description?: string; markdownDescription?: string; body: unknown }>;
+  enumDescriptions?: string[];
+  markdownEnumDescriptions?: string[];
+  id?: string;
+  title?: string;
+  examples?: unknown[];
+  default?: unknown;
+}
+
+/** Attaches editor metadata (kept by `z.toJSONSchema`). */
+export function withMeta<T extends z.ZodType>(schema: T, meta: EditorMeta): T {
+  return schema.meta(meta as Record<string, unknown>) as T;
+}
+
+const TEMPLATE_RE = /\$\{/;
+
+/** A string that must contain a `${variable}` (the typed value is known only after interpolation). */
+export function templateString(what: string): z.ZodString {
+  return z.string({ error: `expected ${what}` }).regex(TEMPLATE_RE, { error: `expected ${what}, got a string without \${variable}` });
+}
+
+export interface NumberOptions {
+  int?: boolean;
+  min?: number;
+  max?: number;
+  /** Exclusive lower bound (for example sizes > 0). */
+  positive?: boolean;
+  description?: string;
+  markdownDescription?: string;
+}
+
+function describeNumber(o: NumberOptions): string {
+  let s = o.int ? 'an integer' : 'a number';
+  if (o.positive) {
+    s += ' > 0';
+  } else if (o.min !== undefined && o.max !== undefined) {
+    s += ` from ${o.min} to ${o.max}`;
+  } else if (o.min !== undefined) {
+    s += ` >= ${o.min}`;
+  } else if (o.max !== undefined) {
+    s += ` <= ${o.max}`;
+  }
+  return s;
+}
+
+/** A number (optionally an integer within bounds), or a string with `${var}` converted after interpolation. */
+export function numberValue(o: NumberOptions = {}): z.ZodType {
+  const what = describeNumber(o);
+  let n = z.number({ error: `expected ${what} or a "\${variable}" string` });
+  if (o.int) {
+    n = n.int({ error: `expected ${what}` });
+  }
+  if (o.positive) {
+    n = n.gt(0, { error: `expected ${what}` });
+  }
+  if (o.min !== undefined) {
+    n = n.min(o.min, { error: `expected ${what}` });
+  }
+  if (o.max !== undefined) {
+    n = n.max(o.max, { error: `expected ${what}` });
+  }
+  return withMeta(z.union([n, templateString(`${what} or a "\${variable}" string`)], { error: `expected ${what} or a "\${variable}" string` }), {
+    description: o.description,
+    markdownDescription: o.markdownDescription,
+  });
+}
+
+/** `true`/`false` or a `${var}` string. */
+export function boolValue(description?: string, markdownDescription?: string): z.ZodType {
+  return withMeta(
+    z.union([z.boolean({ error: 'expected true or false' }), templateString('true, false or a "${variable}" string')], {
+      error: 'expected true, false or a "${variable}" string',
+    }),
+    { description, markdownDescription },
+  );
+}
+
+const DURATION_OR_TEMPLATE = new RegExp(`(?:${DURATION_PATTERN.slice(1, -1)}$)|\\$\\{`);
+
+/** A duration: `250ms`, `2s`, `1.5s`, `1m`, `1h`, a number of milliseconds, or a `${var}` string. */
+export function durationValue(description?: string, markdownDescription?: string): z.ZodType {
+  const ms = z.number({ error: `expected ${DURATION_HINT}` }).min(0, { error: `expected ${DURATION_HINT} (not negative)` }).max(MAX_DURATION_MS, { error: 'a duration may not exceed 24h' });
+  const text = z
+    .string({ error: `expected ${DURATION_HINT}` })
+    .regex(DURATION_OR_TEMPLATE, { error: `expected ${DURATION_HINT}` })
+    .refine((s) => TEMPLATE_RE.test(s) || durationTextOk(s), { error: 'a duration may not exceed 24h' });
+  return withMeta(z.union([ms, text], { error: `expected ${DURATION_HINT}` }), {
+    description: description ?? 'A duration: 250ms, 2s, 1.5s, 1m, 1h, or a number of milliseconds.',
+    markdownDescription: markdownDescription ?? description ?? 'A duration: `250ms`, `2s`, `1.5s`, `1m`, `1h`, or a number of milliseconds.',
+  });
+}
+
+function durationTextOk(s: string): boolean {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)$/.exec(s.trim());
+  if (!m) {
+    return true;
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms'];
+  return Number(m[1]) * unit <= MAX_DURATION_MS;
+}
+
+/** A string; every string field may contain `${var}`. */
+export function stringValue(description?: string, markdownDescription?: string, nonEmpty = true): z.ZodType {
+  let s = z.string({ error: 'expected a string' });
+  if (nonEmpty) {
+    s = s.min(1, { error: 'may not be empty' });
+  }
+  return withMeta(s, { description, markdownDescription });
+}
+
+/** A variable name (`[A-Za-z_][A-Za-z0-9_]*`). */
+export function variableName(description = 'A variable name: letters, digits and _, not starting with a digit.'): z.ZodString {
+  return z
+    .string({ error: 'expected a variable name' })
+    .regex(new RegExp(VARIABLE_NAME_PATTERN), { error: 'a variable name has letters, digits and _ only, and does not start with a digit' })
+    .meta({ description });
+}
+
+/** A plain value a variable can hold. */
+export function scalarValue(description = 'A string, number, boolean or null; strings may contain ${var}.'): z.ZodType {
+  return withMeta(z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'expected a string, number, boolean or null' }), { description });
+}
+
+/** Options shared by every strict map: one clear message for unknown keys (with a suggestion). */
+export function strictMap<S extends z.core.$ZodLooseShape>(shape: S, what: string): z.ZodObject<S, z.core.$strict> {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code === 'unrecognized_keys') {
+        const hints: Record<string, string> = {};
+        for (const k of iss.keys) {
+          hints[k] = suggest(k, known) ?? '';
+        }
+        return `${UNKNOWN_KEYS_MARK}${JSON.stringify({ what, hints, known })}`;
+      }
+      if (iss.code === 'invalid_type') {
+        return `expected a map (${what})`;
+      }
+      return undefined;
+    },
+  });
+}
+
+/** Prefix of the machine-readable message that `strictMap` gives `unrecognized_keys` issues (decoded by the loader). */
+export const UNKNOWN_KEYS_MARK = '\u0000unknown-keys:';
+
+/** The closest candidate within a small edit distance (case-insensitive), for "did you mean" hints. */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  const limit = word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
+  return best !== undefined && bestD <= limit && bestD < word.length ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  if (a === b) {
+    return 0;
+  }
+  if (Math.abs(a.length - b.length) > 3 || a.length > 64 || b.length > 64) {
+    return 99;
+  }
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+export function isPlainMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Re-reports the issues of a nested parse on the current value (paths stay relative, zod prefixes them). */
+export function forwardIssues(ctx: z.core.$RefinementCtx, result: z.ZodSafeParseResult<unknown>): void {
+  if (!result.success) {
+    for (const iss of result.error.issues) {
+      ctx.addIssue(iss as unknown as z.core.$ZodRawIssue);
+    }
+  }
+}
+
+export interface KeyedVariant {
+  /** The variant is chosen when any of these keys is present. */
+  keys: readonly string[];
+  schema: z.ZodType;
+}
+
+export interface ScalarAlternative {
+  accepts: (v: unknown) => boolean;
+  schema: z.ZodType;
+}
+
+export interface KeyedUnionOptions {
+  /** What the value is, for messages: "step", "condition", "tap target". */
+  what: string;
+  /** Message when no variant key is present. */
+  none: string;
+  /** When true, two keys selecting different variants is an error (steps: exactly one action). */
+  exclusive?: boolean;
+  /** Message when several variant keys are present (exclusive unions). */
+  several?: (found: string[]) => string;
+  /** Non-map forms (string shorthands and the like), tried first. */
+  scalars?: ScalarAlternative[];
+  /** Message for a value that is neither a map nor an accepted scalar. */
+  wrongType: string;
+  /** Keys whose typos should be suggested when no variant key is present. */
+  vocabulary?: readonly string[];
+  /** Extra "did you mean" hints for well-known foreign names (for example the Go bot's `click` → `tap`). */
+  aliases?: Readonly<Record<string, string>>;
+  meta?: EditorMeta;
+}
+
+/**
+ * "A map with one of these keys": in validate mode a dispatcher that validates only the variant selected by
+ * the key present; in document mode a plain union (JSON Schema `anyOf`).
+ */
+export function keyedUnion(mode: SchemaMode, variants: KeyedVariant[], o: KeyedUnionOptions): z.ZodType {
+  if (mode === 'document') {
+    const all = [...(o.scalars ?? []).map((s) => s.schema), ...variants.map((v) => v.schema)];
+    const u = all.length === 1 ? all[0] : z.union(all as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+    return o.meta ? withMeta(u, o.meta) : u;
+  }
+  return z.unknown().superRefine((v, ctx) => {
+    if (v === undefined) {
+      ctx.addIssue({ code: 'custom', message: `missing ${o.what}`, params: { code: 'missing-key' } });
+      return;
+    }
+    for (const alt of o.scalars ?? []) {
+      if (alt.accepts(v)) {
+        forwardIssues(ctx, alt.schema.safeParse(v));
+        return;
+      }
+    }
+    if (!isPlainMap(v)) {
+      ctx.addIssue({ code: 'custom', message: o.wrongType, params: { code: 'invalid-type' } });
+      return;
+    }
+    const keys = Object.keys(v);
+    const present = variants.filter((va) => va.keys.some((k) => keys.includes(k)));
+    if (present.length === 0) {
+      let msg = o.none;
+      for (const k of keys) {
+        const hint = o.aliases?.[k] ?? o.aliases?.[k.toLowerCase()] ?? (o.vocabulary ? suggest(k, o.vocabulary) : undefined);
+        if (hint) {
+          msg += ` ('${k}' is not known: did you mean '${hint}'?)`;
+          ctx.addIssue({ code: 'custom', message: msg, path: [k], params: { code: 'unknown-key', at: 'key' } });
+          return;
+        }
+      }
+      ctx.addIssue({ code: 'custom', message: msg, params: { code: `missing-${o.what.replace(/\s+/g, '-')}` } });
+      return;
+    }
+    if (o.exclusive && present.length > 1) {
+      const found = present.map((p) => p.keys.find((k) => keys.includes(k))!);
+      ctx.addIssue({
+        code: 'custom',
+        message: o.several ? o.several(found) : `a ${o.what} has exactly one key of ${found.map((f) => `'${f}'`).join(' and ')}`,
+        path: [found[1]],
+        params: { code: `several-${o.what.replace(/\s+/g, '-')}s`, at: 'key' },
+      });
+      return;
+    }
+    forwardIssues(ctx, present[0].schema.safeParse(v));
+  });
+}

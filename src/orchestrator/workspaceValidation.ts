@@ -1,0 +1,325 @@
+/**
+ * Validation of a whole fleet workspace: every YAML file of `routines/`, `templates/`, `groups/` and `pools/`
+ * through its own loader, plus the checks across files (a routine's templates exist, a group's routine and
+ * pool exist and its routineConfig fits the routine's params, names are unique). Used by
+ * `emulator-fleet validate` and the extension's diagnostics. Every problem is a located diagnostic.
+ */
+import type { Diagnostic } from '../shared/geometry';
+import { diagnosticAt, type ParsedYaml } from '../shared/yamlSource';
+import type { FileStore, Logger } from '../bot/ports';
+import { nullLogger } from '../bot/nodePorts';
+import { RoutineRegistry } from '../bot/routine/registry';
+import { sortDiagnostics } from '../bot/routine/loader';
+import { hasInterpolation } from '../bot/routine/interpolationSyntax';
+import { suggest } from '../bot/routine/valueSchemas';
+import { walkSteps } from '../bot/routine/staticChecks';
+import type { LoadedRoutine, ParamSpec } from '../bot/routine/schema';
+import { loadTemplateFile } from '../bot/vision/templateLoader';
+import { parseGroupDefinition, type BotGroupDefinition } from './groupDefinition';
+import { parsePoolDefinition, type PoolDefinition } from './pools/poolDefinition';
+
+export interface WorkspaceValidationOptions {
+  logger?: Logger;
+  /** Check that template images exist (default true). */
+  checkImages?: boolean;
+}
+
+/** Summary of what was validated, besides the diagnostics. */
+export interface WorkspaceValidationResult {
+  diagnostics: Diagnostic[];
+  counts: { routines: number; templateFiles: number; templates: number; groups: number; pools: number };
+}
+
+const MAX_DEPTH = 16;
+const MAX_FILES = 5000;
+
+/** Workspace-relative paths of the `.yaml` files under `dir` (recursive), sorted. */
+async function yamlFiles(files: FileStore, dir: string, recursive: boolean): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string, depth: number): Promise<void> => {
+    if (depth > MAX_DEPTH || out.length >= MAX_FILES) {
+      return;
+    }
+    for (const name of await files.list(d)) {
+      if (name.startsWith('.') || name.endsWith('.tmp')) {
+        continue;
+      }
+      const p = `${d}/${name}`;
+      const st = await files.stat(p);
+      if (st?.isDirectory && recursive) {
+        await walk(p, depth + 1);
+      } else if (st?.isFile && name.endsWith('.yaml')) {
+        out.push(p);
+      }
+    }
+  };
+  await walk(dir, 0);
+  return out.sort();
+}
+
+async function readOrDiagnose(files: FileStore, file: string, out: Diagnostic[]): Promise<string | undefined> {
+  try {
+    return await files.readText(file);
+  } catch (e) {
+    out.push({ file, line: 1, col: 1, severity: 'error', message: `cannot read the file: ${e instanceof Error ? e.message : String(e)}`, code: 'read-failed' });
+    return undefined;
+  }
+}
+
+function stem(file: string): string {
+  return (file.split('/').pop() ?? file).replace(/\.yaml$/, '');
+}
+
+/** Validates every file of the workspace; diagnostics sorted by file then position. */
+export async function validateWorkspace(files: FileStore, options: WorkspaceValidationOptions = {}): Promise<Diagnostic[]> {
+  return (await validateWorkspaceDetailed(files, options)).diagnostics;
+}
+
+/** {@link validateWorkspace} with counts of what was checked. */
+export async function validateWorkspaceDetailed(files: FileStore, options: WorkspaceValidationOptions = {}): Promise<WorkspaceValidationResult> {
+  const logger = options.logger ?? nullLogger;
+  const out: Diagnostic[] = [];
+
+  // templates/
+  const templateNames = new Map<string, { file: string; line: number; col: number }>();
+  const templateFiles = await yamlFiles(files, 'templates', true);
+  for (const file of templateFiles) {
+    const text = await readOrDiagnose(files, file, out);
+    if (text === undefined) {
+      continue;
+    }
+    const r = loadTemplateFile(text, file);
+    out.push(...r.diagnostics);
+    const defined: Array<{ name: string; src: { file: string; line: number; col: number }; image?: string; imageAt?: { line: number; col: number } }> = [
+      ...r.templates.map((t, i) => ({
+        name: t.name,
+        src: r.sources[i] ?? { file, line: 1, col: 1 },
+        image: t.image,
+        imageAt: r.sources[i] ? { line: r.sources[i].imageLine, col: r.sources[i].imageCol } : undefined,
+      })),
+      ...r.colors.map((c, i) => ({ name: c.name, src: r.colorSources[i] ?? { file, line: 1, col: 1 } })),
+    ];
+    for (const t of defined) {
+      const first = templateNames.get(t.name);
+      if (first) {
+        out.push({
+          file: t.src.file,
+          line: t.src.line,
+          col: t.src.col,
+          severity: 'error',
+          message: `duplicate template name '${t.name}' (also defined at ${first.file}:${first.line}:${first.col})`,
+          code: 'duplicate-template',
+        });
+      } else {
+        templateNames.set(t.name, t.src);
+      }
+      if (t.image && options.checkImages !== false) {
+        let st;
+        try {
+          st = await files.stat(t.image);
+        } catch {
+          st = undefined;
+        }
+        if (!st?.isFile) {
+          const at = t.imageAt ?? t.src;
+          out.push({ file: t.src.file, line: at.line, col: at.col, severity: 'error', message: `template '${t.name}': image '${t.image}' not found`, code: 'image-missing' });
+        }
+      }
+    }
+  }
+
+  // routines/
+  const registry = new RoutineRegistry(files, logger, { templates: { has: (n) => templateNames.has(n) } });
+  try {
+    await registry.reload();
+    out.push(...registry.diagnostics());
+
+    // pools/
+    const pools = new Map<string, { def: PoolDefinition; file: string }>();
+    const poolFiles = await yamlFiles(files, 'pools', false);
+    for (const file of poolFiles) {
+      const text = await readOrDiagnose(files, file, out);
+      if (text === undefined) {
+        continue;
+      }
+      const r = parsePoolDefinition(text, file);
+      out.push(...r.diagnostics);
+      if (r.value) {
+        const clash = pools.get(r.value.name);
+        if (clash && r.parsed) {
+          out.push(diagnosticAt(r.parsed, ['name'], `duplicate pool name '${r.value.name}' (also in ${clash.file})`, 'duplicate-pool'));
+        } else {
+          pools.set(r.value.name, { def: r.value, file });
+        }
+      }
+    }
+    const poolKnown = (name: string) => pools.has(name) || poolFiles.some((f) => stem(f) === name);
+
+    // groups/
+    const groupFiles = await yamlFiles(files, 'groups', false);
+    const groupNames = new Map<string, string>();
+    for (const file of groupFiles) {
+      const text = await readOrDiagnose(files, file, out);
+      if (text === undefined) {
+        continue;
+      }
+      const r = parseGroupDefinition(text, file);
+      out.push(...r.diagnostics);
+      if (!r.value) {
+        continue;
+      }
+      const g = r.value;
+      const clash = groupNames.get(g.name);
+      if (clash) {
+        out.push(diagnosticAt(r.parsed, ['name'], `duplicate group name '${g.name}' (also in ${clash})`, 'duplicate-group'));
+      } else {
+        groupNames.set(g.name, file);
+      }
+      out.push(...checkGroupReferences(g, r.parsed, registry, poolKnown, [...pools.keys()]));
+    }
+
+    return {
+      diagnostics: sortByFile(out),
+      counts: { routines: registry.names().length, templateFiles: templateFiles.length, templates: templateNames.size, groups: groupFiles.length, pools: poolFiles.length },
+    };
+  } finally {
+    registry.dispose();
+  }
+}
+
+function sortByFile(ds: Diagnostic[]): Diagnostic[] {
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const d of ds) {
+    const list = byFile.get(d.file) ?? [];
+    list.push(d);
+    byFile.set(d.file, list);
+  }
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const f of [...byFile.keys()].sort()) {
+    for (const d of sortDiagnostics(byFile.get(f)!)) {
+      const k = `${d.file}:${d.line}:${d.col}:${d.message}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(d);
+      }
+    }
+  }
+  return out;
+}
+
+function paramTypeProblem(spec: ParamSpec, v: unknown): string | undefined {
+  switch (spec.type) {
+    case 'string':
+      return typeof v === 'string' ? undefined : 'a string';
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v) ? undefined : 'an integer';
+    case 'number':
+      return typeof v === 'number' ? undefined : 'a number';
+    case 'bool':
+      return typeof v === 'boolean' ? undefined : 'true or false';
+    case 'enum':
+      return spec.values && !spec.values.some((x) => x === v) ? `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}` : undefined;
+  }
+}
+
+/** A group's routine and pool exist, and its routineConfig fits the routine's params. */
+function checkGroupReferences(
+  g: BotGroupDefinition,
+  parsed: ParsedYaml,
+  routines: RoutineRegistry,
+  poolKnown: (name: string) => boolean,
+  poolNames: string[],
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!routines.has(g.routine)) {
+    const hint = suggest(g.routine, routines.names());
+    out.push(diagnosticAt(parsed, ['routine'], `unknown routine '${g.routine}'${hint ? ` (did you mean '${hint}'?)` : ''}`, 'unknown-routine'));
+  } else {
+    const routine: LoadedRoutine | undefined = routines.routine(g.routine);
+    if (!routine) {
+      out.push(diagnosticAt(parsed, ['routine'], `routine '${g.routine}' has errors (see ${routines.entry(g.routine)?.file}): the group cannot run`, 'invalid-routine', 'warning'));
+    } else {
+      for (const [k, v] of Object.entries(g.routineConfig)) {
+        const spec = routine.params[k];
+        if (!spec) {
+          const hint = suggest(k, Object.keys(routine.params));
+          out.push(
+            diagnosticAt(
+              parsed,
+              ['routineConfig', k],
+              `routine '${g.routine}' has no parameter '${k}'${hint ? ` (did you mean '${hint}'?)` : ''}`,
+              'unknown-param',
+              'error',
+              'key',
+            ),
+          );
+          continue;
+        }
+        if (typeof v === 'string' && hasInterpolation(v)) {
+          continue;
+        }
+        const problem = paramTypeProblem(spec, v);
+        if (problem) {
+          out.push(diagnosticAt(parsed, ['routineConfig', k], `parameter '${k}' of '${g.routine}' must be ${problem}, got ${JSON.stringify(v)}`, 'wrong-param-type'));
+        }
+      }
+      const missing = Object.entries(routine.params)
+        .filter(([k, spec]) => spec.required && spec.default === undefined && !(k in g.routineConfig))
+        .map(([k]) => k);
+      if (missing.length) {
+        out.push(diagnosticAt(parsed, ['routine'], `routine '${g.routine}' needs parameter${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} in routineConfig`, 'missing-param'));
+      }
+    }
+  }
+  if (g.accountPool === undefined && routines.routine(g.routine)) {
+    const user = accountUser(g.routine, routines);
+    if (user) {
+      out.push(
+        diagnosticAt(
+          parsed,
+          ['routine'],
+          `routine '${user.routine}' uses '${user.action}' (line ${user.line}) but the group has no accountPool`,
+          'missing-pool',
+        ),
+      );
+    }
+  }
+  if (g.accountPool !== undefined && !poolKnown(g.accountPool)) {
+    const hint = suggest(g.accountPool, poolNames);
+    out.push(diagnosticAt(parsed, ['accountPool'], `unknown account pool '${g.accountPool}'${hint ? ` (did you mean '${hint}'?)` : ''}`, 'unknown-pool'));
+  }
+  return out;
+}
+
+const ACCOUNT_ACTIONS = new Set(['checkoutAccount', 'completeAccount', 'returnAccount', 'failAccount', 'updateAccount', 'getAccountField']);
+
+/** The first account action reachable from a routine (through literal calls), if any. */
+function accountUser(name: string, routines: RoutineRegistry): { routine: string; action: string; line: number } | undefined {
+  const seen = new Set<string>();
+  const visit = (n: string): { routine: string; action: string; line: number } | undefined => {
+    if (seen.has(n)) {
+      return undefined;
+    }
+    seen.add(n);
+    const r = routines.routine(n);
+    if (!r) {
+      return undefined;
+    }
+    let found: { routine: string; action: string; line: number } | undefined;
+    const calls: string[] = [];
+    walkSteps(r, (s) => {
+      if (!found && ACCOUNT_ACTIONS.has(s.action)) {
+        found = { routine: n, action: s.action, line: s.range.start.line };
+      }
+      if (s.action === 'call' && !hasInterpolation(s.args.routine)) {
+        calls.push(s.args.routine);
+      }
+    });
+    for (const c of calls) {
+      found ??= visit(c);
+    }
+    return found;
+  };
+  return visit(name);
+}

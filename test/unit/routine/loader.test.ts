@@ -1,0 +1,309 @@
+import { strict as assert } from 'node:assert';
+import type { Diagnostic } from '../../../src/shared/geometry';
+import { MAX_NESTING, parseRoutine } from '../../../src/bot/routine/loader';
+import type { LoadedStep, StepOf } from '../../../src/bot/routine/schema';
+
+function load(text: string, name?: string) {
+  return parseRoutine(text, 'routines/t.yaml', name);
+}
+
+function errors(text: string): Diagnostic[] {
+  return load(text).diagnostics.filter((d) => d.severity === 'error');
+}
+
+function warnings(text: string): Diagnostic[] {
+  return load(text).diagnostics.filter((d) => d.severity === 'warning');
+}
+
+function only(text: string): Diagnostic {
+  const es = errors(text);
+  assert.equal(es.length, 1, es.map((d) => `${d.line}:${d.col} ${d.message}`).join('\n'));
+  return es[0];
+}
+
+function step<A extends LoadedStep['action']>(s: LoadedStep | undefined, action: A): StepOf<A> {
+  assert.ok(s);
+  assert.equal(s.action, action);
+  return s as StepOf<A>;
+}
+
+describe('(unit) routine loader', () => {
+  describe('normalisation', () => {
+    const text = [
+      'description: demo', // 1
+      'params:', // 2
+      '  packs: { type: int, default: 2, min: 1 }', // 3
+      'steps:', // 4
+      '  - tap: ok_button', // 5
+      '  - tap: { x: 10, y: "${packs}" }', // 6
+      '  - key: BACK', // 7
+      '  - wait: 1.5s', // 8
+      '  - waitFor: { image: title, timeout: 5s }', // 9
+      '  - if: { var: packs, gt: 1 }', // 10
+      '    then:', // 11
+      '      - repeat: 2', // 12
+      '        do:', // 13
+      '          - if: { image: done }', // 14
+      '            then: [ break ]', // 15
+      '    elif:', // 16
+      '      - if: { notImage: x }', // 17
+      '        then: [ { log: { message: hi, level: warn } } ]', // 18
+      '    else: [ launchApp ]', // 19
+      '  - increment: n', // 20
+      '    id: inc', // 21
+      '    retries: 2', // 22
+      '    backoff: 250ms', // 23
+      '    onError: continue', // 24
+      '    when: { elapsed: { lt: 1m } }', // 25
+      '',
+    ].join('\n');
+    const r = load(text, 'farm/open');
+
+    it('loads with defaults filled in', () => {
+      assert.deepEqual(
+        r.diagnostics.filter((d) => d.severity === 'error'),
+        [],
+      );
+      const v = r.value!;
+      assert.equal(v.name, 'farm/open');
+      assert.equal(v.registryName, 'farm/open');
+      assert.deepEqual(v.resolution, { width: 540, height: 960 });
+      assert.equal(v.params.packs.type, 'int');
+      assert.equal(v.params.packs.required, false);
+      assert.equal(v.params.packs.range.start.line, 3);
+      assert.deepEqual(step(v.steps[0], 'tap').args.target, { kind: 'template', template: 'ok_button', optional: false });
+      assert.deepEqual(step(v.steps[1], 'tap').args.target, { kind: 'point', x: 10, y: '${packs}' });
+      assert.deepEqual(step(v.steps[2], 'key').args, { key: 'KEYCODE_BACK' });
+      assert.deepEqual(step(v.steps[3], 'wait').args, { duration: 1500 });
+      const wf = step(v.steps[4], 'waitFor').args;
+      assert.equal(wf.timeout, 5000);
+      assert.equal(wf.interval, 250);
+      assert.equal(wf.onTimeout, 'fail');
+      assert.equal(wf.condition.kind, 'image');
+      assert.equal(wf.condition.path, 'steps[4].waitFor');
+    });
+
+    it('gives every step and condition a path and a source range, recursively', () => {
+      const v = r.value!;
+      const iff = step(v.steps[5], 'if');
+      assert.equal(iff.path, 'steps[5]');
+      assert.equal(iff.range.start.line, 10);
+      assert.equal(iff.range.start.col, 5);
+      assert.equal(iff.args.branches.length, 2);
+      const rep = step(iff.args.branches[0].steps[0], 'repeat');
+      assert.equal(rep.path, 'steps[5].then[0]');
+      assert.equal(rep.range.start.line, 12);
+      const inner = step(rep.args.do[0], 'if');
+      assert.equal(inner.path, 'steps[5].then[0].do[0]');
+      const brk = step(inner.args.branches[0].steps[0], 'break');
+      assert.equal(brk.path, 'steps[5].then[0].do[0].then[0]');
+      assert.equal(brk.range.start.line, 15);
+      assert.equal(brk.range.start.col, 21);
+      assert.equal(iff.args.branches[1].path, 'steps[5].elif[0]');
+      assert.equal(iff.args.branches[1].condition.path, 'steps[5].elif[0].if');
+      assert.equal(iff.args.branches[1].condition.range.start.line, 17);
+      const log = step(iff.args.branches[1].steps[0], 'log');
+      assert.deepEqual(log.args, { message: 'hi', level: 'warn' });
+      assert.equal(log.path, 'steps[5].elif[0].then[0]');
+      assert.equal(step(iff.args.else[0], 'launchApp').path, 'steps[5].else[0]');
+      assert.equal(iff.args.branches[0].condition.kind, 'var');
+    });
+
+    it('normalises the common keys', () => {
+      const inc = step(r.value!.steps[6], 'increment');
+      assert.deepEqual(inc.args, { var: 'n', by: 1 });
+      assert.equal(inc.common.id, 'inc');
+      assert.equal(inc.common.retries, 2);
+      assert.equal(inc.common.backoff, 250);
+      assert.equal(inc.common.onError, 'continue');
+      assert.equal(inc.common.when?.kind, 'elapsed');
+      assert.equal(inc.common.when?.path, 'steps[6].when');
+      const when = inc.common.when;
+      assert.ok(when?.kind === 'elapsed');
+      assert.deepEqual(when.comparisons, [{ op: 'lt', value: 60_000 }]);
+      assert.equal(when.since, 'routine');
+    });
+
+    it('normalises sentries, routine onError and stuck', () => {
+      const v = load(
+        [
+          'onError: retry',
+          'stuck: { noProgress: 2m }',
+          'sentries:',
+          '  - name: popup',
+          '    when: { image: x }',
+          '    steps: [ { tap: x } ]',
+          'steps: []',
+        ].join('\n'),
+      ).value!;
+      assert.equal(v.sentries[0].every, 2000);
+      assert.equal(v.sentries[0].then, 'resume');
+      assert.equal(v.sentries[0].steps[0].path, 'sentries[0].steps[0]');
+      assert.equal(v.onError?.action, 'retry');
+      assert.equal(v.onError?.retries, 1);
+      assert.equal(v.stuck?.noProgress, 120_000);
+      assert.deepEqual(v.stuck?.ladder, ['tapAgain', 'back', 'restartApp', 'restartEmulator', 'notify']);
+    });
+
+    it('uses the file name when there is no registry name', () => {
+      assert.equal(parseRoutine('steps: [ { wait: 1 } ]', 'routines/a/b.yaml').value?.name, 'b');
+    });
+  });
+
+  describe('located errors', () => {
+    it('unknown key at the key, with a suggestion', () => {
+      const d = only('steps:\n  - if: { image: a }\n    thne: []\n    then: []\n');
+      assert.equal(d.line, 3);
+      assert.equal(d.col, 5);
+      assert.match(d.message, /unknown key 'thne'.*did you mean 'then'/);
+      assert.equal(d.code, 'unknown-key');
+    });
+
+    it('unknown top-level key', () => {
+      const d = only('routine_name: x\nsteps: []\n');
+      assert.equal(d.line, 1);
+      assert.equal(d.col, 1);
+      assert.match(d.message, /unknown key 'routine_name'/);
+    });
+
+    it('Go-bot action names get a hint', () => {
+      const d = only('steps:\n  - click: { x: 1, y: 2 }\n');
+      assert.equal(d.line, 2);
+      assert.equal(d.col, 5);
+      assert.match(d.message, /did you mean 'tap'/);
+      assert.match(only('steps:\n  - brek\n').message, /did you mean 'break'/);
+      assert.match(only('steps:\n  - action: tap\n').message, /action key/);
+    });
+
+    it('two actions in one step', () => {
+      const d = only('steps:\n  - tap: a\n    wait: 1s\n');
+      assert.equal(d.line, 3);
+      assert.equal(d.col, 5);
+      assert.match(d.message, /exactly one action, found 'tap' and 'wait'/);
+    });
+
+    it('missing required key points at the map', () => {
+      const d = only('steps:\n  - while: { image: a }\n    max: 3\n');
+      assert.equal(d.line, 2);
+      assert.match(d.message, /missing required key 'do'/);
+      assert.match(only('description: x\n').message, /missing required key 'steps'/);
+    });
+
+    it('wrong value types at the value', () => {
+      const d = only('steps:\n  - tap: { x: 1, y: q }\n');
+      assert.equal(d.line, 2);
+      assert.equal(d.col, 21);
+      assert.match(d.message, /steps\[0\]\.tap\.y: expected a number/);
+      assert.match(only('steps:\n  - wait: 2 seconds\n').message, /expected a duration like '250ms'/);
+      assert.match(only('steps:\n  - wait: -5\n').message, /not negative/);
+      assert.match(only('steps:\n  - wait: 48h\n').message, /24h/);
+      assert.match(only('steps:\n  - key: BAKC\n').message, /expected a key/);
+      assert.match(only('steps:\n  - repeat: 1.5\n    do: []\n').message, /integer/);
+      assert.match(only('steps:\n  - waitFor: { image: a, onTimeout: later }\n').message, /fail or continue/);
+      assert.match(only('steps:\n  - if: { var: n, matches: "([" }\n    then: []\n').message, /invalid regular expression/);
+    });
+
+    it('conditions: none, two keys, unknown key', () => {
+      assert.match(only('steps:\n  - if: {}\n    then: []\n').message, /a condition needs one of/);
+      const two = only('steps:\n  - if: { image: a, notImage: b }\n    then: []\n');
+      assert.match(two.message, /exactly one condition key/);
+      assert.equal(two.col, 21);
+      assert.match(only('steps:\n  - if: { type: ImageExists }\n    then: []\n').message, /image/);
+      assert.match(only('steps:\n  - if: { elapsed: { since: step } }\n    then: []\n').message, /at least one of gt, ge, lt, le/);
+    });
+
+    it('bad ${} syntax with its exact column', () => {
+      const d = only('steps:\n  - log: "hello ${name"\n');
+      assert.equal(d.line, 2);
+      assert.equal(d.col, 17);
+      assert.match(d.message, /unclosed/);
+      assert.equal(d.code, 'interpolation-syntax');
+      assert.match(only('steps:\n  - tap: { x: "${}", y: 1 }\n').message, /empty variable name/);
+      assert.deepEqual(errors('steps:\n  - log: "literal $${x}"\n'), []);
+    });
+
+    it('YAML syntax errors and empty documents', () => {
+      const e = errors('steps: [a\n');
+      assert.ok(e.length > 0);
+      assert.ok(e[0].line >= 1 && e[0].col >= 1);
+      assert.match(only('').message, /empty/);
+      assert.match(only('steps: []\nsteps: []\n').message, /unique|duplicate/i);
+      assert.match(only('- a\n- b\n').message, /map/);
+    });
+
+    it('rejects nesting beyond the limit with a located error', () => {
+      let steps = '[]';
+      for (let i = 0; i < MAX_NESTING; i++) {
+        steps = `[ { repeat: 1, do: ${steps} } ]`;
+      }
+      const d = only(`steps: ${steps}\n`);
+      assert.equal(d.code, 'too-deep');
+      assert.equal(d.line, 1);
+      assert.ok(d.col > 1);
+    });
+  });
+
+  describe('static checks of one file', () => {
+    it('break/continue work inside if inside loops, and fail outside loops', () => {
+      assert.deepEqual(errors('steps:\n  - while: { var: n }\n    do:\n      - if: { image: a }\n        then:\n          - if: { image: b }\n            then: [ break, continue ]\n'), []);
+      const d = only('steps:\n  - if: { image: a }\n    then: [ break ]\n');
+      assert.equal(d.code, 'break-outside-loop');
+      assert.equal(d.line, 3);
+      assert.equal(d.col, 13);
+      const s = only('sentries:\n  - name: s\n    when: { image: a }\n    steps: [ continue ]\nsteps: []\n');
+      assert.match(s.message, /outside any loop of this sentry/);
+    });
+
+    it('return is refused in sentries', () => {
+      const d = only('sentries:\n  - name: s\n    when: { image: a }\n    steps: [ return ]\nsteps: [ { wait: 1 } ]\n');
+      assert.equal(d.code, 'return-in-sentry');
+      assert.equal(d.line, 4);
+    });
+
+    it('duplicate step ids', () => {
+      const d = only('steps:\n  - wait: 1\n    id: a\n  - wait: 2\n    id: a\n');
+      assert.equal(d.code, 'duplicate-id');
+      assert.equal(d.line, 5);
+      assert.equal(d.col, 9);
+    });
+
+    it('parameter definitions', () => {
+      const check = (p: string, re: RegExp, line = 2) => {
+        const d = only(`params:\n  p: ${p}\nsteps: [ { wait: 1 } ]\n`);
+        assert.match(d.message, re, p);
+        assert.equal(d.line, line);
+      };
+      check('{ type: int, default: 2.5 }', /must be an integer/);
+      check('{ type: string, default: 5 }', /must be a string/);
+      check('{ type: bool, default: "yes" }', /true or false/);
+      check('{ type: enum, values: [a, b], default: c }', /one of "a", "b"/);
+      check('{ type: enum }', /needs 'values'/);
+      check('{ type: string, values: [a] }', /only applies to type: enum/);
+      check('{ type: int, min: 5, max: 1 }', /greater than max/);
+      check('{ type: int, default: 0, min: 1 }', /below min/);
+      check('{ type: bool, min: 1 }', /only apply to int and number/);
+      check('{ type: colour }', /expected one of string, int/);
+      assert.equal(warnings('params:\n  p: { type: int, default: 1, required: true }\nsteps: [ { wait: 1 } ]\n')[0].code, 'required-with-default');
+    });
+
+    it('warns about variables used but never defined, at the use', () => {
+      const w = warnings('params:\n  a: { type: int, default: 1 }\nsteps:\n  - set: { b: 2 }\n  - log: "${a} ${b} ${cycle} ${c}"\n  - if: { var: d }\n    then: []\n');
+      assert.deepEqual(
+        w.map((d) => [d.line, d.code, /'(\w+)'/.exec(d.message)?.[1]]),
+        [
+          [5, 'undefined-variable', 'c'],
+          [6, 'undefined-variable', 'd'],
+        ],
+      );
+      assert.ok(load('steps:\n  - log: "${c}"\n').value, 'warnings keep the routine valid');
+    });
+
+    it('warns about unreachable steps', () => {
+      const w = warnings('steps:\n  - repeat: 2\n    do:\n      - break\n      - wait: 1\n');
+      assert.equal(w.length, 1);
+      assert.equal(w[0].code, 'unreachable');
+      assert.equal(w[0].line, 5);
+      assert.deepEqual(warnings('steps:\n  - repeat: 2\n    do:\n      - break:\n        when: { image: a }\n      - wait: 1\n'), []);
+    });
+  });
+});

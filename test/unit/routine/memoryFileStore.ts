@@ -1,0 +1,99 @@
+/** An in-memory FileStore for unit tests of the routine registry and workspace validation. */
+import type { FileStat, FileStore } from '../../../src/bot/ports';
+
+export class MemoryFileStore implements FileStore {
+  readonly root = '/memory';
+  private readonly files = new Map<string, { data: string; mtimeMs: number }>();
+  private readonly watchers = new Set<{ dir: string; cb: (paths: string[]) => void }>();
+  private clock = 0;
+
+  constructor(initial: Record<string, string> = {}) {
+    for (const [p, t] of Object.entries(initial)) {
+      this.files.set(norm(p), { data: t, mtimeMs: ++this.clock });
+    }
+  }
+
+  resolve(p: string): string {
+    return `${this.root}/${norm(p)}`;
+  }
+
+  async readFile(p: string): Promise<Uint8Array> {
+    return new TextEncoder().encode(await this.readText(p));
+  }
+
+  async readText(p: string): Promise<string> {
+    const f = this.files.get(norm(p));
+    if (!f) {
+      throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+    }
+    return f.data;
+  }
+
+  async writeFileAtomic(p: string, data: Uint8Array | string): Promise<void> {
+    this.set(p, typeof data === 'string' ? data : new TextDecoder().decode(data));
+  }
+
+  /** Synchronous write that notifies watchers (as a real watcher would, after the change). */
+  set(p: string, data: string): void {
+    this.files.set(norm(p), { data, mtimeMs: ++this.clock });
+    this.notify(norm(p));
+  }
+
+  async delete(p: string): Promise<void> {
+    this.files.delete(norm(p));
+    this.notify(norm(p));
+  }
+
+  async stat(p: string): Promise<FileStat | undefined> {
+    const n = norm(p);
+    const f = this.files.get(n);
+    if (f) {
+      return { isFile: true, isDirectory: false, mtimeMs: f.mtimeMs, size: f.data.length };
+    }
+    const prefix = n === '' ? '' : `${n}/`;
+    if ([...this.files.keys()].some((k) => k.startsWith(prefix))) {
+      return { isFile: false, isDirectory: true, mtimeMs: 0, size: 0 };
+    }
+    return undefined;
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const n = norm(dir);
+    const prefix = n === '' ? '' : `${n}/`;
+    const names = new Set<string>();
+    for (const k of this.files.keys()) {
+      if (k.startsWith(prefix)) {
+        names.add(k.slice(prefix.length).split('/')[0]);
+      }
+    }
+    return [...names].sort();
+  }
+
+  async mkdirp(): Promise<void> {
+    // directories exist implicitly
+  }
+
+  watch(dir: string, onChange: (paths: string[]) => void): { dispose(): void } {
+    const w = { dir: norm(dir), cb: onChange };
+    this.watchers.add(w);
+    return { dispose: () => this.watchers.delete(w) };
+  }
+
+  /** Number of active watchers (tests check they are disposed). */
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  private notify(p: string): void {
+    for (const w of [...this.watchers]) {
+      // Like fs.watch (not recursive): only direct children of the watched directory.
+      if (p.slice(0, p.lastIndexOf('/')) === w.dir) {
+        w.cb([p]);
+      }
+    }
+  }
+}
+
+function norm(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '').replace(/^\/+/, '');
+}
