@@ -15,7 +15,7 @@ interface CommandEntry {
 export const commands: Record<string, CommandEntry> = {
   demo: { summary: 'the demo fleet: virtual devices running Premium Farmers, with a live table', load: () => Promise.resolve(require('./commands/demo') as CommandModule) },
   'virtual-device': { summary: 'serve one virtual Android device: --port P [--seed S] [--size 540x960]', load: () => Promise.resolve(require('./commands/virtualDevice') as CommandModule) },
-  devices: { summary: 'list the devices of an ADB server: [--adb-port P] [--json]', load: () => Promise.resolve(require('./commands/devices') as CommandModule) },
+  devices: { summary: 'list the devices of an ADB server: [--adb-host H] [--adb-port P] [--json]', load: () => Promise.resolve(require('./commands/devices') as CommandModule) },
   match: { summary: 'template matching on a frame: <frame.png> <template|image.png> [--root DIR] [--region x,y,w,h] [--threshold T] [--all] [--json]', load: () => Promise.resolve(require('./commands/match') as CommandModule) },
   validate: { summary: 'check every YAML file of a fleet workspace: [--root DIR] [--json]', load: () => Promise.resolve(require('./commands/validate') as CommandModule) },
   routine: { summary: 'routine run <name> [--root DIR] (--device SERIAL [--adb-port P] | --virtual) [--param k=v]... [--pool NAME] [--json]', load: () => Promise.resolve(require('./commands/routine') as CommandModule) },

@@ -1,0 +1,335 @@
+/**
+ * `npm run bench -- device [--frames N] [--taps N] [--sizes 540x960,1080x1920] [--backends adb,endpoint]`
+ *
+ * The device path's speed: ms per screenshot (median, p95), frames/s and our own CPU ms per frame, raw vs PNG,
+ * through a private Debian adb server and through the embedded ADB host endpoint, at each size; plus the tap
+ * round trip. Each figure is compared with the measured physical floor (adbkit -> adb server -> a free device) as
+ * `ratio` = ours / floor.
+ *
+ * The virtual devices run in a child process (this file run directly with `--serve`) with a frozen clock, so
+ * their frames are static and cached: like the floor's fake device, the device side costs next to nothing, and
+ * `cpuMsPerFrame` is our process only (adbkit, parsing, PNG decoding).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import * as readline from 'node:readline';
+import { AdbDevice } from '../src/bot/adb/adbDevice';
+import { FleetAdbClient } from '../src/bot/adb/adbClient';
+import { percentile } from '../src/bot/adb/latencyStats';
+import type { CaptureMethod } from '../src/bot/device';
+
+/** The physical floor (median / p95 ms, adbkit through the adb server, device cost excluded). */
+const FLOOR = {
+  raw: { '540x960': { median: 1.9, p95: 4.1 }, '1080x1920': { median: 5.9, p95: 8.8 } } as Record<string, { median: number; p95: number }>,
+  /** UI PNG transfer (0.52) + sharp decode (1.11) at 540x960; no PNG floor was measured at 1080x1920. */
+  png: { '540x960': { median: 1.63, p95: 4.03 } } as Record<string, { median: number; p95: number }>,
+  tap: { median: 0.29, p95: 0.7 },
+  /** Plain TCP (kernel loopback, no ADB framing) on the floor's machine: the load reference. */
+  tcp: { '540x960': 0.59, '1080x1920': 1.94 } as Record<string, number>,
+};
+
+interface ServeInfo {
+  endpointPort: number;
+  /** Plain TCP reference: send a 4-byte little-endian length, receive that many bytes. */
+  referencePort: number;
+  devices: Array<{ size: string; serial: string }>;
+}
+
+function emit(o: Record<string, unknown>): void {
+  console.log(JSON.stringify({ bench: 'device', ...o }));
+}
+
+function round(n: number, d = 3): number {
+  return Math.round(n * 10 ** d) / 10 ** d;
+}
+
+function parseOpts(args: string[]): { frames: number; taps: number; sizes: string[]; backends: string[] } {
+  const get = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const frames = Number(get('frames') ?? 100);
+  const taps = Number(get('taps') ?? 200);
+  const sizes = (get('sizes') ?? '540x960,1080x1920').split(',').filter(Boolean);
+  const backends = (get('backends') ?? 'adb,endpoint').split(',').filter(Boolean);
+  if (!Number.isInteger(frames) || frames < 1 || !Number.isInteger(taps) || taps < 1) {
+    throw new Error('--frames and --taps expect positive integers');
+  }
+  for (const s of sizes) {
+    if (!/^\d+x\d+$/.test(s)) {
+      throw new Error(`--sizes expects WIDTHxHEIGHT values, got '${s}'`);
+    }
+  }
+  for (const b of backends) {
+    if (b !== 'adb' && b !== 'endpoint') {
+      throw new Error(`--backends expects adb and/or endpoint, got '${b}'`);
+    }
+  }
+  return { frames, taps, sizes, backends };
+}
+
+/** Starts the device child and waits for its line of addresses. */
+function startChild(sizes: string[]): Promise<{ child: ChildProcess; info: ServeInfo }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', sizes.join(',')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the virtual device process did not start within 30 s'));
+    }, 30_000);
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve({ child, info: JSON.parse(line) as ServeInfo });
+      } catch (e) {
+        child.kill('SIGKILL');
+        reject(e);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the virtual device process exited with ${code}`));
+    });
+  });
+}
+
+interface Sample {
+  ms: number[];
+  cpuMs: number[];
+}
+
+async function measure(n: number, warmup: number, op: () => Promise<unknown>): Promise<Sample> {
+  for (let i = 0; i < warmup; i++) {
+    await op();
+  }
+  const s: Sample = { ms: [], cpuMs: [] };
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await op();
+    s.ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    s.cpuMs.push((c.user + c.system) / 1000);
+  }
+  return s;
+}
+
+/** Alternates two operations so both see the same machine load. */
+async function measureInterleaved(n: number, warmup: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[Sample, Sample]> {
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const sa: Sample = { ms: [], cpuMs: [] };
+  const sb: Sample = { ms: [], cpuMs: [] };
+  for (let i = 0; i < n; i++) {
+    for (const [op, s] of [[a, sa], [b, sb]] as const) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await op();
+      s.ms.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      s.cpuMs.push((c.user + c.system) / 1000);
+    }
+  }
+  return [sa, sb];
+}
+
+function summarize(s: Sample): { medianMs: number; p95Ms: number; minMs: number; cpuMsPerFrame: number } {
+  const ms = [...s.ms].sort((a, b) => a - b);
+  const cpu = [...s.cpuMs].sort((a, b) => a - b);
+  return { medianMs: round(percentile(ms, 0.5)), p95Ms: round(percentile(ms, 0.95)), minMs: round(ms[0]), cpuMsPerFrame: round(percentile(cpu, 0.5)) };
+}
+
+/** Receives `size` bytes from the reference server per call (chunks collected, one concat), like a frame. */
+async function referenceClient(port: number): Promise<{ fetch(size: number): Promise<Buffer>; close(): void }> {
+  const net = await import('node:net');
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', reject);
+  });
+  return {
+    fetch(size) {
+      return new Promise((resolve) => {
+        const chunks: Buffer[] = [];
+        let n = 0;
+        const onData = (d: Buffer) => {
+          chunks.push(d);
+          n += d.length;
+          if (n >= size) {
+            sock.off('data', onData);
+            resolve(Buffer.concat(chunks, n));
+          }
+        };
+        sock.on('data', onData);
+        const req = Buffer.alloc(4);
+        req.writeUInt32LE(size, 0);
+        sock.write(req);
+      });
+    },
+    close: () => sock.destroy(),
+  };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const opts = parseOpts(args);
+  // Test support is reused for the private adb server (own port and HOME, killed at the end).
+  const { startAdbServer } = await import('../test/support/adbServer');
+  const { child, info } = await startChild(opts.sizes);
+  const adb = opts.backends.includes('adb') ? await startAdbServer() : undefined;
+  let ref: Awaited<ReturnType<typeof referenceClient>> | undefined;
+  try {
+    if (adb) {
+      for (const d of info.devices) {
+        await adb.connect(d.serial);
+      }
+    }
+    // How loaded is this machine right now? Raw captures are interleaved with fetching the same number of bytes
+    // over plain TCP; that reference against the floor's plain TCP figure gives the current load factor.
+    const reference = await referenceClient(info.referencePort);
+    ref = reference;
+    for (const backend of opts.backends) {
+      const port = backend === 'adb' ? adb!.port : info.endpointPort;
+      const client = new FleetAdbClient({ port });
+      for (const d of info.devices) {
+        const dev = await AdbDevice.connect({ serial: d.serial, client, captureMethod: 'auto', probeRounds: 5 });
+        try {
+          const sel = dev.captureSelection!;
+          emit({
+            event: 'selection',
+            backend,
+            size: d.size,
+            selected: sel.method,
+            probes: sel.probes.map((p) => ({ method: p.method, medianMs: round(p.medianMs), error: p.error?.message })),
+          });
+          const [w, h] = d.size.split('x').map(Number);
+          const refSize = 16 + w * h * 4;
+          const loadFactor: Record<string, number> = {};
+          for (const method of ['raw', 'png'] as CaptureMethod[]) {
+            const n = method === 'png' && d.size !== '540x960' ? Math.max(10, Math.floor(opts.frames / 2)) : opts.frames;
+            let s: ReturnType<typeof summarize>;
+            if (method === 'raw') {
+              const [frames, tcp] = await measureInterleaved(n, 10, () => dev.capture(method), () => reference.fetch(refSize));
+              s = summarize(frames);
+              const r = summarize(tcp);
+              const tcpFloor = FLOOR.tcp[d.size];
+              loadFactor[d.size] = tcpFloor ? r.medianMs / tcpFloor : 1;
+              emit({ op: 'reference', what: 'plain TCP, same bytes as a raw frame, interleaved', backend, size: d.size, n, ...r, floorMs: tcpFloor ?? null, loadFactor: tcpFloor ? round(loadFactor[d.size], 2) : null });
+            } else {
+              s = summarize(await measure(n, 10, () => dev.capture(method)));
+            }
+            const floor = FLOOR[method][d.size];
+            emit({
+              op: 'screenshot',
+              backend,
+              size: d.size,
+              method,
+              n,
+              ...s,
+              fps: round(1000 / s.medianMs, 1),
+              floorMs: floor?.median ?? null,
+              ratio: floor ? round(s.medianMs / floor.median, 2) : null,
+              p95Ratio: floor ? round(s.p95Ms / floor.p95, 2) : null,
+              // The ratio with this machine's current load taken out (1.0 = as close to the floor as the floor was).
+              loadAdjustedRatio: floor && loadFactor[d.size] ? round(s.medianMs / floor.median / loadFactor[d.size], 2) : null,
+            });
+          }
+          if (d === info.devices[0]) {
+            const s = summarize(await measure(opts.taps, 20, () => dev.tap(10, 10)));
+            emit({
+              op: 'tap',
+              backend,
+              n: opts.taps,
+              medianMs: s.medianMs,
+              p95Ms: s.p95Ms,
+              minMs: s.minMs,
+              cpuMs: s.cpuMsPerFrame,
+              floorMs: FLOOR.tap.median,
+              ratio: round(s.medianMs / FLOOR.tap.median, 2),
+              p95Ratio: round(s.p95Ms / FLOOR.tap.p95, 2),
+            });
+          }
+        } finally {
+          await dev.close();
+        }
+      }
+    }
+  } finally {
+    ref?.close();
+    if (adb) {
+      for (const d of info.devices) {
+        await adb.adb(['disconnect', d.serial], { timeoutMs: 5000 });
+      }
+      await adb.kill();
+    }
+    child.stdin?.end();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 5000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Child mode: serve one virtual device per size (frozen clock) plus a host endpoint with all of them. */
+async function serve(sizesArg: string): Promise<void> {
+  const { VirtualDevice } = await import('../src/virtual/virtualDevice');
+  const { AdbHostEndpoint } = await import('../src/virtual/hostEndpoint');
+  const sizes = sizesArg.split(',');
+  const devices = [];
+  for (const s of sizes) {
+    const [width, height] = s.split('x').map(Number);
+    devices.push(await VirtualDevice.start({ port: 0, seed: 1, size: { width, height }, now: () => 1000 }));
+  }
+  const endpoint = await AdbHostEndpoint.start({ port: 0 });
+  const net = await import('node:net');
+  const payloads = new Map<number, Buffer>();
+  const reference = net.createServer((sock) => {
+    let pending = Buffer.alloc(0);
+    sock.on('error', () => undefined);
+    sock.on('data', (d) => {
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= 4) {
+        const size = pending.readUInt32LE(0);
+        pending = pending.subarray(4);
+        let buf = payloads.get(size);
+        if (!buf) {
+          buf = Buffer.alloc(size, 0x5a);
+          payloads.set(size, buf);
+        }
+        sock.write(buf);
+      }
+    });
+  });
+  const referencePort = await new Promise<number>((resolve) => reference.listen(0, '127.0.0.1', () => resolve((reference.address() as AddressInfo).port)));
+  for (const d of devices) {
+    endpoint.addDevice(d);
+  }
+  // Render and encode each frame once, so no capture pays for it.
+  await Promise.all(devices.map((d) => Promise.all([d.frame(), d.png()])));
+  const info: ServeInfo = { endpointPort: endpoint.port, referencePort, devices: devices.map((d, i) => ({ size: sizes[i], serial: d.serial })) };
+  process.stdout.write(`${JSON.stringify(info)}\n`);
+  await new Promise<void>((resolve) => {
+    process.stdin.on('end', resolve);
+    process.stdin.on('close', resolve);
+    process.once('SIGTERM', resolve);
+    process.stdin.resume();
+  });
+  reference.close();
+  await endpoint.close();
+  await Promise.all(devices.map((d) => d.close()));
+  process.exit(0);
+}
+
+if (require.main === module && process.argv[2] === '--serve') {
+  serve(process.argv[3] ?? '540x960').catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
