@@ -168,7 +168,7 @@ export const PARAM_TYPES = ['string', 'int', 'number', 'bool', 'enum'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
 
 /** System variables every routine can read. `now` is the clock time in ms (for `elapsed.since`). */
-export const SYSTEM_VARIABLES = ['account_id', 'cycle', 'bot_instance', 'now'] as const;
+export const SYSTEM_VARIABLES = ['account_id', 'cycle', 'bot_instance', 'has_pool', 'now'] as const;
 
 /** Defaults the loader fills in (so the interpreter never has to guess them). All durations in ms. */
 export const DEFAULTS = {

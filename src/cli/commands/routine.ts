@@ -1,5 +1,376 @@
-// Placeholder until its issue lands.
-export async function main(_args: string[]): Promise<number> {
-  console.error('emulator-fleet: this command is not implemented yet');
-  return 1;
+/**
+ * `emulator-fleet routine run <name> [--root DIR] (--device SERIAL [--adb-port P] | --virtual) [--param k=v]...
+ * [--pool NAME] [--json]`: runs one routine on one device and exits 0 when it succeeded, 1 otherwise.
+ * `emulator-fleet routine list [--root DIR] [--json]`: the routines of the workspace and their problems.
+ *
+ * With `--json`, stdout carries one JSON event per line (each with a `type`: `routine.start`, `step.start`,
+ * `step.end`, `match`, `log`, ...) and a final `{"type":"result","ok":...,"error":...,"variables":{...}}` line.
+ * `--virtual` starts an in-process virtual device behind an embedded ADB host endpoint (no adb server needed).
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import type { AccountPort } from '../../bot/accounts';
+import { AdbDevice } from '../../bot/adb/adbDevice';
+import type { Device } from '../../bot/device';
+import { NodeFileStore, SinkLogger, SystemClock } from '../../bot/nodePorts';
+import type { Logger, LogLevel, LogRecord } from '../../bot/ports';
+import { RoutineInterpreter, type RoutineResult } from '../../bot/routine/interpreter';
+import { RoutineRegistry } from '../../bot/routine/registry';
+import type { RoutineEvent } from '../../shared/routineEvents';
+import { formatDiagnostic } from '../../shared/geometry';
+import type { Clock } from '../../bot/ports';
+import type { TemplateLookup } from '../../bot/routine/staticChecks';
+import { MatcherPool } from '../../bot/vision/matcherPool';
+import { TemplateRegistry } from '../../bot/vision/templateRegistry';
+import type { Vision } from '../../bot/vision/types';
+import { VisionService } from '../../bot/vision/visionService';
+import { PoolManager } from '../../orchestrator/pools/poolManager';
+import { AdbHostEndpoint } from '../../virtual/hostEndpoint';
+import { VirtualDevice } from '../../virtual/virtualDevice';
+import { parse, parseIntArg, runCommand, UsageError } from '../args';
+
+const USAGE = [
+  'usage: emulator-fleet routine run <name> [--root DIR] (--device SERIAL [--adb-port P] [--adb-host H] | --virtual [--seed S])',
+  '                                  [--param k=v]... [--pool NAME] [--run-dir DIR] [--json] [--verbose]',
+  '       emulator-fleet routine list [--root DIR] [--json]',
+].join('\n');
+
+/** `k=v` pairs into a map (values stay text: the routine's param types convert them). */
+export function parseParams(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) {
+      throw new UsageError(`--param expects name=value, got '${p}'`);
+    }
+    const k = p.slice(0, i).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      throw new UsageError(`--param: '${k}' is not a parameter name`);
+    }
+    if (k in out) {
+      throw new UsageError(`--param ${k} given twice`);
+    }
+    out[k] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export async function main(args: string[]): Promise<number> {
+  return runCommand(async () => {
+    const [sub, ...rest] = args;
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      console.log(USAGE);
+      return sub === undefined ? 2 : 0;
+    }
+    if (sub === 'run') {
+      return runRoutine(rest);
+    }
+    if (sub === 'list') {
+      return listRoutines(rest);
+    }
+    throw new UsageError(`unknown subcommand 'routine ${sub}'\n${USAGE}`);
+  });
+}
+
+interface WorkspaceVision {
+  vision: Vision;
+  templates: TemplateLookup;
+  close(): Promise<void>;
+}
+
+/** The workspace's templates (`templates/*.yaml`) behind a matcher worker pool. Template problems go to stderr. */
+async function openWorkspaceVision(root: string, clock: Clock, logger: Logger): Promise<WorkspaceVision> {
+  const templates = new TemplateRegistry(new NodeFileStore(root), logger.child('templates'));
+  const diagnostics = await templates.load();
+  for (const d of diagnostics) {
+    process.stderr.write(`${formatDiagnostic(d)}\n`);
+  }
+  const pool = new MatcherPool({ size: 1, idleTimeoutMs: 0, logger: logger.child('vision') });
+  const vision = new VisionService({ registry: templates, pool, clock, logger });
+  return {
+    vision,
+    templates,
+    async close() {
+      pool.dispose();
+      templates.dispose();
+    },
+  };
+}
+
+function stderrLogger(minLevel: LogLevel): Logger {
+  return new SinkLogger((r: LogRecord) => {
+    process.stderr.write(`${r.level}: ${r.source ? `[${r.source}] ` : ''}${r.message}\n`);
+  }, minLevel);
+}
+
+async function loadRegistry(root: string, logger: Logger, vision?: WorkspaceVision): Promise<RoutineRegistry> {
+  const registry = new RoutineRegistry(new NodeFileStore(root), logger, vision ? { templates: vision.templates } : {});
+  await registry.reload();
+  return registry;
+}
+
+async function listRoutines(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { root: { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length) {
+    throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }
+  const root = path.resolve(values.root ?? '.');
+  const logger = stderrLogger('warn');
+  const registry = await loadRegistry(root, logger);
+  try {
+    const entries = registry.entries();
+    if (values.json) {
+      for (const e of entries) {
+        console.log(JSON.stringify({ name: e.name, file: e.file, valid: e.valid, description: e.routine?.description, params: e.routine ? Object.keys(e.routine.params) : [], diagnostics: e.diagnostics }));
+      }
+    } else {
+      for (const e of entries) {
+        console.log(`${e.valid ? ' ' : '!'} ${e.name.padEnd(28)} ${e.routine?.description ?? ''}`);
+        for (const d of e.diagnostics) {
+          console.log(`    ${formatDiagnostic(d)}`);
+        }
+      }
+    }
+    return entries.every((e) => e.valid) ? 0 : 1;
+  } finally {
+    registry.dispose();
+  }
+}
+
+interface Opened {
+  device: Device;
+  close(): Promise<void>;
+}
+
+async function openDevice(values: { device?: string; virtual?: boolean; 'adb-port'?: string; 'adb-host'?: string; seed?: string }, logger: Logger, signal: AbortSignal): Promise<Opened> {
+  if (values.virtual) {
+    const vd = VirtualDevice.create({ seed: parseIntArg('seed', values.seed, 1) });
+    const endpoint = await AdbHostEndpoint.start({ logger: logger.child('host') });
+    endpoint.addDevice(vd);
+    try {
+      const device = await AdbDevice.connect({ serial: vd.serial, server: { host: '127.0.0.1', port: endpoint.port }, logger, signal });
+      return {
+        device,
+        async close() {
+          await device.close();
+          await endpoint.close();
+          await vd.close();
+        },
+      };
+    } catch (e) {
+      await endpoint.close();
+      await vd.close();
+      throw e;
+    }
+  }
+  const port = parseIntArg('adb-port', values['adb-port'], 5037)!;
+  if (port < 1 || port > 65535) {
+    throw new UsageError(`--adb-port must be between 1 and 65535, got ${port}`);
+  }
+  const device = await AdbDevice.connect({ serial: values.device!, server: { host: values['adb-host'] ?? '127.0.0.1', port }, logger, signal });
+  return { device, close: () => device.close() };
+}
+
+interface PoolHandle {
+  port: AccountPort;
+  close(): Promise<void>;
+}
+
+async function openPool(root: string, pool: string, routine: string, bot: string, logger: Logger): Promise<PoolHandle> {
+  const manager = new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger: logger.child('pools') });
+  try {
+    await manager.open();
+    const defs = await manager.loadDefinitions();
+    if (!manager.definition(pool)) {
+      const known = defs.pools.map((p) => p.name);
+      for (const d of defs.diagnostics) {
+        process.stderr.write(`${formatDiagnostic(d)}\n`);
+      }
+      throw new UsageError(`--pool: no pool named '${pool}' (${known.length ? `pools: ${known.join(', ')}` : 'the workspace defines no pool in pools/*.yaml'})`);
+    }
+    const port = manager.accountPort(pool, { group: 'cli', bot, orchestrationId: `cli-${randomUUID()}`, routine });
+    return {
+      port,
+      async close() {
+        port.dispose();
+        await manager.close();
+      },
+    };
+  } catch (e) {
+    await manager.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function runRoutine(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    root: { type: 'string' },
+    device: { type: 'string' },
+    'adb-port': { type: 'string' },
+    'adb-host': { type: 'string' },
+    virtual: { type: 'boolean' },
+    seed: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    pool: { type: 'string' },
+    'run-dir': { type: 'string' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+  });
+  const name = positionals[0];
+  if (!name) {
+    throw new UsageError(`routine run needs a routine name\n${USAGE}`);
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  }
+  if (!!values.device === !!values.virtual) {
+    throw new UsageError('give exactly one of --device SERIAL or --virtual');
+  }
+  if (values.seed !== undefined && !values.virtual) {
+    throw new UsageError('--seed is only for --virtual');
+  }
+  const params = parseParams(values.param ?? []);
+  const json = values.json ?? false;
+  const root = path.resolve(values.root ?? '.');
+  const logger = stderrLogger(values.verbose ? 'debug' : 'warn');
+  const clock = new SystemClock();
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const vision = await openWorkspaceVision(root, clock, logger);
+    cleanups.push(() => vision.close());
+    const registry = await loadRegistry(root, logger, vision);
+    cleanups.push(async () => registry.dispose());
+    const entry = registry.entry(name);
+    if (!entry) {
+      const known = registry.names();
+      throw new UsageError(`unknown routine '${name}' (${known.length ? `routines: ${known.join(', ')}` : `no routine under ${path.join(root, 'routines')}`})`);
+    }
+    if (!entry.valid) {
+      for (const d of entry.diagnostics) {
+        process.stderr.write(`${formatDiagnostic(d)}\n`);
+      }
+      const bad = entry.diagnostics.filter((d) => d.severity === 'error');
+      emitResult(json, { ok: false, error: { message: `routine '${name}' has ${bad.length} error(s)`, code: 'invalid-routine' }, variables: {} }, clock);
+      return 1;
+    }
+
+    const opened = await openDevice(values, logger, abort.signal);
+    cleanups.push(() => opened.close());
+    let accounts: AccountPort | undefined;
+    if (values.pool) {
+      const pool = await openPool(root, values.pool, name, opened.device.serial, logger);
+      cleanups.push(() => pool.close());
+      accounts = pool.port;
+    }
+    const runDir = values['run-dir'] ?? path.join('.fleet', 'runs', `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const interp = new RoutineInterpreter({
+      device: opened.device,
+      vision: vision.vision,
+      clock,
+      logger,
+      routines: registry,
+      accounts,
+      fileStore: new NodeFileStore(root),
+      runDir,
+    });
+    const printer = json ? printJson : humanPrinter(clock.now(), values.verbose ?? false);
+    interp.onDidEmit(printer);
+    const result = await interp.run(name, params, { signal: abort.signal, variables: { bot_instance: 1, cycle: 1 } });
+    interp.dispose();
+    emitResult(json, result, clock);
+    return result.ok ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const c of cleanups.reverse()) {
+      await c().catch((e: unknown) => logger.log('warn', `cleanup failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+}
+
+function printJson(e: RoutineEvent): void {
+  process.stdout.write(`${JSON.stringify(e)}\n`);
+}
+
+function where(e: { range?: { file: string; start: { line: number; col: number } } }): string {
+  return e.range ? ` (${e.range.file}:${e.range.start.line}:${e.range.start.col})` : '';
+}
+
+/**
+ * Readable progress: routines, their top-level steps (every step with `verbose`), logs, failures, sentries, stuck
+ * rungs and account actions.
+ */
+function humanPrinter(t0: number, verbose: boolean): (e: RoutineEvent) => void {
+  let depth = 0;
+  return (e) => {
+    const t = `${((e.time - t0) / 1000).toFixed(1).padStart(6)}s`;
+    const pad = '  '.repeat(depth);
+    switch (e.type) {
+      case 'routine.start':
+        depth = e.depth;
+        console.log(`${t} ${'  '.repeat(e.depth)}routine ${e.routine}${Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`);
+        depth = e.depth + 1;
+        break;
+      case 'routine.end':
+        depth = e.depth;
+        if (!e.ok) {
+          console.log(`${t} ${'  '.repeat(e.depth)}routine ${e.routine} failed: ${e.error ?? ''}`);
+        }
+        break;
+      case 'step.start':
+        if (verbose || /^steps\[\d+\]$/.test(e.path)) {
+          console.log(`${t} ${pad}${e.path} ${e.step}`);
+        }
+        break;
+      case 'step.end':
+        if (!e.ok) {
+          console.log(`${t} ${pad}${e.path} ${e.step} failed after ${e.ms.toFixed(0)} ms: ${e.error ?? ''}`);
+        }
+        break;
+      case 'log':
+        if (e.level !== 'debug') {
+          console.log(`${t} ${pad}${e.level === 'info' ? '' : `${e.level}: `}${e.message}`);
+        }
+        break;
+      case 'error':
+        console.log(`${t} ${pad}error [${e.code ?? 'error'}]: ${e.message}${where(e)}`);
+        break;
+      case 'sentry':
+        console.log(`${t} ${pad}sentry '${e.sentry}' ${e.phase}${e.outcome ? ` (${e.outcome})` : ''}`);
+        break;
+      case 'stuck':
+        console.log(`${t} ${pad}stuck: ${e.reason}: ${e.rung}`);
+        break;
+      case 'account':
+        console.log(`${t} ${pad}account ${e.action}${e.accountId ? ` ${e.accountId}` : ''}`);
+        break;
+      case 'state':
+        if (e.state !== 'running') {
+          console.log(`${t} ${pad}${e.state}`);
+        }
+        break;
+      case 'match':
+      case 'var':
+        break;
+    }
+  };
+}
+
+function emitResult(json: boolean, result: RoutineResult, clock: SystemClock): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ type: 'result', time: clock.now(), ok: result.ok, error: result.error ?? null, variables: result.variables, ...(result.returned ? { returned: result.returned } : {}), ...(result.stopped ? { stopped: result.stopped } : {}) })}\n`);
+    return;
+  }
+  if (result.ok) {
+    console.log(`ok${result.stopped ? ` (stopped${result.stopped.message ? `: ${result.stopped.message}` : ''})` : ''}`);
+  } else {
+    const e = result.error!;
+    const loc = e.range ? `${e.range.file}:${e.range.start.line}:${e.range.start.col}: ` : '';
+    console.log(`failed: ${loc}${e.message} [${e.code}]`);
+  }
 }

@@ -1,0 +1,83 @@
+/**
+ * The execution context of the interpreter: one `RoutineFrame` per routine invocation (its variables, start
+ * time, call depth), one `ExecContext` per running step (its frame, cancellation signal and timing), and the
+ * `Engine` surface through which action handlers use the device, vision, the frame cache, variables and events.
+ */
+import type { Point, Rect, Size, SourceRange } from '../../shared/geometry';
+import type { RoutineEvent } from '../../shared/routineEvents';
+import type { AccountLease, AccountPort } from '../accounts';
+import type { CallOptions, Device } from '../device';
+import type { Clock, FileStore, Logger } from '../ports';
+import type { MatchResult, Vision } from '../vision/types';
+import type { FrameCache } from './frameCache';
+import type { VariableLookup } from './interpolate';
+import type { LoadedCondition, LoadedRoutine, LoadedStep } from './schema';
+import type { VariableScope } from './variables';
+
+/** One invocation of a routine (the top-level one, or one reached by `call` or `onError`). */
+export interface RoutineFrame {
+  readonly routine: LoadedRoutine;
+  /** Registry name when known, else the display name. */
+  readonly name: string;
+  readonly scope: VariableScope;
+  /** 0 for the routine passed to `run`. */
+  readonly depth: number;
+  readonly startedAt: number;
+  readonly parent?: RoutineFrame;
+}
+
+/** The context a step (and its nested steps and conditions) runs in. */
+export interface ExecContext {
+  readonly frame: RoutineFrame;
+  /** Aborted when the run is cancelled or an enclosing step times out. */
+  readonly signal: AbortSignal;
+  /** The step being run (undefined between steps). */
+  readonly step?: LoadedStep;
+  /** Clock time the current step started. */
+  readonly stepStartedAt: number;
+  /** Variable lookup of the frame (with the dynamic `now`). */
+  readonly lookup: VariableLookup;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** An event without the fields the engine fills in (`time`, `routine`). */
+export type EventInit = DistributiveOmit<RoutineEvent, 'time' | 'routine'>;
+
+/** The services and helpers action handlers use. Implemented by the interpreter. */
+export interface Engine {
+  readonly device: Device;
+  readonly vision: Vision;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly frames: FrameCache;
+  readonly accounts?: AccountPort;
+  readonly runDir?: string;
+  readonly fileStore?: FileStore;
+
+  emit(ctx: ExecContext, e: EventInit): void;
+  /** Runs a list of steps in the context's frame (break/continue/return propagate as signals). */
+  executeSteps(steps: readonly LoadedStep[], ctx: ExecContext): Promise<void>;
+  /** Evaluates a condition against the cached frame. */
+  evaluate(cond: LoadedCondition, ctx: ExecContext): Promise<boolean>;
+  /** Runs another routine in a child scope; resolves with the values it returned. */
+  callRoutine(name: string, params: Record<string, unknown>, ctx: ExecContext, range: SourceRange): Promise<Record<string, unknown>>;
+  /** Sleeps `ms`, visiting safe points (sentries, stuck detection) on the way; abortable. */
+  sleep(ms: number, ctx: ExecContext): Promise<void>;
+  /** A device call with the context's signal; errors become located RoutineErrors. `changesScreen` invalidates the frame cache. */
+  deviceCall<T>(ctx: ExecContext, what: string, fn: (opts: CallOptions) => Promise<T>, changesScreen: boolean): Promise<T>;
+  /** Template match on the cached frame (emits a `match` event); `region` at the routine's reference size. */
+  find(ctx: ExecContext, template: string, opts: { threshold?: number; region?: Rect }, range: SourceRange): Promise<MatchResult>;
+  /** Reference resolution of the frame's routine. */
+  referenceSize(ctx: ExecContext): Size;
+  /** Device pixels of a point at the routine's reference resolution. */
+  toDevice(ctx: ExecContext, p: Point): Promise<Point>;
+  /** Device pixels of a point in frame pixels (frames may be smaller than the display). */
+  frameToDevice(ctx: ExecContext, p: Point, frame: { width: number; height: number }): Promise<Point>;
+  /** Records a tap for stuck detection (`target` identifies what was tapped) and for `tapAgain`. */
+  noteTap(ctx: ExecContext, p: Point, target: string): void;
+  /** Sets a variable in the frame's scope (or the run's root scope) and emits a `var` event. */
+  setVariable(ctx: ExecContext, name: string, value: unknown, where?: 'local' | 'root'): void;
+  /** The account leased by `checkoutAccount` in this run, if any. */
+  lease: AccountLease | undefined;
+}
