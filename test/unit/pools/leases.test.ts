@@ -8,7 +8,7 @@ import { PoolManager, type PoolStatsChangedEvent } from '../../../src/orchestrat
 import { MemoryPoolStorage } from '../../../src/orchestrator/pools/poolStorage';
 import { loadSqlJs } from '../../../src/orchestrator/pools/sqlWasm';
 import { FakeClock } from '../../support/fakeClock';
-import { MemoryFileStore } from './memoryFileStore';
+import { MemoryFileStore } from '../../support/memoryFileStore';
 
 function poolDef(yaml: string): PoolDefinition {
   const r = parsePoolDefinition(yaml, 'pools/t.yaml');

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { MemoryLogger } from '../../../src/bot/nodePorts';
 import { RoutineRegistry, type RoutinesChangeEvent } from '../../../src/bot/routine/registry';
 import { waitForEvent } from '../../../src/shared/lifecycle';
-import { MemoryFileStore } from './memoryFileStore';
+import { MemoryFileStore } from '../../support/memoryFileStore';
 
 const MAIN = `params:
   count: { type: int, default: 1 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main as validateMain } from '../../../src/cli/commands/validate';
 import { validateWorkspace } from '../../../src/orchestrator/workspaceValidation';
-import { MemoryFileStore } from './memoryFileStore';
+import { MemoryFileStore } from '../../support/memoryFileStore';
 
 const GOOD: Record<string, string> = {
   'routines/farm.yaml': `params:

@@ -1,15 +1,15 @@
-/** An in-memory FileStore for unit tests of the routine registry and workspace validation. */
-import type { FileStat, FileStore } from '../../../src/bot/ports';
+/** An in-memory FileStore for unit tests (registries, validation, pools): binary-safe, with non-recursive watching. */
+import type { FileStat, FileStore } from '../../src/bot/ports';
 
 export class MemoryFileStore implements FileStore {
   readonly root = '/memory';
-  private readonly files = new Map<string, { data: string; mtimeMs: number }>();
+  private readonly files = new Map<string, { data: Uint8Array; mtimeMs: number }>();
   private readonly watchers = new Set<{ dir: string; cb: (paths: string[]) => void }>();
   private clock = 0;
 
   constructor(initial: Record<string, string> = {}) {
     for (const [p, t] of Object.entries(initial)) {
-      this.files.set(norm(p), { data: t, mtimeMs: ++this.clock });
+      this.files.set(norm(p), { data: new TextEncoder().encode(t), mtimeMs: ++this.clock });
     }
   }
 
@@ -18,10 +18,6 @@ export class MemoryFileStore implements FileStore {
   }
 
   async readFile(p: string): Promise<Uint8Array> {
-    return new TextEncoder().encode(await this.readText(p));
-  }
-
-  async readText(p: string): Promise<string> {
     const f = this.files.get(norm(p));
     if (!f) {
       throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
@@ -29,13 +25,17 @@ export class MemoryFileStore implements FileStore {
     return f.data;
   }
 
+  async readText(p: string): Promise<string> {
+    return new TextDecoder().decode(await this.readFile(p));
+  }
+
   async writeFileAtomic(p: string, data: Uint8Array | string): Promise<void> {
-    this.set(p, typeof data === 'string' ? data : new TextDecoder().decode(data));
+    this.set(p, data);
   }
 
   /** Synchronous write that notifies watchers (as a real watcher would, after the change). */
-  set(p: string, data: string): void {
-    this.files.set(norm(p), { data, mtimeMs: ++this.clock });
+  set(p: string, data: Uint8Array | string): void {
+    this.files.set(norm(p), { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, mtimeMs: ++this.clock });
     this.notify(norm(p));
   }
 
@@ -48,7 +48,7 @@ export class MemoryFileStore implements FileStore {
     const n = norm(p);
     const f = this.files.get(n);
     if (f) {
-      return { isFile: true, isDirectory: false, mtimeMs: f.mtimeMs, size: f.data.length };
+      return { isFile: true, isDirectory: false, mtimeMs: f.mtimeMs, size: f.data.byteLength };
     }
     const prefix = n === '' ? '' : `${n}/`;
     if ([...this.files.keys()].some((k) => k.startsWith(prefix))) {
