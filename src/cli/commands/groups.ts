@@ -1,5 +1,94 @@
-// Placeholder until its issue lands.
-export async function main(_args: string[]): Promise<number> {
-  console.error('emulator-fleet: this command is not implemented yet');
-  return 1;
+/**
+ * `emulator-fleet groups list [--root DIR] [--json]`: the group definitions of a workspace (`groups/*.yaml`), valid
+ * or not. Invalid files are listed with their located problems; the exit code is 1 when any file has an error.
+ */
+import * as path from 'node:path';
+import { NodeFileStore, SystemClock } from '../../bot/nodePorts';
+import { DEFAULT_FLEET_CONFIG } from '../../orchestrator/config';
+import { DefinitionsStore } from '../../orchestrator/definitionsStore';
+import { definitionInstanceKeys } from '../../orchestrator/groupDefinition';
+import { formatDiagnostic } from '../../shared/geometry';
+import type { GroupDefinitionSummary } from '../../shared/fleetTypes';
+import { parse, runCommand, UsageError } from '../args';
+
+const USAGE = 'usage: emulator-fleet groups list [--root DIR] [--json]';
+
+export async function main(args: string[]): Promise<number> {
+  return runCommand(async () => {
+    const [sub, ...rest] = args;
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      console.log(USAGE);
+      return sub === undefined ? 2 : 0;
+    }
+    if (sub !== 'list') {
+      throw new UsageError(`unknown subcommand 'groups ${sub}'\n${USAGE}`);
+    }
+    const { values, positionals } = parse(rest, { root: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (positionals.length) {
+      throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+    }
+    const root = path.resolve(values.root ?? process.cwd());
+    const list = await listDefinitions(root);
+    if (values.json) {
+      console.log(JSON.stringify(list, null, 2));
+    } else {
+      console.log(formatDefinitions(list));
+    }
+    return list.some((d) => d.diagnostics.some((x) => x.severity === 'error')) ? 1 : 0;
+  });
+}
+
+/** Reads the definitions of a workspace without starting anything. */
+export async function listDefinitions(root: string, groupsDir = DEFAULT_FLEET_CONFIG.groupsDir): Promise<GroupDefinitionSummary[]> {
+  const store = new DefinitionsStore(new NodeFileStore(root), { dir: groupsDir, clock: new SystemClock() });
+  try {
+    await store.load();
+    return store.entries().map((e) => {
+      const d = e.definition;
+      return {
+        name: e.name,
+        file: e.file,
+        valid: d !== undefined,
+        ...(d?.description !== undefined ? { description: d.description } : {}),
+        ...(d ? { routine: d.routine, requestedBotCount: d.requestedBotCount, availableInstances: definitionInstanceKeys(d) } : {}),
+        ...(d?.accountPool !== undefined ? { accountPool: d.accountPool } : {}),
+        diagnostics: e.diagnostics,
+        active: false,
+      };
+    });
+  } finally {
+    store.dispose();
+  }
+}
+
+/** The human listing: one block per definition, problems indented below it. */
+export function formatDefinitions(list: readonly GroupDefinitionSummary[]): string {
+  if (list.length === 0) {
+    return 'no group definitions (groups/*.yaml)';
+  }
+  const rows = [['NAME', 'ROUTINE', 'POOL', 'BOTS', 'INSTANCES', 'FILE'], ...list.map((d) => [d.name, d.routine ?? '-', d.accountPool ?? '-', d.requestedBotCount !== undefined ? String(d.requestedBotCount) : '-', d.availableInstances?.join(',') ?? '-', d.file])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines: string[] = [];
+  rows.forEach((r, i) => {
+    lines.push(
+      r
+        .map((c, j) => (j === r.length - 1 ? c : c.padEnd(widths[j])))
+        .join('  ')
+        .trimEnd(),
+    );
+    const d = i > 0 ? list[i - 1] : undefined;
+    if (d) {
+      if (d.description) {
+        lines.push(`  ${d.description}`);
+      }
+      for (const diag of d.diagnostics) {
+        lines.push(`  ${formatDiagnostic(diag)}`);
+      }
+    }
+  });
+  return lines.join('\n');
 }

@@ -1,0 +1,209 @@
+/**
+ * `npm run bench -- fleet [--bots 1,4,8,16] [--seconds S] [--warmup S]`
+ *
+ * The whole fleet on virtual devices: for each bot count, a group of that many bots runs farm_premium for a fixed
+ * time, and we report decisions/s (routine steps finished per second, all bots), screen captures/s, cycles, the event-loop
+ * lag p99 of the orchestrator's thread (perf_hooks.monitorEventLoopDelay) and the RSS.
+ * Target: 16 bots with event-loop lag p99 under 50 ms.
+ *
+ * The virtual devices run in a child process (this file run directly with `--serve N`) behind an embedded ADB host
+ * endpoint, the way emulators are other processes: the orchestrator's thread carries only the fleet (routines,
+ * adbkit, events) while template matching runs on the vision workers. Each run uses a fresh temporary copy of the
+ * workspace (routines, templates, pools) so the repository's account database is untouched.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as readline from 'node:readline';
+import { createFleet } from '../src/orchestrator/composition';
+import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
+import { AdbHostEndpoint } from '../src/virtual/hostEndpoint';
+import { VirtualDevice } from '../src/virtual/virtualDevice';
+
+const TARGET_LAG_P99_MS = 50;
+/** Sampling period of the event-loop delay histogram; its values include this period, which is subtracted. */
+const LAG_RESOLUTION_MS = 5;
+
+function lagMs(ns: number): number {
+  return Math.round(Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) * 10) / 10;
+}
+
+function emit(o: Record<string, unknown>): void {
+  console.log(JSON.stringify({ bench: 'fleet', ...o }));
+}
+
+function arg(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Child mode: serve `n` virtual devices on one embedded host endpoint; prints `{port}` and waits for stdin to close. */
+async function serve(n: number): Promise<void> {
+  const devices = Array.from({ length: n }, (_, i) => VirtualDevice.create({ seed: i + 1 }));
+  const endpoint = await AdbHostEndpoint.start();
+  for (const d of devices) {
+    endpoint.addDevice(d);
+  }
+  console.log(JSON.stringify({ port: endpoint.port, serials: devices.map((d) => d.serial) }));
+  await new Promise<void>((resolve) => {
+    process.stdin.on('close', resolve);
+    process.stdin.on('end', resolve);
+    process.stdin.resume();
+  });
+  await endpoint.close();
+  await Promise.all(devices.map((d) => d.close()));
+}
+
+async function startDevices(n: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const rl = readline.createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the device process did not start within 60 s')), 60_000);
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`the device process exited (${code})`)));
+  });
+  return { child, port };
+}
+
+function stopDevices(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.stdin?.end();
+  });
+}
+
+/** A temporary workspace: the repository's routines, templates and pools, plus a bench pool whose accounts come back at once. */
+function makeWorkspace(repo: string): string {
+  const ws = mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-'));
+  for (const dir of ['routines', 'templates', 'pools']) {
+    if (existsSync(path.join(repo, dir))) {
+      cpSync(path.join(repo, dir), path.join(ws, dir), { recursive: true });
+    }
+  }
+  writeFileSync(
+    path.join(ws, 'pools', 'bench_premium.yaml'),
+    'name: bench_premium\ndescription: premium accounts, handed out again at once (benchmark)\nfilters:\n  - { field: premium, op: eq, value: true }\ncooldown: 0s\n',
+  );
+  return ws;
+}
+
+async function runSize(repo: string, bots: number, seconds: number, warmup: number): Promise<Record<string, unknown>> {
+  const ws = makeWorkspace(repo);
+  const { child, port } = await startDevices(bots);
+  const fleet = await createFleet({ root: ws, adb: { port }, watch: false, config: { metricsIntervalMs: 0 } });
+  try {
+    const o = fleet.orchestrator;
+    const instances = Array.from({ length: bots }, (_, i) => i + 1);
+    const def = parseGroupDefinition(
+      `name: Bench ${bots}\nroutine: farm_premium\navailableInstances: [${instances.join(', ')}]\nrequestedBotCount: ${bots}\naccountPool: bench_premium\nlaunchOptions: { stagger: 100ms, stopWhenPoolEmpty: false, restart: { maxRestarts: unlimited, initialDelay: 500ms } }\n`,
+      'bench.yaml',
+    ).value!;
+    let steps = 0;
+    let cycles = 0;
+    let failedCycles = 0;
+    let counting = false;
+    o.onDidChangeBotStep((e) => {
+      if (counting && e.phase === 'end') {
+        steps++;
+      }
+    });
+    o.onDidCompleteCycle((e) => {
+      if (counting) {
+        if (e.ok) {
+          cycles++;
+        } else {
+          failedCycles++;
+        }
+      }
+    });
+    const group = o.createGroup(def);
+    await group.start();
+    await sleep(warmup * 1000);
+    const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    lag.enable();
+    counting = true;
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const before = group.getAllBots().reduce((n, b) => n + b.capture.count, 0);
+    await sleep(seconds * 1000);
+    const elapsed = (performance.now() - t0) / 1000;
+    counting = false;
+    lag.disable();
+    const cpu = process.cpuUsage(cpu0);
+    const snap = group.getAllBots();
+    const captures = snap.reduce((n, b) => n + b.capture.count, 0) - before;
+    const p99 = lagMs(lag.percentile(99));
+    const running = snap.filter((b) => b.state === 'running' || b.state === 'waiting').length;
+    await group.stop({ timeoutMs: 5000 });
+    return {
+      bots,
+      running,
+      seconds: Math.round(elapsed * 10) / 10,
+      decisionsPerSec: Math.round((steps / elapsed) * 10) / 10,
+      capturesPerSec: Math.round((captures / elapsed) * 10) / 10,
+      cycles,
+      failedCycles,
+      captureP50Ms: median(snap.map((b) => b.capture.p50).filter((x): x is number => x !== undefined)),
+      inputP50Ms: median(snap.map((b) => b.input.p50).filter((x): x is number => x !== undefined)),
+      lagP50Ms: lagMs(lag.percentile(50)),
+      lagP99Ms: p99,
+      lagMaxMs: lagMs(lag.max),
+      cpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 1000) / 10,
+      rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10,
+    };
+  } finally {
+    await fleet.close();
+    await stopDevices(child);
+    rmSync(ws, { recursive: true, force: true });
+  }
+}
+
+function median(xs: number[]): number | undefined {
+  if (!xs.length) {
+    return undefined;
+  }
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.floor(s.length / 2)] * 10) / 10;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function run(args: string[]): Promise<void> {
+  const sizes = (arg(args, 'bots') ?? '1,4,8,16').split(',').map((s) => Number(s.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 32)) {
+    throw new Error('--bots expects a comma-separated list of counts between 1 and 32');
+  }
+  const seconds = Number(arg(args, 'seconds') ?? 20);
+  const warmup = Number(arg(args, 'warmup') ?? 8);
+  const repo = path.resolve(__dirname, '..');
+  emit({ event: 'config', sizes, seconds, warmup, cores: os.cpus().length, target: { bots: 16, lagP99Ms: TARGET_LAG_P99_MS } });
+  for (const n of sizes) {
+    const r = await runSize(repo, n, seconds, warmup);
+    emit({ event: 'result', ...r, ...(n === 16 ? { target: { lagP99Ms: TARGET_LAG_P99_MS, met: (r.lagP99Ms as number) < TARGET_LAG_P99_MS } } : {}) });
+  }
+}
+
+if (require.main === module && process.argv.includes('--serve')) {
+  const n = Number(process.argv[process.argv.indexOf('--serve') + 1]);
+  serve(n).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,862 @@
+/**
+ * Bot: runs its group's routine in cycles on one device. A cycle is one routine run with the system variables
+ * `cycle`, `bot_instance`, `group` and `orchestration_id`, and the group's routineConfig as the routine's params.
+ * It reports state transitions, step progress, cycles, accounts and logs; restarts failed cycles with backoff;
+ * and on a device drop goes `offline`, then reconnects or is replaced by its group.
+ *
+ * The bot depends on small ports only: a device source (open a device for an instance), a routine runner
+ * factory (the interpreter), and the pool's AccountPort. Tests pass fakes.
+ */
+import type { AccountFieldValue, AccountLease, AccountPort } from './accounts';
+import type { Device } from './device';
+import type { Clock, Logger } from './ports';
+import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
+import type { RoutineEvent } from '../shared/routineEvents';
+import type {
+  BotAccountEvent,
+  BotCycleEvent,
+  BotSnapshot,
+  BotState,
+  BotStateEvent,
+  BotStepEvent,
+  ErrorInfo,
+  InstanceKey,
+  LatencySummary,
+  LogEvent,
+  StepInfo,
+  StopReason,
+} from '../shared/fleetTypes';
+
+/** Collects latency samples and summarizes them (the orchestrator passes a windowed percentile tracker). */
+export interface LatencyTracker {
+  add(ms: number): void;
+  summary(): LatencySummary;
+}
+
+/** Options of one routine run. */
+export interface RoutineRunOptions {
+  signal: AbortSignal;
+  /** System variables of the cycle (`cycle`, `bot_instance`, `group`, `orchestration_id`). */
+  variables: Record<string, unknown>;
+}
+
+/** What the bot needs from the routine interpreter bound to its device. */
+export interface RoutineRunner {
+  /** Runs routine `name` once with `params`; rejects on failure or abort. */
+  run(name: string, params: Record<string, unknown>, opts: RoutineRunOptions): Promise<unknown>;
+  /** Pause at the next step boundary (the step in progress finishes). */
+  pause(): void;
+  resume(): void;
+  readonly onDidEmit: Event<RoutineEvent>;
+  dispose?(): void;
+}
+
+export interface RoutineRunnerContext {
+  device: Device;
+  serial: string;
+  /** The pool's account port for this bot; undefined when the group has no pool. */
+  accounts?: AccountPort;
+  logger: Logger;
+  group: string;
+  orchestrationId: string;
+  instance: InstanceKey;
+}
+
+export interface RoutineRunnerFactory {
+  create(ctx: RoutineRunnerContext): RoutineRunner | Promise<RoutineRunner>;
+}
+
+export interface OpenedDevice {
+  device: Device;
+  serial: string;
+}
+
+/** Opens the device of an instance. */
+export interface BotDeviceSource {
+  open(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal }): Promise<OpenedDevice>;
+  /** Whether the instance's device answers now (used after a failed cycle to tell a drop from a routine error). */
+  isOnline(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal }): Promise<boolean>;
+}
+
+export interface RestartPolicy {
+  enabled: boolean;
+  /** Consecutive failed cycles allowed before the bot fails; `Infinity` for unlimited. */
+  maxRestarts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
+  resetAfterSuccess: boolean;
+}
+
+/** What the group decides when a bot's device dropped. */
+export type OfflineDecision = 'replace' | 'reconnect';
+
+export interface BotOptions {
+  group: string;
+  orchestrationId: string;
+  instance: InstanceKey;
+  /** Device serial forced by an instance override. */
+  serial?: string;
+  routine: string;
+  params: Record<string, unknown>;
+  /** Successful cycles after which the bot stops; undefined = no limit. */
+  cycles?: number;
+  /** Clock time after which no new cycle starts. */
+  deadline?: number;
+  cycleDelayMs: number;
+  restart: RestartPolicy;
+  stopWhenPoolEmpty: boolean;
+  /** Without stopWhenPoolEmpty: how long to wait before trying the pool again after it had no account. */
+  poolRetryMs: number;
+  /** Default graceful-stop timeout. */
+  stopTimeoutMs: number;
+  reconnectTimeoutMs: number;
+  reconnectIntervalMs: number;
+  /** Makes the capture and input latency trackers. */
+  createLatencyTracker: () => LatencyTracker;
+  devices: BotDeviceSource;
+  runners: RoutineRunnerFactory;
+  accounts?: AccountPort;
+  clock: Clock;
+  logger: Logger;
+  /** Asked on a device drop (and again while reconnecting fails): replace the bot, or keep reconnecting. */
+  onOffline?: (bot: Bot) => Promise<OfflineDecision>;
+}
+
+export interface BotStopOptions {
+  /** Abort the current step at once. */
+  force?: boolean;
+  /** Time the current step gets to finish before the stop is forced (defaults to the bot's stopTimeoutMs). */
+  timeoutMs?: number;
+  reason?: StopReason;
+}
+
+/** Typed errors of the bot. */
+export class BotError extends Error {
+  constructor(
+    readonly code: 'stopped' | 'device-unavailable' | 'runner-failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BotError';
+  }
+}
+
+/** True when `e` (or one of its causes) is a device error meaning the device is gone. */
+export function isOfflineError(e: unknown): boolean {
+  let cur: unknown = e;
+  for (let i = 0; i < 8 && cur && typeof cur === 'object'; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (code === 'offline' || code === 'device-offline') {
+      return true;
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function errorInfo(e: unknown, time: number): ErrorInfo {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+  return code ? { message, code, time } : { message, time };
+}
+
+const INPUT_METHODS = new Set(['tap', 'longPress', 'swipe', 'text', 'key']);
+
+/** A view of `device` that times captures and inputs into the given windows. */
+export function measuredDevice(device: Device, clock: Clock, capture: LatencyTracker, input: LatencyTracker): Device {
+  return new Proxy(device, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') {
+        return v;
+      }
+      const fn = v as (...args: unknown[]) => unknown;
+      if (prop === 'screenshot' || (typeof prop === 'string' && INPUT_METHODS.has(prop))) {
+        const window = prop === 'screenshot' ? capture : input;
+        return async (...args: unknown[]) => {
+          const t0 = clock.now();
+          const r = await fn.apply(target, args);
+          window.add(clock.now() - t0);
+          return r;
+        };
+      }
+      return fn.bind(target);
+    },
+  });
+}
+
+/** The pool's AccountPort seen through the bot: it knows which leases the bot holds and reports them. */
+class TrackingAccountPort implements AccountPort {
+  readonly held = new Set<string>();
+  /** The pool had no account for a checkout during the current cycle. */
+  emptySeen = false;
+  /** A checkout succeeded during the current cycle. */
+  leasedThisCycle = false;
+
+  constructor(
+    private readonly inner: AccountPort,
+    private readonly onEvent: (action: BotAccountEvent['action'], accountId?: string) => void,
+  ) {}
+
+  async checkoutNext(signal?: AbortSignal): Promise<AccountLease | undefined> {
+    const lease = await this.inner.checkoutNext(signal);
+    if (lease) {
+      this.held.add(lease.accountId);
+      this.leasedThisCycle = true;
+      this.onEvent('checkout', lease.accountId);
+    } else {
+      this.emptySeen = true;
+      this.onEvent('empty');
+    }
+    return lease;
+  }
+
+  async complete(accountId: string, stats: Record<string, AccountFieldValue>): Promise<void> {
+    await this.inner.complete(accountId, stats);
+    this.held.delete(accountId);
+    this.onEvent('complete', accountId);
+  }
+
+  async release(accountId: string, reason?: string): Promise<void> {
+    await this.inner.release(accountId, reason);
+    this.held.delete(accountId);
+    this.onEvent('release', accountId);
+  }
+
+  async markFailed(accountId: string, reason: string): Promise<void> {
+    await this.inner.markFailed(accountId, reason);
+    this.held.delete(accountId);
+    this.onEvent('failed', accountId);
+  }
+
+  update(accountId: string, fields: Record<string, AccountFieldValue>): Promise<void> {
+    return this.inner.update(accountId, fields);
+  }
+
+  /** Gives back every lease still held; returns how many. Errors are reported, not thrown. */
+  async releaseHeld(reason: string, onError: (id: string, e: unknown) => void): Promise<number> {
+    let n = 0;
+    for (const id of [...this.held]) {
+      try {
+        await this.release(id, reason);
+        n++;
+      } catch (e) {
+        this.held.delete(id);
+        onError(id, e);
+      }
+    }
+    return n;
+  }
+}
+
+interface CycleOutcome {
+  ok: boolean;
+  error?: unknown;
+  abandoned?: boolean;
+}
+
+export class Bot implements Disposable {
+  readonly group: string;
+  readonly orchestrationId: string;
+  readonly instance: InstanceKey;
+  readonly routine: string;
+
+  private readonly _onDidChangeState = new Emitter<BotStateEvent>();
+  private readonly _onDidChangeStep = new Emitter<BotStepEvent>();
+  private readonly _onDidCompleteCycle = new Emitter<BotCycleEvent>();
+  private readonly _onDidChangeAccount = new Emitter<BotAccountEvent>();
+  private readonly _onDidEmitLog = new Emitter<LogEvent>();
+  readonly onDidChangeState: Event<BotStateEvent> = this._onDidChangeState.event;
+  readonly onDidChangeStep: Event<BotStepEvent> = this._onDidChangeStep.event;
+  readonly onDidCompleteCycle: Event<BotCycleEvent> = this._onDidCompleteCycle.event;
+  readonly onDidChangeAccount: Event<BotAccountEvent> = this._onDidChangeAccount.event;
+  readonly onDidEmitLog: Event<LogEvent> = this._onDidEmitLog.event;
+
+  private state: BotState = 'idle';
+  private stateSince: number;
+  private serial: string | undefined;
+  private device: Device | undefined;
+  private runner: RoutineRunner | undefined;
+  private runnerSubscription: Disposable | undefined;
+  private readonly accounts: TrackingAccountPort | undefined;
+  private readonly accountHistory: string[] = [];
+  private currentAccount: string | undefined;
+  private readonly stepStack: StepInfo[] = [];
+  private cyclesDone = 0;
+  private attempts = 0;
+  private errors = 0;
+  private consecutiveFailures = 0;
+  private restarts = 0;
+  private steps = 0;
+  private lastError: ErrorInfo | undefined;
+  private stopReason: StopReason | undefined;
+  private failed = false;
+  private readonly capture: LatencyTracker;
+  private readonly input: LatencyTracker;
+
+  private stopRequested = false;
+  /** Aborts waits (backoff, pause, reconnect, cycle delay) when a stop is requested. */
+  private readonly stopController = new AbortController();
+  private cycleController: AbortController | undefined;
+  private cycleSettled: Promise<void> | undefined;
+  private abandonCycle: (() => void) | undefined;
+  private paused = false;
+  private pauseWaiters: Array<() => void> = [];
+  private runnerPausedAck = false;
+  private pausedAckWaiters: Array<() => void> = [];
+  private life: Promise<BotSnapshot> | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly options: BotOptions) {
+    this.group = options.group;
+    this.orchestrationId = options.orchestrationId;
+    this.instance = options.instance;
+    this.routine = options.routine;
+    this.stateSince = options.clock.wallNow().getTime();
+    this.serial = options.serial;
+    this.capture = options.createLatencyTracker();
+    this.input = options.createLatencyTracker();
+    this.log = options.logger.child(`bot:${options.instance}`);
+    if (options.accounts) {
+      this.accounts = new TrackingAccountPort(options.accounts, (action, accountId) => this.onAccount(action, accountId));
+    }
+  }
+
+  /** Starts the bot's life (idempotent); `done` resolves with the final snapshot. */
+  start(): void {
+    this.life ??= this.runLife();
+  }
+
+  /** Resolves when the bot has stopped or failed, with its final snapshot. */
+  get done(): Promise<BotSnapshot> {
+    return this.life ?? Promise.resolve(this.snapshot());
+  }
+
+  get currentState(): BotState {
+    return this.state;
+  }
+
+  get isFinished(): boolean {
+    return this.state === 'stopped' || this.state === 'failed';
+  }
+
+  /** Accounts this bot holds right now. */
+  get heldAccounts(): string[] {
+    return [...(this.accounts?.held ?? [])];
+  }
+
+  snapshot(): BotSnapshot {
+    const top = this.stepStack[this.stepStack.length - 1];
+    return Object.freeze({
+      group: this.group,
+      orchestrationId: this.orchestrationId,
+      instance: this.instance,
+      ...(this.serial !== undefined ? { serial: this.serial } : {}),
+      state: this.state,
+      stateSince: this.stateSince,
+      routine: this.routine,
+      ...(top ? { step: top } : {}),
+      ...(this.currentAccount !== undefined ? { account: this.currentAccount } : {}),
+      accounts: Object.freeze([...this.accountHistory]),
+      cycles: this.cyclesDone,
+      errors: this.errors,
+      restarts: this.restarts,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      capture: this.capture.summary(),
+      input: this.input.summary(),
+      steps: this.steps,
+      ...(this.stopReason !== undefined ? { stopReason: this.stopReason } : {}),
+    });
+  }
+
+  /** Pauses at the next step boundary (the step in progress finishes); no new cycle starts until resume. */
+  pause(): void {
+    if (this.paused || this.isFinished || this.stopRequested) {
+      return;
+    }
+    this.paused = true;
+    this.runner?.pause();
+    this.setState('paused');
+  }
+
+  resume(): void {
+    if (!this.paused) {
+      return;
+    }
+    this.paused = false;
+    this.runnerPausedAck = false;
+    this.runner?.resume();
+    const waiters = this.pauseWaiters;
+    this.pauseWaiters = [];
+    waiters.forEach((w) => w());
+    if (!this.isFinished && !this.stopRequested) {
+      this.setState(this.cycleSettled ? 'running' : 'waiting');
+    }
+  }
+
+  /**
+   * Graceful stop: no new cycle; the current step may finish (within the timeout), then the run is aborted,
+   * held accounts are released and the device closed. With `force`, the step is aborted at once.
+   */
+  async stop(opts: BotStopOptions = {}): Promise<BotSnapshot> {
+    if (!this.life) {
+      this.stopReason ??= opts.reason ?? 'requested';
+      this.setState('stopped', { reason: this.stopReason });
+      return this.snapshot();
+    }
+    if (this.isFinished) {
+      return this.done;
+    }
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      this.stopReason ??= opts.reason ?? 'requested';
+      this.setState('stopping', { reason: this.stopReason });
+      this.stopController.abort(new BotError('stopped', 'bot stopped'));
+      this.releasePauseWaiters();
+    }
+    if (opts.force) {
+      this.forceAbort();
+    } else if (this.cycleSettled) {
+      await this.finishStepThenAbort(opts.timeoutMs ?? this.options.stopTimeoutMs);
+    }
+    return this.done;
+  }
+
+  dispose(): void {
+    void this.stop({ force: true });
+    this._onDidChangeState.dispose();
+    this._onDidChangeStep.dispose();
+    this._onDidCompleteCycle.dispose();
+    this._onDidChangeAccount.dispose();
+    this._onDidEmitLog.dispose();
+  }
+
+  private async runLife(): Promise<BotSnapshot> {
+    const o = this.options;
+    this.setState('starting');
+    try {
+      let connected = await this.tryConnect();
+      if (!connected) {
+        connected = await this.handleOffline(new BotError('device-unavailable', `instance ${this.instance} could not be opened`));
+      }
+      while (connected) {
+        if (this.stopRequested) {
+          break;
+        }
+        if (o.cycles !== undefined && this.cyclesDone >= o.cycles) {
+          this.stopReason ??= 'cycles-done';
+          break;
+        }
+        if (o.deadline !== undefined && o.clock.now() >= o.deadline) {
+          this.stopReason ??= 'duration';
+          break;
+        }
+        await this.pauseGate();
+        if (this.stopRequested) {
+          break;
+        }
+        this.setState('running');
+        const outcome = await this.runCycle();
+        if (this.stopRequested || outcome.abandoned) {
+          break;
+        }
+        const sawEmpty = this.accounts?.emptySeen === true;
+        const poolEmpty = sawEmpty && o.stopWhenPoolEmpty;
+        if (outcome.ok) {
+          if (poolEmpty) {
+            this.stopReason = 'pool-empty';
+            break;
+          }
+          if (sawEmpty && !this.accounts?.leasedThisCycle) {
+            // No account for this cycle: wait for the pool (accounts come back after their cooldown).
+            this.setState('waiting');
+            await this.sleep(o.poolRetryMs);
+            continue;
+          }
+          if (o.cycleDelayMs > 0 && !(o.cycles !== undefined && this.cyclesDone >= o.cycles)) {
+            await this.sleep(o.cycleDelayMs);
+          }
+          continue;
+        }
+        if (poolEmpty) {
+          this.stopReason = 'pool-empty';
+          break;
+        }
+        if (sawEmpty && !this.accounts?.leasedThisCycle) {
+          this.setState('waiting');
+          await this.sleep(o.poolRetryMs);
+          continue;
+        }
+        if (await this.isDeviceDrop(outcome.error)) {
+          connected = await this.handleOffline(outcome.error);
+          continue;
+        }
+        this.errors++;
+        this.consecutiveFailures++;
+        this.lastError = errorInfo(outcome.error, o.clock.wallNow().getTime());
+        if (!o.restart.enabled || this.consecutiveFailures > o.restart.maxRestarts) {
+          this.failed = true;
+          this.stopReason = 'failed';
+          this.log.log('error', `cycle failed, no restart left: ${this.lastError.message}`);
+          break;
+        }
+        const delay = Math.min(o.restart.maxDelayMs, o.restart.initialDelayMs * o.restart.factor ** (this.consecutiveFailures - 1));
+        this.setState('waiting', { error: this.lastError });
+        this.emitLog('warn', `cycle failed (${this.consecutiveFailures}/${Number.isFinite(o.restart.maxRestarts) ? o.restart.maxRestarts : '∞'}), restarting in ${Math.round(delay)} ms: ${this.lastError.message}`);
+        await this.sleep(delay);
+        if (!this.stopRequested) {
+          this.restarts++;
+        }
+      }
+    } catch (e) {
+      if (!this.stopRequested) {
+        this.failed = true;
+        this.stopReason = 'failed';
+        this.lastError = errorInfo(e, o.clock.wallNow().getTime());
+        this.log.log('error', `bot crashed: ${this.lastError.message}`);
+      }
+    }
+    await this.teardown();
+    this.setState(this.failed ? 'failed' : 'stopped', { reason: this.stopReason ?? 'finished', error: this.failed ? this.lastError : undefined });
+    return this.snapshot();
+  }
+
+  private async tryConnect(): Promise<boolean> {
+    const o = this.options;
+    try {
+      const opened = await o.devices.open(this.instance, { serial: this.serial ?? o.serial, signal: this.stopController.signal });
+      if (this.stopRequested) {
+        await opened.device.close().catch(() => undefined);
+        return false;
+      }
+      this.serial = opened.serial;
+      this.device = measuredDevice(opened.device, o.clock, this.capture, this.input);
+      const runner = await o.runners.create({
+        device: this.device,
+        serial: opened.serial,
+        accounts: this.accounts,
+        logger: this.log,
+        group: this.group,
+        orchestrationId: this.orchestrationId,
+        instance: this.instance,
+      });
+      this.runner = runner;
+      this.runnerSubscription = runner.onDidEmit((e) => this.onRoutineEvent(e));
+      if (this.paused) {
+        runner.pause();
+      }
+      return true;
+    } catch (e) {
+      if (!this.stopRequested) {
+        this.lastError = errorInfo(e, o.clock.wallNow().getTime());
+        this.log.log('warn', `cannot open instance ${this.instance}: ${this.lastError.message}`);
+      }
+      await this.disconnect();
+      return false;
+    }
+  }
+
+  private async disconnect(): Promise<void> {
+    this.runnerSubscription?.dispose();
+    this.runnerSubscription = undefined;
+    try {
+      this.runner?.dispose?.();
+    } catch {
+      // a runner that fails to dispose is dropped anyway
+    }
+    this.runner = undefined;
+    const d = this.device;
+    this.device = undefined;
+    if (d) {
+      await d.close().catch(() => undefined);
+    }
+    this.stepStack.length = 0;
+  }
+
+  /** A failed cycle is a device drop when the error says so or the device no longer answers. */
+  private async isDeviceDrop(error: unknown): Promise<boolean> {
+    if (isOfflineError(error)) {
+      return true;
+    }
+    try {
+      return !(await this.options.devices.isOnline(this.instance, { serial: this.serial, signal: this.stopController.signal }));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Device dropped: go offline, then reconnect (or be replaced). Returns true when reconnected. */
+  private async handleOffline(error: unknown): Promise<boolean> {
+    const o = this.options;
+    this.lastError = errorInfo(error, o.clock.wallNow().getTime());
+    this.setState('offline', { error: this.lastError });
+    this.emitLog('warn', `device of instance ${this.instance} dropped: ${this.lastError.message}`);
+    await this.disconnect();
+    await this.releaseHeldAccounts('device dropped');
+    const started = o.clock.now();
+    let delay = o.reconnectIntervalMs;
+    for (;;) {
+      if (this.stopRequested) {
+        return false;
+      }
+      let decision: OfflineDecision = 'reconnect';
+      if (o.onOffline) {
+        try {
+          decision = await o.onOffline(this);
+        } catch {
+          decision = 'reconnect';
+        }
+      }
+      if (this.stopRequested) {
+        return false;
+      }
+      if (decision === 'replace') {
+        this.stopReason = 'replaced';
+        this.stopRequested = true;
+        this.emitLog('info', `instance ${this.instance} is replaced by another instance`);
+        return false;
+      }
+      if (await this.tryConnect()) {
+        this.restarts++;
+        this.emitLog('info', `reconnected to instance ${this.instance}`);
+        return true;
+      }
+      if (o.clock.now() - started >= o.reconnectTimeoutMs) {
+        this.failed = true;
+        this.stopReason = 'failed';
+        this.emitLog('error', `instance ${this.instance} did not come back within ${o.reconnectTimeoutMs} ms`);
+        return false;
+      }
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, o.reconnectIntervalMs * 8);
+    }
+  }
+
+  private async runCycle(): Promise<CycleOutcome> {
+    const o = this.options;
+    const runner = this.runner;
+    if (!runner) {
+      return { ok: false, error: new BotError('runner-failed', 'no routine runner') };
+    }
+    this.attempts++;
+    if (this.accounts) {
+      this.accounts.emptySeen = false;
+      this.accounts.leasedThisCycle = false;
+    }
+    const controller = new AbortController();
+    this.cycleController = controller;
+    const variables = { cycle: this.attempts, bot_instance: this.instance, group: this.group, orchestration_id: this.orchestrationId };
+    const t0 = o.clock.now();
+    let abandon!: () => void;
+    const abandoned = new Promise<CycleOutcome>((resolve) => {
+      abandon = () => resolve({ ok: false, abandoned: true, error: new BotError('stopped', 'the routine did not stop; abandoned') });
+    });
+    this.abandonCycle = abandon;
+    const run = runner.run(o.routine, { ...o.params }, { signal: controller.signal, variables }).then(
+      (): CycleOutcome => ({ ok: true }),
+      (error: unknown): CycleOutcome => ({ ok: false, error }),
+    );
+    this.cycleSettled = run.then(() => undefined);
+    const outcome = await Promise.race([run, abandoned]);
+    this.cycleSettled = undefined;
+    this.cycleController = undefined;
+    this.abandonCycle = undefined;
+    this.stepStack.length = 0;
+    this.runnerPausedAck = false;
+    const ms = o.clock.now() - t0;
+    const idle = this.accounts !== undefined && this.accounts.emptySeen && !this.accounts.leasedThisCycle;
+    if (outcome.ok && !idle) {
+      this.cyclesDone++;
+      if (o.restart.resetAfterSuccess) {
+        this.consecutiveFailures = 0;
+      }
+    }
+    const stoppedByUs = !outcome.ok && this.stopRequested;
+    this._onDidCompleteCycle.fire({
+      type: 'bot.cycle',
+      time: o.clock.wallNow().getTime(),
+      group: this.group,
+      orchestrationId: this.orchestrationId,
+      instance: this.instance,
+      cycle: this.attempts,
+      ok: outcome.ok,
+      ms: Math.round(ms),
+      ...(outcome.ok ? {} : { error: errorInfo(stoppedByUs ? new BotError('stopped', 'stopped during the cycle') : outcome.error, o.clock.wallNow().getTime()) }),
+    });
+    return outcome;
+  }
+
+  private async finishStepThenAbort(timeoutMs: number): Promise<void> {
+    const settled = this.cycleSettled;
+    if (!settled) {
+      return;
+    }
+    if (!this.paused) {
+      this.runner?.pause();
+    }
+    const timer = new AbortController();
+    const pausedAck = this.runnerPausedAck
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          this.pausedAckWaiters.push(resolve);
+        });
+    await Promise.race([settled, pausedAck, this.options.clock.sleep(timeoutMs, timer.signal).catch(() => undefined)]);
+    timer.abort();
+    this.forceAbort();
+  }
+
+  private forceAbort(): void {
+    const c = this.cycleController;
+    if (c && !c.signal.aborted) {
+      c.abort(new BotError('stopped', 'bot stopped'));
+      // A routine that ignores the abort is abandoned after a short grace.
+      const abandon = this.abandonCycle;
+      const grace = new AbortController();
+      void this.cycleSettled?.then(() => grace.abort());
+      void this.options.clock
+        .sleep(2000, grace.signal)
+        .then(() => abandon?.())
+        .catch(() => undefined);
+    }
+    this.runner?.resume();
+  }
+
+  private async teardown(): Promise<void> {
+    await this.releaseHeldAccounts('bot stopped');
+    this.currentAccount = undefined;
+    await this.disconnect();
+  }
+
+  private async releaseHeldAccounts(reason: string): Promise<void> {
+    if (!this.accounts) {
+      return;
+    }
+    await this.accounts.releaseHeld(reason, (id, e) => this.emitLog('warn', `releasing account ${id} failed: ${e instanceof Error ? e.message : String(e)}`));
+    this.currentAccount = undefined;
+  }
+
+  private pauseGate(): Promise<void> {
+    if (!this.paused || this.stopRequested) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.pauseWaiters.push(resolve));
+  }
+
+  private releasePauseWaiters(): void {
+    const w = [...this.pauseWaiters, ...this.pausedAckWaiters];
+    this.pauseWaiters = [];
+    this.pausedAckWaiters = [];
+    w.forEach((f) => f());
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopRequested) {
+      return;
+    }
+    await this.options.clock.sleep(ms, this.stopController.signal).catch(() => undefined);
+  }
+
+  private onRoutineEvent(e: RoutineEvent): void {
+    const o = this.options;
+    const time = o.clock.wallNow().getTime();
+    const base = { time, group: this.group, orchestrationId: this.orchestrationId, instance: this.instance };
+    switch (e.type) {
+      case 'step.start': {
+        const info: StepInfo = Object.freeze({ name: e.step, path: e.path, routine: e.routine, since: time, ...(e.range ? { range: e.range } : {}) });
+        this.stepStack.push(info);
+        this._onDidChangeStep.fire({ ...base, type: 'bot.step', phase: 'start', routine: e.routine, step: e.step, path: e.path, ...(e.range ? { range: e.range } : {}) });
+        break;
+      }
+      case 'step.end': {
+        const i = this.stepStack.map((s) => `${s.routine}\0${s.path}`).lastIndexOf(`${e.routine}\0${e.path}`);
+        if (i >= 0) {
+          this.stepStack.splice(i);
+        }
+        this.steps++;
+        this._onDidChangeStep.fire({
+          ...base,
+          type: 'bot.step',
+          phase: 'end',
+          routine: e.routine,
+          step: e.step,
+          path: e.path,
+          ok: e.ok,
+          ms: e.ms,
+          ...(e.range ? { range: e.range } : {}),
+          ...(e.error !== undefined ? { error: e.error } : {}),
+        });
+        break;
+      }
+      case 'log':
+        this._onDidEmitLog.fire({ ...base, type: 'log', level: e.level, message: e.message, data: { routine: e.routine } });
+        break;
+      case 'error':
+        this._onDidEmitLog.fire({ ...base, type: 'log', level: 'warn', message: e.message, data: { routine: e.routine, ...(e.code ? { code: e.code } : {}) } });
+        break;
+      case 'stuck':
+        this._onDidEmitLog.fire({ ...base, type: 'log', level: 'warn', message: `stuck: ${e.reason} (${e.rung})`, data: { routine: e.routine } });
+        break;
+      case 'state':
+        if (e.state === 'paused') {
+          this.runnerPausedAck = true;
+          const w = this.pausedAckWaiters;
+          this.pausedAckWaiters = [];
+          w.forEach((f) => f());
+        } else {
+          this.runnerPausedAck = false;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onAccount(action: BotAccountEvent['action'], accountId?: string): void {
+    if (action === 'checkout' && accountId !== undefined) {
+      this.currentAccount = accountId;
+      this.accountHistory.push(accountId);
+    } else if (accountId !== undefined && accountId === this.currentAccount) {
+      this.currentAccount = undefined;
+    }
+    this._onDidChangeAccount.fire({
+      type: 'bot.account',
+      time: this.options.clock.wallNow().getTime(),
+      group: this.group,
+      orchestrationId: this.orchestrationId,
+      instance: this.instance,
+      action,
+      ...(accountId !== undefined ? { accountId } : {}),
+    });
+  }
+
+  private emitLog(level: LogEvent['level'], message: string): void {
+    this.log.log(level, message);
+    this._onDidEmitLog.fire({ type: 'log', time: this.options.clock.wallNow().getTime(), level, message, group: this.group, orchestrationId: this.orchestrationId, instance: this.instance });
+  }
+
+  private setState(state: BotState, extra: { reason?: StopReason; error?: ErrorInfo } = {}): void {
+    if (state === this.state && !extra.error) {
+      return;
+    }
+    if (this.isFinished) {
+      return;
+    }
+    const previous = this.state;
+    this.state = state;
+    this.stateSince = this.options.clock.wallNow().getTime();
+    this._onDidChangeState.fire({
+      type: 'bot.state',
+      time: this.stateSince,
+      group: this.group,
+      orchestrationId: this.orchestrationId,
+      instance: this.instance,
+      state,
+      previous,
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.error ? { error: extra.error } : {}),
+      snapshot: this.snapshot(),
+    });
+  }
+}

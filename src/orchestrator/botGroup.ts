@@ -1,0 +1,711 @@
+/**
+ * BotGroup: the run-time instance of a BotGroupDefinition. It owns the bots of one run (keyed by instance), picks
+ * requestedBotCount instances from availableInstances (skipping offline ones and, per `onBusy`, busy ones), starts
+ * the bots staggered, replaces a bot whose device dropped when a spare instance is free, and stops gracefully.
+ * Every state change goes to the orchestrator's event hub. Each group has an OrchestrationID (a UUID per run).
+ */
+import type { AccountPort } from '../bot/accounts';
+import { Bot, type BotDeviceSource, type BotStopOptions, type OfflineDecision, type RoutineRunnerFactory } from '../bot/bot';
+import type { Clock, Logger } from '../bot/ports';
+import type { Diagnostic } from '../shared/geometry';
+import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
+import {
+  isBotActive,
+  isGroupRunning,
+  type BotSnapshot,
+  type ErrorInfo,
+  type GroupSnapshot,
+  type GroupState,
+  type GroupStateEvent,
+  type InstanceKey,
+  type SkippedInstance,
+  type StopReason,
+} from '../shared/fleetTypes';
+import type { FleetConfig } from './config';
+import type { FleetEventHub } from './fleetEvents';
+import {
+  cloneGroupDefinition,
+  definitionInstanceKeys,
+  mergeLaunchOptions,
+  routineConfigFor,
+  sameGroupConfiguration,
+  serialOverrideFor,
+  type BotGroupDefinition,
+  type LaunchOptions,
+} from './groupDefinition';
+import { InstanceBusyError, type InstanceRegistry } from './instanceRegistry';
+import { LatencyWindow, RateMeter } from './metrics';
+
+/** Reachability of an instance's device. */
+export interface InstanceProbe {
+  instance: InstanceKey;
+  state: 'online' | 'offline' | 'unknown';
+  serial?: string;
+}
+
+/** Where the fleet's devices come from (emulator discovery, virtual devices, a fixed serial list). */
+export interface DeviceProvider extends BotDeviceSource {
+  status(instance: InstanceKey, opts?: { serial?: string; signal?: AbortSignal }): Promise<InstanceProbe>;
+  /** Fires when instances may have come or gone (a group waiting for instances re-checks). */
+  readonly onDidChangeInstances?: Event<unknown>;
+}
+
+/** Owner of a lease, as the pool records it. */
+export interface LeaseOwnerInfo {
+  group: string;
+  bot: string;
+  orchestrationId: string;
+  routine?: string;
+}
+
+/** What a group needs from the pool manager (PoolManager fits). */
+export interface GroupPoolAccess {
+  /** The pool definition, or undefined when there is no such pool. */
+  getPool(name: string): unknown;
+  accountPort(pool: string, owner: LeaseOwnerInfo): AccountPort & Partial<Disposable>;
+  releaseAll(filter: { orchestrationId?: string }, reason?: string): Promise<string[]>;
+}
+
+/** What a group needs from the routine registry (RoutineRegistry fits). */
+export interface RoutineCatalog {
+  has(name: string): boolean;
+  /** The routine's validity and problems, when the catalog knows them. */
+  entry?(name: string): { readonly valid: boolean; readonly diagnostics: readonly Diagnostic[] } | undefined;
+}
+
+export type GroupErrorCode = 'group-already-started' | 'unknown-routine' | 'invalid-routine' | 'unknown-pool' | 'no-instances' | 'instance-busy' | 'group-stopped';
+
+export class GroupError extends Error {
+  constructor(
+    readonly code: GroupErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'GroupError';
+  }
+}
+
+export interface LaunchResult {
+  orchestrationId: string;
+  requested: number;
+  /** Instances a bot was started on. */
+  launched: InstanceKey[];
+  skipped: SkippedInstance[];
+  /** With `onBusy: wait`: bots still waiting for an instance. */
+  waiting: number;
+}
+
+export interface BotGroupDeps {
+  definition: BotGroupDefinition;
+  orchestrationId: string;
+  config: FleetConfig;
+  clock: Clock;
+  logger: Logger;
+  hub: FleetEventHub;
+  instances: InstanceRegistry;
+  devices: DeviceProvider;
+  runners: RoutineRunnerFactory;
+  pools?: GroupPoolAccess;
+  routines?: RoutineCatalog;
+}
+
+export interface GroupStopOptions {
+  force?: boolean;
+  /** Graceful timeout per bot (default: the launch options' stopTimeout). */
+  timeoutMs?: number;
+  reason?: StopReason;
+}
+
+interface BotRecord {
+  bot: Bot;
+  port?: AccountPort & Partial<Disposable>;
+  subscriptions: Disposable[];
+}
+
+export class BotGroup implements Disposable {
+  readonly name: string;
+  readonly orchestrationId: string;
+  /** The definition this run was created from (a frozen copy; edits to the saved one apply at the next start). */
+  readonly definition: Readonly<BotGroupDefinition>;
+
+  private readonly _onDidChangeState = new Emitter<GroupStateEvent>();
+  /** This group's state changes (also published on the orchestrator's hub). */
+  readonly onDidChangeState: Event<GroupStateEvent> = this._onDidChangeState.event;
+
+  private state: GroupState = 'idle';
+  private stateSince: number;
+  private launch: LaunchOptions;
+  private readonly bots = new Map<InstanceKey, BotRecord>();
+  private readonly retired: BotSnapshot[] = [];
+  private skipped: SkippedInstance[] = [];
+  /** Instances being claimed by an in-flight selection (guards concurrent replacements). */
+  private readonly reserving = new Set<InstanceKey>();
+  private startedAt: number | undefined;
+  private stoppedAt: number | undefined;
+  private stopReason: StopReason | undefined;
+  private lastError: ErrorInfo | undefined;
+  private differs = false;
+  private deadline: number | undefined;
+  private waitingFor = 0;
+  private stopRequested = false;
+  private readonly stopController = new AbortController();
+  private finishing: Promise<GroupSnapshot> | undefined;
+  private resolveDone!: (s: GroupSnapshot) => void;
+  /** Resolves with the final snapshot once the group has stopped (or failed). */
+  readonly done: Promise<GroupSnapshot>;
+  private readonly log: Logger;
+  private readonly rate = new RateMeter();
+  private readonly subscriptions: Disposable[] = [];
+
+  constructor(private readonly deps: BotGroupDeps) {
+    this.definition = Object.freeze(cloneGroupDefinition(deps.definition));
+    this.name = deps.definition.name;
+    this.orchestrationId = deps.orchestrationId;
+    this.launch = mergeLaunchOptions(this.definition.launchOptions, undefined);
+    this.stateSince = deps.clock.wallNow().getTime();
+    this.log = deps.logger.child(`group:${this.name}`);
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  get currentState(): GroupState {
+    return this.state;
+  }
+
+  /** The launch options in effect (the definition's, with the overrides given to start). */
+  get launchOptions(): Readonly<LaunchOptions> {
+    return this.launch;
+  }
+
+  /** True from start until the group has stopped. */
+  isRunning(): boolean {
+    return isGroupRunning(this.state);
+  }
+
+  /** True when the saved definition no longer matches the one this group runs. */
+  get differsFromDefinition(): boolean {
+    return this.differs;
+  }
+
+  /**
+   * Compares the saved definition with this run's; a difference is reported in the snapshot (it applies at the
+   * next start). `saved` undefined means the definition was deleted or became invalid.
+   */
+  noteSavedDefinition(saved: BotGroupDefinition | undefined): void {
+    const differs = !saved || !sameGroupConfiguration(saved, this.definition);
+    if (differs !== this.differs) {
+      this.differs = differs;
+      this.fireState(this.state, {});
+    }
+  }
+
+  /**
+   * Starts the group: validates the routine and pool, claims instances, starts the bots staggered.
+   * @throws GroupError ('group-already-started', 'unknown-routine', 'unknown-pool', 'no-instances') or
+   *   InstanceBusyError (`onBusy: fail`); the group is then failed and holds nothing.
+   */
+  async start(launchOptions?: Partial<LaunchOptions>): Promise<LaunchResult> {
+    if (this.state !== 'idle') {
+      throw new GroupError('group-already-started', `group '${this.name}' was already started (run ${this.orchestrationId}); create a new group to run it again`);
+    }
+    const def = this.definition;
+    this.launch = mergeLaunchOptions(def.launchOptions, launchOptions);
+    this.startedAt = this.deps.clock.wallNow().getTime();
+    this.setState('starting');
+    try {
+      if (this.deps.routines && !this.deps.routines.has(def.routine)) {
+        throw new GroupError('unknown-routine', `group '${this.name}': there is no routine '${def.routine}'`, { routine: def.routine });
+      }
+      const entry = this.deps.routines?.entry?.(def.routine);
+      if (entry && !entry.valid) {
+        const first = entry.diagnostics.find((d) => d.severity === 'error');
+        throw new GroupError(
+          'invalid-routine',
+          `group '${this.name}': routine '${def.routine}' has errors${first ? ` (${first.file}:${first.line}:${first.col}: ${first.message})` : ''}`,
+          { routine: def.routine, diagnostics: entry.diagnostics },
+        );
+      }
+      if (def.accountPool !== undefined && this.deps.pools && this.deps.pools.getPool(def.accountPool) === undefined) {
+        throw new GroupError('unknown-pool', `group '${this.name}': there is no account pool '${def.accountPool}'`, { pool: def.accountPool });
+      }
+      if (this.launch.durationMs !== undefined) {
+        this.deadline = this.deps.clock.now() + this.launch.durationMs;
+      }
+      const { chosen, skipped } = await this.selectInstances(def.requestedBotCount, this.launch.onBusy);
+      this.skipped = skipped;
+      if (chosen.length === 0 && this.launch.onBusy !== 'wait') {
+        throw new GroupError('no-instances', `group '${this.name}': none of its instances is available (${describeSkipped(skipped)})`, { skipped });
+      }
+      this.waitingFor = def.requestedBotCount - chosen.length;
+      for (const c of skipped) {
+        this.groupLog('warn', `instance ${c.instance} skipped: ${c.reason}${c.owner ? ` (held by '${c.owner}')` : ''}`);
+      }
+      const launched: InstanceKey[] = [];
+      for (let i = 0; i < chosen.length; i++) {
+        if (this.stopRequested) {
+          break;
+        }
+        this.createBot(chosen[i]);
+        launched.push(chosen[i]);
+        if (i < chosen.length - 1 && this.launch.staggerMs > 0) {
+          await this.deps.clock.sleep(this.launch.staggerMs, this.stopController.signal).catch(() => undefined);
+        }
+      }
+      for (const rest of chosen.slice(launched.length)) {
+        this.deps.instances.release(rest, this.orchestrationId);
+      }
+      const result: LaunchResult = { orchestrationId: this.orchestrationId, requested: def.requestedBotCount, launched, skipped, waiting: this.waitingFor };
+      if (this.stopRequested) {
+        return result;
+      }
+      this.setState(this.waitingFor > 0 && launched.length === 0 ? 'waiting' : 'running');
+      if (this.waitingFor > 0 && this.launch.onBusy === 'wait') {
+        void this.waitForInstances();
+      }
+      if (this.launch.durationMs !== undefined) {
+        void this.deps.clock
+          .sleep(this.launch.durationMs, this.stopController.signal)
+          .then(() => this.stop({ reason: 'duration' }))
+          .catch(() => undefined);
+      }
+      if (this.deps.config.metricsIntervalMs > 0) {
+        void this.metricsLoop();
+      }
+      this.checkFinished();
+      return result;
+    } catch (e) {
+      this.lastError = toErrorInfo(e, this.deps.clock.wallNow().getTime());
+      this.stopReason = 'failed';
+      this.stopRequested = true;
+      this.stopController.abort();
+      await Promise.all([...this.bots.values()].map((r) => r.bot.stop({ force: true, reason: 'failed' })));
+      await this.finish(true);
+      throw e;
+    }
+  }
+
+  /**
+   * Creates a bot on `instance` and starts it (the instance is claimed for this run first).
+   * @throws InstanceBusyError when another group holds the instance; GroupError('group-stopped') after a stop.
+   */
+  createBot(instance: InstanceKey): Bot {
+    if (this.stopRequested || !this.startedAt) {
+      throw new GroupError('group-stopped', `group '${this.name}' is not running`);
+    }
+    const existing = this.bots.get(instance);
+    if (existing && isBotActive(existing.bot.currentState)) {
+      return existing.bot;
+    }
+    if (existing) {
+      this.retire(instance);
+    }
+    this.deps.instances.claim(instance, { group: this.name, orchestrationId: this.orchestrationId });
+    const def = this.definition;
+    const cfg = this.deps.config;
+    const port = def.accountPool !== undefined && this.deps.pools ? this.deps.pools.accountPort(def.accountPool, { group: this.name, bot: instance, orchestrationId: this.orchestrationId, routine: def.routine }) : undefined;
+    const bot = new Bot({
+      group: this.name,
+      orchestrationId: this.orchestrationId,
+      instance,
+      serial: serialOverrideFor(def, instance),
+      routine: def.routine,
+      params: routineConfigFor(def, instance),
+      cycles: this.launch.cycles,
+      deadline: this.deadline,
+      cycleDelayMs: this.launch.cycleDelayMs,
+      restart: this.launch.restart,
+      stopWhenPoolEmpty: this.launch.stopWhenPoolEmpty,
+      poolRetryMs: cfg.poolRetryMs,
+      stopTimeoutMs: this.launch.stopTimeoutMs,
+      reconnectTimeoutMs: cfg.reconnectTimeoutMs,
+      reconnectIntervalMs: cfg.reconnectIntervalMs,
+      createLatencyTracker: () => new LatencyWindow(cfg.latencyWindow),
+      devices: this.deps.devices,
+      runners: this.deps.runners,
+      accounts: port,
+      clock: this.deps.clock,
+      logger: this.log,
+      onOffline: (b) => this.decideOffline(b),
+    });
+    const hub = this.deps.hub;
+    const subscriptions = [
+      bot.onDidChangeState((e) => hub.publish(e)),
+      bot.onDidChangeStep((e) => hub.publish(e)),
+      bot.onDidCompleteCycle((e) => hub.publish(e)),
+      bot.onDidChangeAccount((e) => hub.publish(e)),
+      bot.onDidEmitLog((e) => hub.publish(e)),
+    ];
+    const record: BotRecord = { bot, port, subscriptions };
+    this.bots.set(instance, record);
+    bot.start();
+    if (this.state === 'paused') {
+      bot.pause();
+    }
+    void bot.done.then(() => this.onBotDone(instance, record));
+    return bot;
+  }
+
+  /** Stops the bot on `instance` (gracefully unless `force`), releases its instance and removes it. */
+  async shutdownBot(instance: InstanceKey, opts: BotStopOptions = {}): Promise<BotSnapshot | undefined> {
+    const r = this.bots.get(instance);
+    if (!r) {
+      return undefined;
+    }
+    const snap = await r.bot.stop({ timeoutMs: this.launch.stopTimeoutMs, ...opts });
+    this.retire(instance);
+    return snap;
+  }
+
+  getBot(instance: InstanceKey): Bot | undefined {
+    return this.bots.get(instance)?.bot;
+  }
+
+  /** Snapshots of the group's bots (by instance order). */
+  getAllBots(): BotSnapshot[] {
+    return [...this.bots.keys()].sort(compareInstances).map((k) => this.bots.get(k)!.bot.snapshot());
+  }
+
+  /** Graceful stop: bots finish their step (within the timeout), accounts are released, then bots are forced. */
+  async stop(opts: GroupStopOptions = {}): Promise<GroupSnapshot> {
+    if (this.state === 'idle') {
+      this.stopReason = opts.reason ?? 'requested';
+      this.stopRequested = true;
+      await this.finish(false);
+      return this.done;
+    }
+    if (this.state === 'stopped' || this.state === 'failed') {
+      return this.done;
+    }
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      this.stopReason ??= opts.reason ?? 'requested';
+      this.stopController.abort();
+      this.setState('stopping', { reason: this.stopReason });
+    }
+    const timeoutMs = opts.timeoutMs ?? this.launch.stopTimeoutMs;
+    await Promise.all([...this.bots.values()].map((r) => r.bot.stop({ force: opts.force, timeoutMs, reason: this.stopReason })));
+    this.checkFinished();
+    return this.done;
+  }
+
+  /** Pauses every bot at its next step boundary. */
+  pause(): void {
+    if (this.state !== 'running' && this.state !== 'waiting') {
+      return;
+    }
+    for (const r of this.bots.values()) {
+      r.bot.pause();
+    }
+    this.setState('paused');
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') {
+      return;
+    }
+    for (const r of this.bots.values()) {
+      r.bot.resume();
+    }
+    this.setState(this.bots.size === 0 && this.waitingFor > 0 ? 'waiting' : 'running');
+  }
+
+  snapshot(): GroupSnapshot {
+    const def = this.definition;
+    return Object.freeze({
+      name: this.name,
+      orchestrationId: this.orchestrationId,
+      state: this.state,
+      stateSince: this.stateSince,
+      ...(def.description !== undefined ? { description: def.description } : {}),
+      routine: def.routine,
+      ...(def.accountPool !== undefined ? { accountPool: def.accountPool } : {}),
+      requestedBotCount: def.requestedBotCount,
+      availableInstances: Object.freeze(definitionInstanceKeys(def)),
+      bots: Object.freeze(this.getAllBots()),
+      retiredBots: Object.freeze([...this.retired]),
+      skippedInstances: Object.freeze([...this.skipped]),
+      ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
+      ...(this.stoppedAt !== undefined ? { stoppedAt: this.stoppedAt } : {}),
+      ...(this.stopReason !== undefined && !this.isRunning() ? { stopReason: this.stopReason } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      differsFromDefinition: this.differs,
+    });
+  }
+
+  dispose(): void {
+    void this.stop({ force: true });
+    for (const s of this.subscriptions) {
+      s.dispose();
+    }
+    this._onDidChangeState.dispose();
+  }
+
+  // ---- internals ----
+
+  /** Picks up to `count` instances: online, not held by another run (per onBusy), claimed for this run. */
+  private async selectInstances(count: number, onBusy: LaunchOptions['onBusy']): Promise<{ chosen: InstanceKey[]; skipped: SkippedInstance[] }> {
+    const chosen: InstanceKey[] = [];
+    const skipped: SkippedInstance[] = [];
+    try {
+      for (const instance of definitionInstanceKeys(this.definition)) {
+        if (chosen.length >= count) {
+          break;
+        }
+        const holder = this.deps.instances.holder(instance);
+        if (holder && holder.orchestrationId !== this.orchestrationId) {
+          if (onBusy === 'fail') {
+            throw new InstanceBusyError(instance, holder);
+          }
+          skipped.push({ instance, reason: 'busy', owner: holder.group });
+          continue;
+        }
+        const probe = await this.probe(instance);
+        if (probe.state !== 'online') {
+          skipped.push({ instance, reason: probe.state === 'offline' ? 'offline' : 'unknown' });
+          continue;
+        }
+        // Re-check after the await: another group may have claimed it meanwhile.
+        const again = this.deps.instances.holder(instance);
+        if (again && again.orchestrationId !== this.orchestrationId) {
+          if (onBusy === 'fail') {
+            throw new InstanceBusyError(instance, again);
+          }
+          skipped.push({ instance, reason: 'busy', owner: again.group });
+          continue;
+        }
+        this.deps.instances.claim(instance, { group: this.name, orchestrationId: this.orchestrationId });
+        chosen.push(instance);
+      }
+    } catch (e) {
+      for (const c of chosen) {
+        this.deps.instances.release(c, this.orchestrationId);
+      }
+      throw e;
+    }
+    return { chosen, skipped };
+  }
+
+  private async probe(instance: InstanceKey): Promise<{ state: 'online' | 'offline' | 'unknown' }> {
+    try {
+      return await this.deps.devices.status(instance, { serial: serialOverrideFor(this.definition, instance), signal: this.stopController.signal });
+    } catch {
+      return { state: 'unknown' };
+    }
+  }
+
+  /** A spare instance for a replacement: in availableInstances, without a bot of this run, free and online. */
+  private async claimSpare(): Promise<InstanceKey | undefined> {
+    for (const instance of definitionInstanceKeys(this.definition)) {
+      if (this.bots.has(instance) || this.reserving.has(instance) || this.deps.instances.isBusyFor(instance, this.orchestrationId)) {
+        continue;
+      }
+      this.reserving.add(instance);
+      try {
+        const p = await this.probe(instance);
+        if (p.state !== 'online' || this.stopRequested || this.bots.has(instance) || this.deps.instances.isBusyFor(instance, this.orchestrationId)) {
+          continue;
+        }
+        this.deps.instances.claim(instance, { group: this.name, orchestrationId: this.orchestrationId });
+        return instance;
+      } finally {
+        this.reserving.delete(instance);
+      }
+    }
+    return undefined;
+  }
+
+  private async decideOffline(bot: Bot): Promise<OfflineDecision> {
+    if (this.stopRequested) {
+      return 'reconnect';
+    }
+    const spare = await this.claimSpare();
+    if (!spare) {
+      return 'reconnect';
+    }
+    if (this.stopRequested) {
+      this.deps.instances.release(spare, this.orchestrationId);
+      return 'reconnect';
+    }
+    this.groupLog('info', `instance ${bot.instance} dropped; its bot moves to instance ${spare}`);
+    try {
+      this.createBot(spare);
+    } catch (e) {
+      this.deps.instances.release(spare, this.orchestrationId);
+      this.groupLog('warn', `replacement on instance ${spare} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return 'reconnect';
+    }
+    return 'replace';
+  }
+
+  /** onBusy: wait — fills missing bots as instances free up, until waitTimeout. */
+  private async waitForInstances(): Promise<void> {
+    const c = this.deps.clock;
+    const until = c.now() + this.launch.waitTimeoutMs;
+    let wake: (() => void) | undefined;
+    const poke = () => wake?.();
+    const subs = [this.deps.instances.onDidChangeAssignment(poke), ...(this.deps.devices.onDidChangeInstances ? [this.deps.devices.onDidChangeInstances(poke)] : [])];
+    try {
+      while (this.waitingFor > 0 && !this.stopRequested && c.now() < until) {
+        const spare = await this.claimSpare();
+        if (spare && !this.stopRequested) {
+          this.waitingFor--;
+          this.createBot(spare);
+          if (this.state === 'waiting') {
+            this.setState('running');
+          }
+          continue;
+        }
+        const timer = new AbortController();
+        await Promise.race([
+          new Promise<void>((r) => (wake = r)),
+          c.sleep(Math.min(this.deps.config.instancePollMs, Math.max(1, until - c.now())), AbortSignal.any([timer.signal, this.stopController.signal])).catch(() => undefined),
+        ]);
+        timer.abort();
+        wake = undefined;
+      }
+      if (this.waitingFor > 0 && !this.stopRequested) {
+        this.groupLog('warn', `gave up waiting for ${this.waitingFor} instance(s) after ${this.launch.waitTimeoutMs} ms`);
+        this.waitingFor = 0;
+        this.checkFinished();
+      }
+    } finally {
+      subs.forEach((s) => s.dispose());
+    }
+  }
+
+  private async metricsLoop(): Promise<void> {
+    const c = this.deps.clock;
+    while (!this.stopRequested) {
+      await c.sleep(this.deps.config.metricsIntervalMs, this.stopController.signal).catch(() => undefined);
+      if (this.stopRequested) {
+        break;
+      }
+      const bots = this.getAllBots();
+      const steps = bots.reduce((n, b) => n + b.steps, 0) + this.retired.reduce((n, b) => n + b.steps, 0);
+      this.deps.hub.publish({
+        type: 'metrics',
+        time: c.wallNow().getTime(),
+        group: this.name,
+        orchestrationId: this.orchestrationId,
+        stepsPerSecond: this.rate.sample(steps, c.now()),
+        bots: bots.map((b) => ({ instance: b.instance, state: b.state, cycles: b.cycles, errors: b.errors, steps: b.steps, capture: b.capture, input: b.input })),
+      });
+    }
+  }
+
+  private onBotDone(instance: InstanceKey, record: BotRecord): void {
+    for (const s of record.subscriptions) {
+      s.dispose();
+    }
+    try {
+      record.port?.dispose?.();
+    } catch {
+      // a port that fails to dispose is gone anyway
+    }
+    this.deps.instances.release(instance, this.orchestrationId);
+    const snap = record.bot.snapshot();
+    if (snap.stopReason === 'replaced' && this.bots.get(instance) === record) {
+      this.retire(instance);
+    }
+    this.checkFinished();
+  }
+
+  private retire(instance: InstanceKey): void {
+    const r = this.bots.get(instance);
+    if (!r) {
+      return;
+    }
+    this.bots.delete(instance);
+    this.retired.push(r.bot.snapshot());
+    this.deps.instances.release(instance, this.orchestrationId);
+  }
+
+  /** Ends the group once no bot is active and nothing is pending. */
+  private checkFinished(): void {
+    if (this.finishing || this.state === 'idle' || this.state === 'starting') {
+      return;
+    }
+    const anyActive = [...this.bots.values()].some((r) => !r.bot.isFinished);
+    if (anyActive || (this.waitingFor > 0 && !this.stopRequested)) {
+      return;
+    }
+    const all = [...this.bots.values()].map((r) => r.bot.snapshot());
+    const failed = all.length > 0 && all.every((b) => b.state === 'failed');
+    if (!this.stopReason) {
+      const reasons = new Set(all.map((b) => b.stopReason));
+      this.stopReason = failed ? 'failed' : reasons.size === 1 && [...reasons][0] !== undefined ? [...reasons][0] : 'finished';
+    }
+    void this.finish(failed);
+  }
+
+  private finish(failed: boolean): Promise<GroupSnapshot> {
+    this.finishing ??= (async () => {
+      this.stopRequested = true;
+      this.stopController.abort();
+      if (this.deps.pools && this.definition.accountPool !== undefined) {
+        try {
+          const ids = await this.deps.pools.releaseAll({ orchestrationId: this.orchestrationId }, 'group stopped');
+          if (ids.length) {
+            this.groupLog('info', `released ${ids.length} account(s) still leased`);
+          }
+        } catch (e) {
+          this.groupLog('warn', `releasing the group's accounts failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      this.deps.instances.releaseAll(this.orchestrationId);
+      this.stoppedAt = this.deps.clock.wallNow().getTime();
+      this.setState(failed || this.stopReason === 'failed' ? 'failed' : 'stopped', { reason: this.stopReason ?? 'requested', error: this.lastError });
+      const snap = this.snapshot();
+      this.resolveDone(snap);
+      return snap;
+    })();
+    return this.finishing;
+  }
+
+  private setState(state: GroupState, extra: { reason?: StopReason; error?: ErrorInfo } = {}): void {
+    if (state === this.state) {
+      return;
+    }
+    const previous = this.state;
+    this.state = state;
+    this.stateSince = this.deps.clock.wallNow().getTime();
+    this.fireState(previous, extra);
+  }
+
+  private fireState(previous: GroupState, extra: { reason?: StopReason; error?: ErrorInfo }): void {
+    const e: GroupStateEvent = {
+      type: 'group.state',
+      time: this.deps.clock.wallNow().getTime(),
+      group: this.name,
+      orchestrationId: this.orchestrationId,
+      state: this.state,
+      previous,
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.error ? { error: extra.error } : {}),
+      snapshot: this.snapshot(),
+    };
+    this._onDidChangeState.fire(e);
+    this.deps.hub.publish(e);
+  }
+
+  private groupLog(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.log.log(level, message);
+    this.deps.hub.publish({ type: 'log', time: this.deps.clock.wallNow().getTime(), level, message, group: this.name, orchestrationId: this.orchestrationId });
+  }
+}
+
+function describeSkipped(s: readonly SkippedInstance[]): string {
+  return s.length ? s.map((x) => `${x.instance}: ${x.reason}${x.owner ? ` by '${x.owner}'` : ''}`).join(', ') : 'no instance listed';
+}
+
+function toErrorInfo(e: unknown, time: number): ErrorInfo {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+  return code ? { message, code, time } : { message, time };
+}
+
+/** Instance keys in natural order (`2` before `10`). */
+export function compareInstances(a: InstanceKey, b: InstanceKey): number {
+  return a.localeCompare(b, undefined, { numeric: true });
+}
