@@ -17,7 +17,11 @@ export class MemoryFileStore implements FileStore {
     return `${this.root}/${norm(p)}`;
   }
 
+  /** How many times a file was read (tests of caches count them). */
+  reads = 0;
+
   async readFile(p: string): Promise<Uint8Array> {
+    this.reads++;
     const f = this.files.get(norm(p));
     if (!f) {
       throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
@@ -35,7 +39,17 @@ export class MemoryFileStore implements FileStore {
 
   /** Synchronous write that notifies watchers (as a real watcher would, after the change). */
   set(p: string, data: Uint8Array | string): void {
+    this.put(p, data);
+    this.notify(norm(p));
+  }
+
+  /** Synchronous write without notifying watchers (test setup). */
+  put(p: string, data: Uint8Array | string): void {
     this.files.set(norm(p), { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, mtimeMs: ++this.clock });
+  }
+
+  /** Tells the watchers of the file's folder that it changed. */
+  touch(p: string): void {
     this.notify(norm(p));
   }
 
@@ -87,13 +101,28 @@ export class MemoryFileStore implements FileStore {
   private notify(p: string): void {
     for (const w of [...this.watchers]) {
       // Like fs.watch (not recursive): only direct children of the watched directory.
-      if (p.slice(0, p.lastIndexOf('/')) === w.dir) {
+      if ((p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '') === w.dir) {
         w.cb([p]);
       }
     }
   }
 }
 
+/** Normalises a workspace-relative path; like NodeFileStore, refuses one that escapes the root. */
 function norm(p: string): string {
-  return p.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '').replace(/^\/+/, '');
+  const parts: string[] = [];
+  for (const seg of p.replace(/\\/g, '/').split('/')) {
+    if (!seg || seg === '.') {
+      continue;
+    }
+    if (seg === '..') {
+      if (!parts.length) {
+        throw new Error(`path '${p}' escapes the workspace root`);
+      }
+      parts.pop();
+    } else {
+      parts.push(seg);
+    }
+  }
+  return parts.join('/');
 }

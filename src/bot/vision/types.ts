@@ -48,6 +48,10 @@ export interface Match {
   w: number;
   h: number;
   score: number;
+  /**
+   * Multi-scale factor of this match on top of the reference-to-device scaling: 1 when the screen shows the
+   * template exactly at its authored size (scaled to the device).
+   */
   scale: number;
 }
 
@@ -63,7 +67,12 @@ export interface MatchResult {
   scale: number;
   /** Matches at or above the threshold, best first. */
   matches: Match[];
+  /** Time from the call to the result (queueing included), by the service's clock. */
   timeMs: number;
+  /** Time the worker spent matching (frame/template preparation included), in ms. */
+  matchMs?: number;
+  /** The search region actually used, in frame pixels (scaled from the reference resolution and clamped). */
+  region?: Rect;
 }
 
 export interface ColorSpec {
@@ -86,3 +95,47 @@ export interface Vision {
   find(frame: RawFrame, template: TemplateRef, overrides?: MatchOverrides, signal?: AbortSignal): Promise<MatchResult>;
   checkColor(frame: RawFrame, spec: ColorSpec): ColorResult;
 }
+
+/** A named colour check from a `templates/*.yaml` file (`colors:` list). */
+export interface NamedColorSpec extends ColorSpec {
+  name: string;
+  referenceSize: Size;
+}
+
+/** A decoded template image, ready to be shared with the matcher workers. */
+export interface TemplateImage {
+  /** Unique per decoded content: workers cache prepared templates under it. */
+  key: string;
+  /** Workspace-relative path (or a label for images that did not come from the workspace). */
+  path: string;
+  width: number;
+  height: number;
+  /** Tightly packed RGBA, `width * height * 4` bytes; backed by a SharedArrayBuffer. */
+  data: Uint8Array;
+  /** True when some pixel is not fully opaque. */
+  hasTransparency: boolean;
+}
+
+/** Where a registry entry was defined, for diagnostics and "go to definition". */
+export interface TemplateSource {
+  file: string;
+  line: number;
+  col: number;
+  /** Position of the `image:` value. */
+  imageLine: number;
+  imageCol: number;
+}
+
+export type VisionErrorCode =
+  | 'unknown-template'
+  | 'image-missing'
+  | 'image-invalid'
+  | 'path-escape'
+  | 'invalid-frame'
+  | 'invalid-region'
+  | 'invalid-color'
+  | 'template-too-large'
+  | 'worker-failed'
+  | 'match-failed'
+  | 'aborted'
+  | 'disposed';
