@@ -56,6 +56,7 @@ const suites = {
     results.push(await check('typecheck (pure core, no vscode types)', path.join(npx, 'tsc'), ['-p', 'tsconfig.core.json', '--noEmit']));
     if (existsSync(path.join(root, 'eslint.config.mjs'))) results.push(await check('lint', path.join(npx, 'eslint'), ['--max-warnings', '0', 'src', 'test']));
     if (existsSync(path.join(root, 'scripts/schemas.ts'))) results.push(await check('schemas:check', process.execPath, ['--import', 'tsx', 'scripts/schemas.ts', '--check']));
+    if (existsSync(path.join(root, 'scripts/makeTemplates.ts'))) results.push(await check('templates:check', process.execPath, ['--import', 'tsx', 'scripts/makeTemplates.ts', '--check']));
     if (existsSync(path.join(root, 'scripts/docs.ts'))) results.push(await check('docs:check', process.execPath, ['--import', 'tsx', 'scripts/docs.ts', '--check']));
     results.push(await check('build', process.execPath, ['esbuild.mjs']));
     return results;
