@@ -15,8 +15,8 @@ import type { AddressInfo } from 'node:net';
 import * as readline from 'node:readline';
 import { AdbDevice } from '../src/bot/adb/adbDevice';
 import { FleetAdbClient } from '../src/bot/adb/adbClient';
-import { percentile } from '../src/bot/adb/latencyStats';
 import type { CaptureMethod } from '../src/bot/device';
+import { argValue, jsonLines, percentile, roundTo, stopChild } from './stats';
 
 /** The physical floor (median / p95 ms, adbkit through the adb server, device cost excluded). */
 const FLOOR = {
@@ -35,19 +35,14 @@ interface ServeInfo {
   devices: Array<{ size: string; serial: string }>;
 }
 
-function emit(o: Record<string, unknown>): void {
-  console.log(JSON.stringify({ bench: 'device', ...o }));
-}
+const emit = jsonLines('device');
 
 function round(n: number, d = 3): number {
-  return Math.round(n * 10 ** d) / 10 ** d;
+  return roundTo(n, d);
 }
 
 function parseOpts(args: string[]): { frames: number; taps: number; sizes: string[]; backends: string[] } {
-  const get = (name: string): string | undefined => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
+  const get = (name: string): string | undefined => argValue(args, name);
   const frames = Number(get('frames') ?? 100);
   const taps = Number(get('taps') ?? 200);
   const sizes = (get('sizes') ?? '540x960,1080x1920').split(',').filter(Boolean);
@@ -104,14 +99,19 @@ async function measure(n: number, warmup: number, op: () => Promise<unknown>): P
   }
   const s: Sample = { ms: [], cpuMs: [] };
   for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await op();
-    s.ms.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    s.cpuMs.push((c.user + c.system) / 1000);
+    await timeInto(s, op);
   }
   return s;
+}
+
+/** Runs `op` once, adding its wall time and our process's CPU time (ms) to `s`. */
+async function timeInto(s: Sample, op: () => Promise<unknown>): Promise<void> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await op();
+  s.ms.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  s.cpuMs.push((c.user + c.system) / 1000);
 }
 
 /** Alternates two operations so both see the same machine load. */
@@ -123,14 +123,8 @@ async function measureInterleaved(n: number, warmup: number, a: () => Promise<un
   const sa: Sample = { ms: [], cpuMs: [] };
   const sb: Sample = { ms: [], cpuMs: [] };
   for (let i = 0; i < n; i++) {
-    for (const [op, s] of [[a, sa], [b, sb]] as const) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      await op();
-      s.ms.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      s.cpuMs.push((c.user + c.system) / 1000);
-    }
+    await timeInto(sa, a);
+    await timeInto(sb, b);
   }
   return [sa, sb];
 }
@@ -263,17 +257,7 @@ export async function run(args: string[]): Promise<void> {
       }
       await adb.kill();
     }
-    child.stdin?.end();
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve();
-      }, 5000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await stopChild(child, 5000);
   }
 }
 

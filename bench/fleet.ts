@@ -21,6 +21,7 @@ import { createFleet } from '../src/orchestrator/composition';
 import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
 import { AdbHostEndpoint } from '../src/virtual/hostEndpoint';
 import { VirtualDevice } from '../src/virtual/virtualDevice';
+import { argValue, jsonLines, stopChild } from './stats';
 
 const TARGET_LAG_P99_MS = 50;
 /** Sampling period of the event-loop delay histogram; its values include this period, which is subtracted. */
@@ -30,14 +31,7 @@ function lagMs(ns: number): number {
   return Math.round(Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) * 10) / 10;
 }
 
-function emit(o: Record<string, unknown>): void {
-  console.log(JSON.stringify({ bench: 'fleet', ...o }));
-}
-
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+const emit = jsonLines('fleet');
 
 /** Child mode: serve `n` virtual devices on one embedded host endpoint; prints `{port}` and waits for stdin to close. */
 async function serve(n: number): Promise<void> {
@@ -68,20 +62,6 @@ async function startDevices(n: number): Promise<{ child: ChildProcess; port: num
     child.once('exit', (code) => reject(new Error(`the device process exited (${code})`)));
   });
   return { child, port };
-}
-
-function stopDevices(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 5000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.stdin?.end();
-  });
 }
 
 /** A temporary workspace: the repository's routines, templates and pools, plus a bench pool whose accounts come back at once. */
@@ -165,7 +145,7 @@ async function runSize(repo: string, bots: number, seconds: number, warmup: numb
     };
   } finally {
     await fleet.close();
-    await stopDevices(child);
+    await stopChild(child);
     rmSync(ws, { recursive: true, force: true });
   }
 }
@@ -183,12 +163,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const sizes = (arg(args, 'bots') ?? '1,4,8,16').split(',').map((s) => Number(s.trim()));
+  const sizes = (argValue(args, 'bots') ?? '1,4,8,16').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 32)) {
     throw new Error('--bots expects a comma-separated list of counts between 1 and 32');
   }
-  const seconds = Number(arg(args, 'seconds') ?? 20);
-  const warmup = Number(arg(args, 'warmup') ?? 8);
+  const seconds = Number(argValue(args, 'seconds') ?? 20);
+  const warmup = Number(argValue(args, 'warmup') ?? 8);
   const repo = path.resolve(__dirname, '..');
   emit({ event: 'config', sizes, seconds, warmup, cores: os.cpus().length, target: { bots: 16, lagP99Ms: TARGET_LAG_P99_MS } });
   for (const n of sizes) {

@@ -5,6 +5,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 
+/** Files of this folder that are not benchmarks: the runner and the shared helpers. */
+const NOT_BENCHMARKS = new Set(['index.ts', 'stats.ts']);
+
 interface BenchModule {
   run(args: string[]): Promise<void>;
 }
@@ -12,7 +15,7 @@ interface BenchModule {
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
   const available = readdirSync(__dirname)
-    .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+    .filter((f) => f.endsWith('.ts') && !NOT_BENCHMARKS.has(f))
     .map((f) => f.replace(/\.ts$/, ''))
     .sort();
   const names = name ? [name] : available;

@@ -29,6 +29,7 @@ import type { Rect, Size } from '../src/shared/geometry';
 import type { TemplateSpec } from '../src/bot/vision/types';
 import { VisionService } from '../src/bot/vision/visionService';
 import { renderGameScreens } from '../scripts/makeTemplates';
+import { argValue, jsonLines, roundTo } from './stats';
 
 const TARGET_REGION_MS = 1;
 const TARGET_FULL_RATIO = 1.3;
@@ -47,13 +48,11 @@ const PIPELINE_TEMPLATES = [
   'results.next',
 ];
 
-function emit(o: Record<string, unknown>): void {
-  console.log(JSON.stringify({ bench: 'vision', ...o }));
-}
+const emit = jsonLines('vision');
 
 function arg(args: string[], name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
+  const given = argValue(args, name);
+  const v = given !== undefined ? Number(given) : def;
   return Number.isFinite(v) && v > 0 ? v : def;
 }
 
@@ -63,8 +62,7 @@ function stats(times: number[]): { medianMs: number; p90Ms: number } {
 }
 
 function round(v: number, digits = 4): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
+  return roundTo(v, digits);
 }
 
 interface Case {

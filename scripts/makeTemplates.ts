@@ -8,6 +8,7 @@
  * The screen tour and the template table are exported for the accuracy tests and the vision benchmark.
  */
 import * as path from 'node:path';
+import { sameBytes } from '../src/shared/bytes';
 import type { Rect } from '../src/shared/geometry';
 import { NodeFileStore } from '../src/bot/nodePorts';
 import { cropRgba } from '../src/bot/vision/frame';
@@ -306,18 +307,6 @@ export function templatesYaml(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function samePixels(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) {
-    return false;
-  }
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 async function main(argv: string[]): Promise<number> {
   const rootIdx = argv.indexOf('--root');
   const root = path.resolve(rootIdx >= 0 && argv[rootIdx + 1] ? argv[rootIdx + 1] : path.join(__dirname, '..'));
@@ -351,7 +340,7 @@ async function main(argv: string[]): Promise<number> {
     if (check) {
       const on = await store.stat(file);
       const current = on ? await sharpDecoder.decode(await store.readFile(file), file) : undefined;
-      if (!current || current.width !== img.width || current.height !== img.height || !samePixels(current.data, img.data)) {
+      if (!current || current.width !== img.width || current.height !== img.height || !sameBytes(current.data, img.data)) {
         stale.push(file);
       }
     } else {

@@ -1,4 +1,5 @@
 /** Small helpers shared by the CLI commands. */
+import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {}
@@ -34,4 +35,52 @@ export async function runCommand(body: () => Promise<number>): Promise<number> {
     }
     throw e;
   }
+}
+
+/** Throws UsageError `unexpected argument '<first>'` (followed by `usage` on its own line, when given) if any positional is left. */
+export function rejectPositionals(positionals: readonly string[], usage?: string): void {
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${positionals[0]}'${usage !== undefined ? `\n${usage}` : ''}`);
+  }
+}
+
+/** The workspace root of a command: `--root DIR` made absolute, or the current directory. */
+export function workspaceRoot(root: string | undefined): string {
+  return path.resolve(root ?? process.cwd());
+}
+
+/**
+ * Splits `<sub> [args]` for commands with subcommands. Without a subcommand or with `--help`/`-h` it prints `usage`
+ * and gives the exit code (2 without a subcommand, 0 for help); otherwise the subcommand and its arguments.
+ */
+export function subcommand(args: readonly string[], usage: string): { sub: string; rest: string[] } | number {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    console.log(usage);
+    return sub === undefined ? 2 : 0;
+  }
+  return { sub, rest };
+}
+
+/**
+ * Calls `handler` on the first SIGINT and on the first SIGTERM of the process (each listener is removed once it has
+ * run, so a repeated signal gets Node's default behaviour). Returns the function that removes both listeners.
+ */
+export function onTerminationSignals(handler: () => void): () => void {
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** Resolves on the first SIGINT or SIGTERM (then listens no more). */
+export function terminationSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const off = onTerminationSignals(() => {
+      off();
+      resolve();
+    });
+  });
 }

@@ -3,6 +3,7 @@
  * that edits on disk appear at once. Saving edits an existing file's YAML document in place (comments and layout
  * survive) and writes atomically; a file with errors stays listed with its located diagnostics.
  */
+import type { GroupDefinitionSummary } from '../shared/fleetTypes';
 import type { Diagnostic } from '../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import { diagnosticAt, parseYaml } from '../shared/yamlSource';
@@ -12,6 +13,7 @@ import {
   applyDefinitionToDocument,
   cloneGroupDefinition,
   definitionFileStem,
+  definitionInstanceKeys,
   GroupDefinitionError,
   newDefinitionText,
   parseGroupDefinition,
@@ -29,6 +31,21 @@ export interface DefinitionEntry {
   readonly definition?: BotGroupDefinition;
   readonly diagnostics: readonly Diagnostic[];
   readonly text: string;
+}
+
+/** The summary of a definition file that lists show (`active` says whether its group is running). */
+export function definitionSummary(e: DefinitionEntry, active: boolean): GroupDefinitionSummary {
+  const d = e.definition;
+  return {
+    name: e.name,
+    file: e.file,
+    valid: d !== undefined,
+    ...(d?.description !== undefined ? { description: d.description } : {}),
+    ...(d ? { routine: d.routine, requestedBotCount: d.requestedBotCount, availableInstances: definitionInstanceKeys(d) } : {}),
+    ...(d?.accountPool !== undefined ? { accountPool: d.accountPool } : {}),
+    diagnostics: e.diagnostics,
+    active,
+  };
 }
 
 export interface DefinitionsChange {

@@ -1,39 +1,27 @@
 /** Small metric helpers of the fleet: latency windows with percentiles, and counters turned into rates. */
 import type { LatencySummary } from '../shared/fleetTypes';
+import { nearestRank, SampleRing } from '../shared/stats';
 
 /** Nearest-rank percentile of an ascending-sorted array (`p` in 0..100); undefined when empty. */
 export function percentile(sorted: readonly number[], p: number): number | undefined {
-  if (sorted.length === 0) {
-    return undefined;
-  }
-  const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return nearestRank(sorted, p / 100);
 }
 
 /** The last `capacity` latency samples (a ring buffer); `summary()` gives p50/p95 over them. */
 export class LatencyWindow {
-  private readonly samples: Float64Array;
-  private next = 0;
-  private size = 0;
+  private readonly ring: SampleRing;
   private total = 0;
   private lastValue: number | undefined;
 
   constructor(readonly capacity = 256) {
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError('capacity must be a positive integer');
-    }
-    this.samples = new Float64Array(capacity);
+    this.ring = new SampleRing(capacity);
   }
 
   add(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) {
-      return;
+    if (this.ring.add(ms)) {
+      this.total++;
+      this.lastValue = ms;
     }
-    this.samples[this.next] = ms;
-    this.next = (this.next + 1) % this.capacity;
-    this.size = Math.min(this.capacity, this.size + 1);
-    this.total++;
-    this.lastValue = ms;
   }
 
   /** Samples ever added (not only those in the window). */
@@ -42,10 +30,10 @@ export class LatencyWindow {
   }
 
   summary(): LatencySummary {
-    if (this.size === 0) {
+    if (this.ring.size === 0) {
       return { count: 0 };
     }
-    const sorted = Array.from(this.samples.subarray(0, this.size)).sort((a, b) => a - b);
+    const sorted = this.ring.sorted();
     return { count: this.total, p50: round2(percentile(sorted, 50)!), p95: round2(percentile(sorted, 95)!), last: round2(this.lastValue!) };
   }
 }

@@ -23,9 +23,9 @@ import type {
 } from '../shared/fleetTypes';
 import { BotGroup, type DeviceProvider, type GroupPoolAccess, type GroupStopOptions, type RoutineCatalog } from './botGroup';
 import { resolveFleetConfig, type FleetConfig } from './config';
-import { DefinitionsStore } from './definitionsStore';
+import { definitionSummary, DefinitionsStore } from './definitionsStore';
 import { FleetEventHub, type FleetEvents } from './fleetEvents';
-import { definitionInstanceKeys, GroupDefinitionError, validateGroupDefinition, type BotGroupDefinition } from './groupDefinition';
+import { GroupDefinitionError, validateGroupDefinition, type BotGroupDefinition } from './groupDefinition';
 import { InstanceRegistry } from './instanceRegistry';
 
 export interface OrchestratorDeps<R extends RoutineCatalog, P extends GroupPoolAccess, T, E> {
@@ -176,19 +176,7 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
 
   /** Every definition file, valid or not (with its located diagnostics), marked active when its group runs. */
   listGroupDefinitions(): GroupDefinitionSummary[] {
-    return this.definitions.entries().map((e) => {
-      const d = e.definition;
-      return Object.freeze({
-        name: e.name,
-        file: e.file,
-        valid: d !== undefined,
-        ...(d?.description !== undefined ? { description: d.description } : {}),
-        ...(d ? { routine: d.routine, requestedBotCount: d.requestedBotCount, availableInstances: definitionInstanceKeys(d) } : {}),
-        ...(d?.accountPool !== undefined ? { accountPool: d.accountPool } : {}),
-        diagnostics: e.diagnostics,
-        active: this.activeGroups.has(e.name),
-      });
-    });
+    return this.definitions.entries().map((e) => Object.freeze(definitionSummary(e, this.activeGroups.has(e.name))));
   }
 
   /** Re-reads every definition file now (the watcher does this by itself after edits). */

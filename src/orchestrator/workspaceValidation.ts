@@ -12,8 +12,8 @@ import { RoutineRegistry } from '../bot/routine/registry';
 import { sortDiagnostics } from '../bot/routine/loader';
 import { hasInterpolation } from '../bot/routine/interpolationSyntax';
 import { suggest } from '../bot/routine/valueSchemas';
-import { walkSteps } from '../bot/routine/staticChecks';
-import type { LoadedRoutine, ParamSpec } from '../bot/routine/schema';
+import { paramTypeProblem, walkSteps } from '../bot/routine/staticChecks';
+import type { LoadedRoutine } from '../bot/routine/schema';
 import { loadTemplateFile } from '../bot/vision/templateLoader';
 import { parseGroupDefinition, type BotGroupDefinition } from './groupDefinition';
 import { parsePoolDefinition, type PoolDefinition } from './pools/poolDefinition';
@@ -206,21 +206,6 @@ function sortByFile(ds: Diagnostic[]): Diagnostic[] {
     }
   }
   return out;
-}
-
-function paramTypeProblem(spec: ParamSpec, v: unknown): string | undefined {
-  switch (spec.type) {
-    case 'string':
-      return typeof v === 'string' ? undefined : 'a string';
-    case 'int':
-      return typeof v === 'number' && Number.isInteger(v) ? undefined : 'an integer';
-    case 'number':
-      return typeof v === 'number' ? undefined : 'a number';
-    case 'bool':
-      return typeof v === 'boolean' ? undefined : 'true or false';
-    case 'enum':
-      return spec.values && !spec.values.some((x) => x === v) ? `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}` : undefined;
-  }
 }
 
 /** A group's routine and pool exist, and its routineConfig fits the routine's params. */

@@ -4,6 +4,7 @@
  *
  * Header (all little-endian uint32): command, arg0, arg1, data length, data checksum, magic (= command ^ 0xffffffff).
  */
+import { ChunkQueue } from './chunkQueue';
 
 export const A_SYNC = 0x434e5953;
 export const A_CNXN = 0x4e584e43;
@@ -131,8 +132,7 @@ export interface ParserOptions {
  * should be discarded with its connection.
  */
 export class AdbMessageParser {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly queue = new ChunkQueue();
   private header: { command: number; arg0: number; arg1: number; length: number; checksum: number } | undefined;
   private readonly maxPayload: number;
   verifyChecksum: boolean;
@@ -144,21 +144,18 @@ export class AdbMessageParser {
 
   /** Bytes received but not yet part of a complete message. */
   get pendingBytes(): number {
-    return this.buffered;
+    return this.queue.length;
   }
 
   push(chunk: Buffer): AdbMessage[] {
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+    this.queue.push(chunk);
     const out: AdbMessage[] = [];
     for (;;) {
       if (!this.header) {
-        if (this.buffered < HEADER_SIZE) {
+        if (this.queue.length < HEADER_SIZE) {
           break;
         }
-        const h = this.take(HEADER_SIZE);
+        const h = this.queue.take(HEADER_SIZE);
         const command = h.readUInt32LE(0);
         const magic = h.readUInt32LE(20);
         if (((command ^ 0xffffffff) >>> 0) !== magic) {
@@ -174,46 +171,16 @@ export class AdbMessageParser {
         this.header = { command, arg0: h.readUInt32LE(4), arg1: h.readUInt32LE(8), length, checksum: h.readUInt32LE(16) };
       }
       const hdr = this.header;
-      if (this.buffered < hdr.length) {
+      if (this.queue.length < hdr.length) {
         break;
       }
-      const data = hdr.length === 0 ? Buffer.alloc(0) : this.take(hdr.length);
+      const data = hdr.length === 0 ? Buffer.alloc(0) : this.queue.take(hdr.length);
       this.header = undefined;
       if (this.verifyChecksum && hdr.length > 0 && payloadChecksum(data) !== hdr.checksum) {
         throw new AdbProtocolError('bad-checksum', `bad checksum on ${commandName(hdr.command)}`);
       }
       out.push({ command: hdr.command, arg0: hdr.arg0, arg1: hdr.arg1, data });
     }
-    return out;
-  }
-
-  /** Removes `n` buffered bytes; zero-copy when they lie in the first chunk. */
-  private take(n: number): Buffer {
-    const first = this.chunks[0];
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) {
-        this.chunks.shift();
-      } else {
-        this.chunks[0] = first.subarray(n);
-      }
-      this.buffered -= n;
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let off = 0;
-    while (off < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - off);
-      c.copy(out, off, 0, k);
-      off += k;
-      if (k === c.length) {
-        this.chunks.shift();
-      } else {
-        this.chunks[0] = c.subarray(k);
-      }
-    }
-    this.buffered -= n;
     return out;
   }
 }

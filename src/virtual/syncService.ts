@@ -5,6 +5,7 @@
  * Supported: STAT, STA2, LST2, LIST, LIS2, SEND (DATA chunks, DONE with mtime -> OKAY), RECV (DATA..., DONE or
  * FAIL), QUIT.
  */
+import { ChunkQueue } from './chunkQueue';
 import type { ServiceStream } from './serviceStream';
 import { ERRNO, normalizePath, STRERROR, VfsError, type MemoryFs, type VfsStat } from './vfs';
 
@@ -37,17 +38,13 @@ const NO_PAYLOAD = new Set(['DONE', 'QUIT']);
 
 /** Incremental parser for sync requests; throws SyncProtocolError on oversized or garbled requests. */
 export class SyncRequestParser {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly queue = new ChunkQueue();
 
   push(chunk: Buffer): SyncRequest[] {
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+    this.queue.push(chunk);
     const out: SyncRequest[] = [];
-    while (this.buffered >= 8) {
-      const head = this.peek(8);
+    while (this.queue.length >= 8) {
+      const head = this.queue.peek(8);
       const id = head.toString('latin1', 0, 4);
       const arg = head.readUInt32LE(4);
       if (!/^[A-Z0-9]{4}$/.test(id)) {
@@ -58,52 +55,12 @@ export class SyncRequestParser {
       if (payload > limit) {
         throw new SyncProtocolError(id === 'DATA' ? `data chunk of ${arg} bytes exceeds ${SYNC_DATA_MAX}` : `path of ${arg} bytes is too long`);
       }
-      if (this.buffered < 8 + payload) {
+      if (this.queue.length < 8 + payload) {
         break;
       }
-      this.skip(8);
-      out.push({ id, arg, data: payload > 0 ? this.take(payload) : Buffer.alloc(0) });
+      this.queue.take(8);
+      out.push({ id, arg, data: payload > 0 ? this.queue.take(payload) : Buffer.alloc(0) });
     }
-    return out;
-  }
-
-  private peek(n: number): Buffer {
-    if (this.chunks[0].length >= n) {
-      return this.chunks[0].subarray(0, n);
-    }
-    return Buffer.concat(this.chunks).subarray(0, n);
-  }
-
-  private skip(n: number): void {
-    this.take(n);
-  }
-
-  private take(n: number): Buffer {
-    const first = this.chunks[0];
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) {
-        this.chunks.shift();
-      } else {
-        this.chunks[0] = first.subarray(n);
-      }
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let off = 0;
-      while (off < n) {
-        const c = this.chunks[0];
-        const k = Math.min(c.length, n - off);
-        c.copy(out, off, 0, k);
-        off += k;
-        if (k === c.length) {
-          this.chunks.shift();
-        } else {
-          this.chunks[0] = c.subarray(k);
-        }
-      }
-    }
-    this.buffered -= n;
     return out;
   }
 }

@@ -13,23 +13,7 @@ import { NodeProcessRunner } from '../../src/orchestrator/emulators/processRunne
 import { VirtualDevice } from '../../src/virtual/virtualDevice';
 import { startAdbServer, type AdbServerHandle } from '../support/adbServer';
 import { main as devicesCommand } from '../../src/cli/commands/devices';
-
-/** Runs a CLI command body, capturing what it prints. */
-async function captureOutput(body: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await body();
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+import { captureOutput } from '../support/captureOutput';
 
 /** A template that runs this Node binary with a script (its braces escaped) and template arguments. */
 function nodeTemplate(script: string, ...args: string[]): string {

@@ -7,6 +7,7 @@ import { main as poolsCli } from '../../src/cli/commands/pools';
 import { isPoolError } from '../../src/orchestrator/pools/poolErrors';
 import { PoolManager } from '../../src/orchestrator/pools/poolManager';
 import { waitForEvent } from '../../src/shared/lifecycle';
+import { captureOutput, type CapturedOutput } from '../support/captureOutput';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -23,21 +24,9 @@ function manager(root: string, opts: { readOnly?: boolean } = {}): PoolManager {
   return new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger: nullLogger, ...opts });
 }
 
-/** Runs a CLI command in this process and captures what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  try {
-    const code = await poolsCli(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+/** Runs the pools command in this process and captures what it prints. */
+function cli(args: string[]): Promise<CapturedOutput> {
+  return captureOutput(() => poolsCli(args));
 }
 
 describe('(integration) account pools database files', function () {

@@ -27,49 +27,26 @@ export function parsePath(path: string): PathKey[] {
   return out;
 }
 
-/**
- * Calls `fn` for every scalar value (not keys) of a YAML document with its path keys. Cheaper than yaml's
- * `visit` (no frozen ancestor arrays), which matters when the fuzz suite loads thousands of documents.
- */
-export function forEachScalarValue(root: unknown, fn: (node: Scalar, path: readonly PathKey[]) => void): void {
+/** What {@link walkYaml} reports; the path array is reused, so copy it to keep it. */
+interface YamlVisitor {
+  scalar?(node: Scalar, path: readonly PathKey[]): void;
+  /** When given, map keys that are not scalars are reported here and their values are not walked. */
+  complexKey?(key: unknown, path: readonly PathKey[]): void;
+}
+
+/** Walks the values of a YAML node tree (at most 200 levels deep) with their path keys. */
+function walkYaml(root: unknown, visitor: YamlVisitor): void {
   const path: PathKey[] = [];
   const walk = (node: unknown, depth: number): void => {
     if (depth > 200) {
       return;
     }
     if (isScalar(node)) {
-      fn(node, path);
+      visitor.scalar?.(node, path);
     } else if (isMap(node)) {
       for (const pair of node.items) {
-        const k = isScalar(pair.key) ? pair.key.value : pair.key;
-        path.push(String(k));
-        walk(pair.value, depth + 1);
-        path.pop();
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        path.push(i);
-        walk(item, depth + 1);
-        path.pop();
-      });
-    }
-  };
-  walk(root, 0);
-}
-
-/** Ranges (offsets) of map keys that are not scalars (`? [a, b]: x`, `{a: 1}: x`): never valid in our files. */
-export function complexKeys(root: unknown): Array<{ path: PathKey[]; range: [number, number] }> {
-  const out: Array<{ path: PathKey[]; range: [number, number] }> = [];
-  const path: PathKey[] = [];
-  const walk = (node: unknown, depth: number): void => {
-    if (depth > 200) {
-      return;
-    }
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        if (pair.key !== null && !isScalar(pair.key)) {
-          const r = (pair.key as { range?: [number, number, number] }).range;
-          out.push({ path: [...path], range: r ? [r[0], r[1]] : [0, 0] });
+        if (visitor.complexKey && pair.key !== null && !isScalar(pair.key)) {
+          visitor.complexKey(pair.key, path);
           continue;
         }
         const k = isScalar(pair.key) ? pair.key.value : pair.key;
@@ -86,5 +63,24 @@ export function complexKeys(root: unknown): Array<{ path: PathKey[]; range: [num
     }
   };
   walk(root, 0);
+}
+
+/**
+ * Calls `fn` for every scalar value (not keys) of a YAML document with its path keys. Cheaper than yaml's
+ * `visit` (no frozen ancestor arrays), which matters when the fuzz suite loads thousands of documents.
+ */
+export function forEachScalarValue(root: unknown, fn: (node: Scalar, path: readonly PathKey[]) => void): void {
+  walkYaml(root, { scalar: fn });
+}
+
+/** Ranges (offsets) of map keys that are not scalars (`? [a, b]: x`, `{a: 1}: x`): never valid in our files. */
+export function complexKeys(root: unknown): Array<{ path: PathKey[]; range: [number, number] }> {
+  const out: Array<{ path: PathKey[]; range: [number, number] }> = [];
+  walkYaml(root, {
+    complexKey(key, path) {
+      const r = (key as { range?: [number, number, number] }).range;
+      out.push({ path: [...path], range: r ? [r[0], r[1]] : [0, 0] });
+    },
+  });
   return out;
 }

@@ -166,10 +166,14 @@ export function checkRoutineFile(routine: LoadedRoutine, parsed: ParsedYaml): Di
   return out;
 }
 
-function typeMatches(type: ParamSpec['type'], v: ScalarValue, spec: Pick<ParamSpec, 'values'>): string | undefined {
-  switch (type) {
+/**
+ * What a value of parameter type `spec.type` must be, when `v` is not one (`'an integer'`, `'one of "a", "b"'`);
+ * undefined when it fits. `stringExpectation` words the string case (routine files add "(quote it)").
+ */
+export function paramTypeProblem(spec: Pick<ParamSpec, 'type' | 'values'>, v: unknown, stringExpectation = 'a string'): string | undefined {
+  switch (spec.type) {
     case 'string':
-      return typeof v === 'string' ? undefined : 'a string (quote it)';
+      return typeof v === 'string' ? undefined : stringExpectation;
     case 'int':
       return typeof v === 'number' && Number.isInteger(v) ? undefined : 'an integer';
     case 'number':
@@ -180,6 +184,9 @@ function typeMatches(type: ParamSpec['type'], v: ScalarValue, spec: Pick<ParamSp
       return spec.values && !spec.values.some((x) => x === v) ? `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}` : undefined;
   }
 }
+
+/** How routine files word a value that should be a string. */
+const QUOTED_STRING = 'a string (quote it)';
 
 function checkParams(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -204,7 +211,7 @@ function checkParams(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
       } else if (p.default === null) {
         at('default', 'a default may not be null (leave it out)', 'wrong-default-type');
       } else {
-        const expected = typeMatches(p.type, p.default, p);
+        const expected = paramTypeProblem(p, p.default, QUOTED_STRING);
         if (expected) {
           at('default', `the default of a ${p.type} parameter must be ${expected}, got ${JSON.stringify(p.default)}`, 'wrong-default-type');
         } else if (typeof p.default === 'number') {
@@ -371,7 +378,7 @@ function checkCallTarget(
     if (typeof v === 'string' && hasInterpolation(v)) {
       continue;
     }
-    const expected = v === null ? 'not null' : typeMatches(spec.type, v, spec);
+    const expected = v === null ? 'not null' : paramTypeProblem(spec, v, QUOTED_STRING);
     if (expected) {
       out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' must be ${expected}, got ${JSON.stringify(v)}`, 'wrong-param-type'));
     } else if (typeof v === 'number') {

@@ -10,6 +10,7 @@
  *   JSON Schemas used for completion and hover.
  */
 import { z } from 'zod';
+import { editDistance } from '../../shared/editDistance';
 import { DURATION_HINT, DURATION_PATTERN, MAX_DURATION_MS } from './durations';
 import { VARIABLE_NAME_PATTERN } from './interpolationSyntax';
 
@@ -171,7 +172,7 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    const d = editDistance(w, c.toLowerCase());
+    const d = boundedDistance(w, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
@@ -181,24 +182,15 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestD <= limit && bestD < word.length ? best : undefined;
 }
 
-function editDistance(a: string, b: string): number {
+/** {@link editDistance}, or 99 when the lengths alone put it out of any hint's reach (or the words are very long). */
+function boundedDistance(a: string, b: string): number {
   if (a === b) {
     return 0;
   }
   if (Math.abs(a.length - b.length) > 3 || a.length > 64 || b.length > 64) {
     return 99;
   }
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
+  return editDistance(a, b);
 }
 
 export function isPlainMap(v: unknown): v is Record<string, unknown> {

@@ -3,6 +3,7 @@
  * unreadable image is a located error, never a silent skip), decoded images cached for the matcher, reload on
  * change. Inline templates of routines resolve through the same code.
  */
+import { editDistance } from '../../shared/editDistance';
 import type { Diagnostic } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import type { FileStore, Logger } from '../ports';
@@ -252,37 +253,32 @@ export class TemplateRegistry implements TemplateProvider, Disposable {
       }
       const loaded = loadTemplateFile(text, file);
       diagnostics.push(...loaded.diagnostics);
-      loaded.templates.forEach((spec, i) => {
-        const source = loaded.sources[i];
-        const other = templates.get(spec.name) ?? colors.get(spec.name);
+      /** False (with a diagnostic) when the name is taken by a template or a colour already. */
+      const isNewName = (name: string, source: { line: number; col: number }): boolean => {
+        const other = templates.get(name) ?? colors.get(name);
         if (other) {
           diagnostics.push({
             file,
             line: source.line,
             col: source.col,
             severity: 'error',
-            message: `'${spec.name}' is already defined at ${other.source.file}:${other.source.line}:${other.source.col}`,
+            message: `'${name}' is already defined at ${other.source.file}:${other.source.line}:${other.source.col}`,
             code: 'duplicate-template',
           });
-          return;
         }
-        templates.set(spec.name, { spec, source });
+        return !other;
+      };
+      loaded.templates.forEach((spec, i) => {
+        const source = loaded.sources[i];
+        if (isNewName(spec.name, source)) {
+          templates.set(spec.name, { spec, source });
+        }
       });
       loaded.colors.forEach((spec, i) => {
         const source = loaded.colorSources[i];
-        const other = templates.get(spec.name) ?? colors.get(spec.name);
-        if (other) {
-          diagnostics.push({
-            file,
-            line: source.line,
-            col: source.col,
-            severity: 'error',
-            message: `'${spec.name}' is already defined at ${other.source.file}:${other.source.line}:${other.source.col}`,
-            code: 'duplicate-template',
-          });
-          return;
+        if (isNewName(spec.name, source)) {
+          colors.set(spec.name, { spec, source });
         }
-        colors.set(spec.name, { spec, source });
       });
     }
 
@@ -435,18 +431,4 @@ function closestNames(name: string, known: string[]): string[] {
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
     .slice(0, 3)
     .map((x) => x.k);
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
 }

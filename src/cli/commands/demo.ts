@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parse, runCommand, UsageError } from '../args';
+import { parse, rejectPositionals, runCommand, UsageError } from '../args';
 import { commonRunOptions, runGroup } from './run';
 
 const USAGE = 'usage: emulator-fleet demo [--root DIR] [--virtual N] [--seed S] [--group NAME] [--cycles N | --duration S] [--json] [--verbose]';
@@ -32,9 +32,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (positionals.length) {
-      throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
-    }
+    rejectPositionals(positionals, USAGE);
     const root = values.root !== undefined ? path.resolve(values.root) : findDemoWorkspace();
     if (!root) {
       throw new UsageError(`no workspace with groups/ found here or above the package; give --root DIR\n${USAGE}`);

@@ -2,7 +2,7 @@
  * `emulator-fleet devices [--adb-host H] [--adb-port P] [--json]`: lists the devices of an ADB server (serial,
  * state, model), as a table or a JSON array. The port defaults to $ANDROID_ADB_SERVER_PORT, then 5037.
  */
-import { parse, parseIntArg, runCommand, UsageError } from '../args';
+import { parse, parseIntArg, rejectPositionals, runCommand, UsageError } from '../args';
 import { DEFAULT_ADB_HOST, DEFAULT_ADB_PORT, FleetAdbClient, type AdbDeviceEntry } from '../../bot/adb/adbClient';
 import { isDeviceError } from '../../bot/device';
 
@@ -21,9 +21,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (positionals.length > 0) {
-      throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
-    }
+    rejectPositionals(positionals, USAGE);
     const envPort = process.env.ANDROID_ADB_SERVER_PORT;
     const port = parseIntArg('adb-port', values['adb-port'], envPort && /^\d+$/.test(envPort) ? Number(envPort) : DEFAULT_ADB_PORT)!;
     if (port < 1 || port > 65535) {

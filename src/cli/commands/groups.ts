@@ -2,24 +2,22 @@
  * `emulator-fleet groups list [--root DIR] [--json]`: the group definitions of a workspace (`groups/*.yaml`), valid
  * or not. Invalid files are listed with their located problems; the exit code is 1 when any file has an error.
  */
-import * as path from 'node:path';
 import { NodeFileStore, SystemClock } from '../../bot/nodePorts';
 import { DEFAULT_FLEET_CONFIG } from '../../orchestrator/config';
-import { DefinitionsStore } from '../../orchestrator/definitionsStore';
-import { definitionInstanceKeys } from '../../orchestrator/groupDefinition';
+import { definitionSummary, DefinitionsStore } from '../../orchestrator/definitionsStore';
 import { formatDiagnostic } from '../../shared/geometry';
 import type { GroupDefinitionSummary } from '../../shared/fleetTypes';
-import { parse, runCommand, UsageError } from '../args';
+import { parse, rejectPositionals, runCommand, subcommand, UsageError, workspaceRoot } from '../args';
 
 const USAGE = 'usage: emulator-fleet groups list [--root DIR] [--json]';
 
 export async function main(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const [sub, ...rest] = args;
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      console.log(USAGE);
-      return sub === undefined ? 2 : 0;
+    const split = subcommand(args, USAGE);
+    if (typeof split === 'number') {
+      return split;
     }
+    const { sub, rest } = split;
     if (sub !== 'list') {
       throw new UsageError(`unknown subcommand 'groups ${sub}'\n${USAGE}`);
     }
@@ -28,10 +26,8 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (positionals.length) {
-      throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
-    }
-    const root = path.resolve(values.root ?? process.cwd());
+    rejectPositionals(positionals, USAGE);
+    const root = workspaceRoot(values.root);
     const list = await listDefinitions(root);
     if (values.json) {
       console.log(JSON.stringify(list, null, 2));
@@ -47,19 +43,7 @@ export async function listDefinitions(root: string, groupsDir = DEFAULT_FLEET_CO
   const store = new DefinitionsStore(new NodeFileStore(root), { dir: groupsDir, clock: new SystemClock() });
   try {
     await store.load();
-    return store.entries().map((e) => {
-      const d = e.definition;
-      return {
-        name: e.name,
-        file: e.file,
-        valid: d !== undefined,
-        ...(d?.description !== undefined ? { description: d.description } : {}),
-        ...(d ? { routine: d.routine, requestedBotCount: d.requestedBotCount, availableInstances: definitionInstanceKeys(d) } : {}),
-        ...(d?.accountPool !== undefined ? { accountPool: d.accountPool } : {}),
-        diagnostics: e.diagnostics,
-        active: false,
-      };
-    });
+    return store.entries().map((e) => definitionSummary(e, false));
   } finally {
     store.dispose();
   }

@@ -18,7 +18,7 @@ import type { Match, MatchOverrides, MatchResult, ScaleRange, TemplateSpec } fro
 import { isVisionError } from '../../bot/vision/visionError';
 import { VisionService } from '../../bot/vision/visionService';
 import type { RawFrame } from '../../bot/device';
-import { parse, runCommand, UsageError } from '../args';
+import { parse, runCommand, UsageError, workspaceRoot } from '../args';
 
 const USAGE =
   'usage: emulator-fleet match <frame.png> <template | image.png> [--root DIR] [--region x,y,w,h] [--threshold T] [--all] [--json] [--mode gray|color] [--scales min,max,step]';
@@ -105,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
     });
     const frame: RawFrame = { width: decoded.width, height: decoded.height, data: decoded.data, capturedAt: 0, id: 1 };
 
-    const root = path.resolve(values.root ?? process.cwd());
+    const root = workspaceRoot(values.root);
     const registry = new TemplateRegistry(new NodeFileStore(root), nullLogger);
     const pool = new MatcherPool({ size: 1, idleTimeoutMs: 0 });
     const vision = new VisionService({ registry, pool, clock: new SystemClock() });

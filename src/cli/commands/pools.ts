@@ -17,7 +17,7 @@ import type { ImportReport } from '../../orchestrator/pools/accountImport';
 import { formatDuration } from '../../orchestrator/pools/poolDuration';
 import { isPoolError } from '../../orchestrator/pools/poolErrors';
 import { PoolManager } from '../../orchestrator/pools/poolManager';
-import { parse, parseIntArg, runCommand, UsageError } from '../args';
+import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
 
 const USAGE = 'usage: emulator-fleet pools list|show <name>|import <file|folder>... [--root DIR] [--json]';
 
@@ -34,7 +34,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    const root = path.resolve(values.root ?? process.cwd());
+    const root = workspaceRoot(values.root);
     const json = values.json ?? false;
     try {
       switch (sub) {

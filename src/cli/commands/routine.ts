@@ -27,7 +27,7 @@ import { VisionService } from '../../bot/vision/visionService';
 import { PoolManager } from '../../orchestrator/pools/poolManager';
 import { AdbHostEndpoint } from '../../virtual/hostEndpoint';
 import { VirtualDevice } from '../../virtual/virtualDevice';
-import { parse, parseIntArg, runCommand, UsageError } from '../args';
+import { onTerminationSignals, parse, parseIntArg, rejectPositionals, runCommand, subcommand, UsageError, workspaceRoot } from '../args';
 
 const USAGE = [
   'usage: emulator-fleet routine run <name> [--root DIR] (--device SERIAL [--adb-port P] [--adb-host H] | --virtual [--seed S])',
@@ -57,11 +57,11 @@ export function parseParams(pairs: readonly string[]): Record<string, string> {
 
 export async function main(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const [sub, ...rest] = args;
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      console.log(USAGE);
-      return sub === undefined ? 2 : 0;
+    const split = subcommand(args, USAGE);
+    if (typeof split === 'number') {
+      return split;
     }
+    const { sub, rest } = split;
     if (sub === 'run') {
       return runRoutine(rest);
     }
@@ -111,10 +111,8 @@ async function loadRegistry(root: string, logger: Logger, vision?: WorkspaceVisi
 
 async function listRoutines(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { root: { type: 'string' }, json: { type: 'boolean' } });
-  if (positionals.length) {
-    throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  }
-  const root = path.resolve(values.root ?? '.');
+  rejectPositionals(positionals);
+  const root = workspaceRoot(values.root);
   const logger = stderrLogger('warn');
   const registry = await loadRegistry(root, logger);
   try {
@@ -231,15 +229,13 @@ async function runRoutine(args: string[]): Promise<number> {
   }
   const params = parseParams(values.param ?? []);
   const json = values.json ?? false;
-  const root = path.resolve(values.root ?? '.');
+  const root = workspaceRoot(values.root);
   const logger = stderrLogger(values.verbose ? 'debug' : 'warn');
   const clock = new SystemClock();
 
   const cleanups: Array<() => Promise<void>> = [];
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const offSignals = onTerminationSignals(() => abort.abort(new Error('interrupted')));
   try {
     const vision = await openWorkspaceVision(root, clock, logger);
     cleanups.push(() => vision.close());
@@ -285,8 +281,7 @@ async function runRoutine(args: string[]): Promise<number> {
     emitResult(json, result, clock);
     return result.ok ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
     for (const c of cleanups.reverse()) {
       await c().catch((e: unknown) => logger.log('warn', `cleanup failed: ${e instanceof Error ? e.message : String(e)}`));
     }

@@ -18,7 +18,7 @@ import { GroupDefinitionError, type LaunchOptions } from '../../orchestrator/gro
 import { EMULATOR_KINDS, type EmulatorKind } from '../../orchestrator/emulators/presets';
 import { formatDiagnostic } from '../../shared/geometry';
 import { runSummaryOf, type FleetEvent, type GroupDefinitionSummary, type RunSummary } from '../../shared/fleetTypes';
-import { parse, parseIntArg, runCommand, UsageError } from '../args';
+import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
 import { LiveTable, renderGroupTable } from '../liveTable';
 import { listDefinitions } from './groups';
 
@@ -117,7 +117,7 @@ export function commonRunOptions(values: {
     throw new UsageError(`--emulator expects one of ${EMULATOR_KINDS.filter((k) => k !== 'generic').join(', ')}, got '${emulator}'`);
   }
   return {
-    root: path.resolve(values.root ?? process.cwd()),
+    root: workspaceRoot(values.root),
     virtual,
     seed,
     cycles,

@@ -2,7 +2,7 @@
  * `emulator-fleet virtual-device --port P [--seed S] [--size 540x960] [--boot title|launcher] [--legacy-header]`:
  * serves one virtual Android device on 127.0.0.1 until SIGINT/SIGTERM (then exits 0).
  */
-import { parse, parseIntArg, runCommand, UsageError } from '../args';
+import { parse, parseIntArg, rejectPositionals, runCommand, terminationSignal, UsageError } from '../args';
 import { VirtualDevice } from '../../virtual/virtualDevice';
 
 /** `540x960` -> size; throws UsageError when malformed or out of 64..4096. */
@@ -33,9 +33,7 @@ export async function main(args: string[]): Promise<number> {
       console.log('usage: emulator-fleet virtual-device --port P [--seed S] [--size 540x960] [--boot title|launcher] [--legacy-header]');
       return 0;
     }
-    if (positionals.length > 0) {
-      throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    }
+    rejectPositionals(positionals);
     const port = parseIntArg('port', values.port);
     if (port === undefined) {
       throw new UsageError('--port is required (0 picks a free port)');
@@ -52,15 +50,7 @@ export async function main(args: string[]): Promise<number> {
 
     const vd = await VirtualDevice.start({ port, seed, size, boot, legacyHeader: values['legacy-header'] ?? false });
     console.log(`virtual device listening on ${vd.serial}`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await terminationSignal();
     await vd.close();
     return 0;
   });

@@ -19,16 +19,21 @@ export function deriveSeed(seed: number, stream: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** mulberry32: tiny, fast and good enough for a game fixture; the same seed always yields the same sequence. */
-export function createRng(seed: number): Rng {
+/** mulberry32: a tiny seeded PRNG returning uniform numbers in [0, 1); the same seed always yields the same sequence. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
-  function next(): number {
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  };
+}
+
+/** A {@link Rng} over {@link mulberry32}: tiny, fast and good enough for a game fixture. */
+export function createRng(seed: number): Rng {
+  const next = mulberry32(seed);
   return {
     next,
     int(n) {

@@ -5,18 +5,7 @@ import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import { parseRoutine } from '../../../src/bot/routine/loader';
 import { ACTION_NAMES, type LoadedStep } from '../../../src/bot/routine/schema';
 import { childStepLists } from '../../../src/bot/routine/staticChecks';
-
-/** mulberry32: a small seeded PRNG, so every run mutates the same way. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../src/virtual/game/rng';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -329,7 +318,7 @@ describe('(unit) routine fuzz', function () {
     ['data', mutateData, 0x5eed02],
   ] as const) {
     it(`5,000 ${kind}-level mutations: no exception, every rejection is a located diagnostic`, () => {
-      const rnd = prng(seed);
+      const rnd = mulberry32(seed); // seeded, so every run mutates the same way
       let rejected = 0;
       let mutateMs = 0;
       let checkMs = 0;

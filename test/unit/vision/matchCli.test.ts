@@ -5,23 +5,12 @@ import * as path from 'node:path';
 import { main } from '../../../src/cli/commands/match';
 import { cropRgba } from '../../../src/bot/vision/frame';
 import { encodePng } from '../../../src/bot/vision/imageCodec';
+import { captureOutput, type CapturedOutput } from '../../support/captureOutput';
 import { paste, syntheticImage } from './synthetic';
 
 /** Runs the command in process, capturing what it prints. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+function run(args: string[]): Promise<CapturedOutput> {
+  return captureOutput(() => main(args));
 }
 
 describe('(unit) vision CLI: emulator-fleet match', () => {

@@ -1,4 +1,5 @@
 /** Deterministic synthetic RGBA images for the vision tests: smooth coloured noise plus sharp shapes. */
+import { mulberry32 } from '../../../src/virtual/game/rng';
 
 export interface Rgba {
   width: number;
@@ -6,21 +7,9 @@ export interface Rgba {
   data: Uint8Array;
 }
 
-/** mulberry32: a small seeded PRNG returning [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A UI-like but non-repeating image: value noise on a 16 px grid, with random rectangles and discs on top. */
 export function syntheticImage(width: number, height: number, seed = 1): Rgba {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const cell = 16;
   const gw = Math.ceil(width / cell) + 2;
   const gh = Math.ceil(height / cell) + 2;

@@ -3,6 +3,7 @@
  * it by pulling it back, restart the app so the game reads it), `completeAccount`, `returnAccount`,
  * `failAccount`, `updateAccount`, `getAccountField`.
  */
+import { sameBytes } from '../../../shared/bytes';
 import type { SourceRange } from '../../../shared/geometry';
 import { DEMO_ACCOUNT_FILE, type AccountFieldValue, type AccountLease, type AccountPort } from '../../accounts';
 import type { Engine, ExecContext } from '../context';
@@ -51,18 +52,6 @@ function toFieldValues(values: Record<string, unknown>): Record<string, AccountF
     out[k] = v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : v === undefined ? null : JSON.stringify(v);
   }
   return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) {
-    return false;
-  }
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 function clearLease(ctx: ExecContext, engine: Engine): void {
