@@ -7,7 +7,7 @@ import { Document, isCollection, isMap, isScalar } from 'yaml';
 import type { Diagnostic } from '../shared/geometry';
 import { instanceKey, type InstanceKey, type InstanceRef } from '../shared/fleetTypes';
 import { parseAndValidate, type ParsedYaml } from '../shared/yamlSource';
-import { formatDuration, parseDuration } from '../bot/routine/durations';
+import { formatDuration, parseDuration } from '../shared/durations';
 import type { RestartPolicy } from '../bot/bot';
 import { groupDefinitionSchema, type GroupDefinitionData } from './groupSchema';
 

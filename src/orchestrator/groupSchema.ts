@@ -4,15 +4,8 @@
  * The JSON Schema with completion docs is generated from it: `z.toJSONSchema(groupDefinitionSchema, { io: 'input' })`.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from '../bot/routine/durations';
-
-const DURATION_RE = new RegExp(DURATION_PATTERN);
-
-function durationSchema(description: string) {
-  return z
-    .union([z.string().regex(DURATION_RE, { message: "not a duration (use for example '250ms', '2s', '1.5s', '1m', or a number of ms)" }), z.number().nonnegative()])
-    .meta({ description, markdownDescription: `${description}\n\nA duration: \`250ms\`, \`2s\`, \`1.5s\`, \`1m\`, \`1h\`, or a number of milliseconds.` });
-}
+import { parseDuration } from '../shared/durations';
+import { durationSchema } from './durationSchema';
 
 export const instanceRefSchema = z
   .union([z.number().int().nonnegative(), z.string().trim().min(1)])

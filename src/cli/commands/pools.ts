@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { NodeFileStore, SinkLogger, SystemClock } from '../../bot/nodePorts';
 import { formatDiagnostic, type Diagnostic } from '../../shared/geometry';
 import type { ImportReport } from '../../orchestrator/pools/accountImport';
-import { formatDuration } from '../../orchestrator/pools/poolDuration';
+import { formatDuration } from '../../orchestrator/durationSchema';
 import { isPoolError } from '../../orchestrator/pools/poolErrors';
 import { PoolManager } from '../../orchestrator/pools/poolManager';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';

@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import { SinkLogger } from '../../bot/nodePorts';
 import type { LogLevel, LogRecord } from '../../bot/ports';
-import { parseDuration } from '../../bot/routine/durations';
+import { parseDuration } from '../../shared/durations';
 import { createFleet, type Fleet, type FleetOptions } from '../../orchestrator/composition';
 import type { BotGroup } from '../../orchestrator/botGroup';
 import { GroupDefinitionError, type LaunchOptions } from '../../orchestrator/groupDefinition';

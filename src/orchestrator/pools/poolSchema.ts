@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ACCOUNT_COLUMNS, ACCOUNT_STATUSES, coerceColumnValue, EXTRA_KEY_PATTERN, isAccountColumn, type AccountColumn } from './accountFields';
-import { durationSchema, parseDuration } from './poolDuration';
+import { durationSchema, parseDuration } from '../durationSchema';
 
 /** Columns a filter or a sort may name (everything but the password), plus `extra.<key>`. */
 export const FILTERABLE_COLUMNS = (Object.keys(ACCOUNT_COLUMNS) as AccountColumn[]).filter((c) => c !== 'password');

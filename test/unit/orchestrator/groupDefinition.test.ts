@@ -193,4 +193,11 @@ describe('(unit) group definitions', () => {
     }
     assert.match(JSON.stringify(js), /defaultSnippets/);
   });
+  it('takes durations in the one syntax, without the routine cap (a group may run for days)', () => {
+    const text = 'name: Long run\nroutine: farm_premium\navailableInstances: [1]\nrequestedBotCount: 1\nlaunchOptions:\n  duration: 2d\n  stagger: 1m30s\n';
+    const r = parseGroupDefinition(text, 'groups/long.yaml');
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.equal(r.value?.launchOptions.durationMs, 2 * 86_400_000);
+    assert.equal(r.value?.launchOptions.staggerMs, 90_000);
+  });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { z } from 'zod';
 import { parsePoolDefinition, type PoolDefinition } from '../../../src/orchestrator/pools/poolDefinition';
-import { formatDuration, parseDuration } from '../../../src/orchestrator/pools/poolDuration';
+import { formatDuration, parseDuration } from '../../../src/orchestrator/durationSchema';
 import { checkoutCandidateQuery, fieldExpr, filterToSql, membersCte, poolStatsQuery } from '../../../src/orchestrator/pools/poolQuery';
 import { poolDefinitionSchema } from '../../../src/orchestrator/pools/poolSchema';
 
@@ -126,9 +126,11 @@ describe('(unit) pool definitions', () => {
     assert.equal(parseDuration('1h30m'), 5_400_000);
     assert.equal(parseDuration('1.5s'), 1500);
     assert.equal(parseDuration(42), 42);
-    assert.equal(parseDuration('12'), undefined);
+    assert.equal(parseDuration('12'), 12); // text digits mean milliseconds, as everywhere
+    assert.equal(parseDuration('40d'), 3_456_000_000); // pools have no upper cap
     assert.equal(parseDuration('3 weeks'), undefined);
-    assert.equal(formatDuration(5_400_000), '1h30m');
+    assert.equal(formatDuration(5_400_000), '1.5h');
+    assert.equal(formatDuration(90_000), '1.5m');
   });
 });
 

@@ -52,9 +52,11 @@ describe('(unit) routine schema', () => {
       assert.equal(parseDuration(300), 300);
       assert.equal(parseDuration('300'), 300);
       assert.equal(parseDuration('.5s'), 500);
+      assert.equal(parseDuration('1h30m'), 5_400_000);
+      assert.equal(parseDuration('1d'), 86_400_000);
     });
     it('rejects bad, negative and huge values', () => {
-      for (const bad of ['2 seconds', '-1s', '1d', 's', '', '1e3ms', 'NaN', -5, Infinity, '25h', null, {}]) {
+      for (const bad of ['2 seconds', '-1s', '2d', 's', '1h 30m', '', '1e3ms', 'NaN', -5, Infinity, '25h', null, {}]) {
         assert.equal(parseDuration(bad), undefined, JSON.stringify(bad));
       }
     });
