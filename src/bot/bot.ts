@@ -8,7 +8,7 @@
  * factory (the interpreter), and the pool's AccountPort. Tests pass fakes.
  */
 import type { AccountFieldValue, AccountLease, AccountPort } from './accounts';
-import type { Device } from './device';
+import { DeviceError, type Device } from './device';
 import type { Clock, Logger } from './ports';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { RoutineEvent } from '../shared/routineEvents';
@@ -76,6 +76,25 @@ export interface BotDeviceSource {
   open(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal }): Promise<OpenedDevice>;
   /** Whether the instance's device answers now (used after a failed cycle to tell a drop from a routine error). */
   isOnline(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * Restarts the instance (its emulator, or the virtual device) and resolves once it answers again; devices opened
+   * before are stale afterwards and the bot opens a new one. Optional: without it the bot reports the stuck
+   * ladder's `restartEmulator` rung as an `instance-restart-failed` log instead of performing it.
+   * @throws InstanceRestartError, or the source's own typed error (it carries a `code`)
+   */
+  restart?(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal }): Promise<void>;
+}
+
+/** Why an instance could not be restarted: the source cannot restart it, or the restart itself failed. */
+export class InstanceRestartError extends Error {
+  constructor(
+    readonly code: 'unsupported' | 'failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'InstanceRestartError';
+  }
 }
 
 export interface RestartPolicy {
@@ -160,6 +179,36 @@ function errorInfo(e: unknown, time: number): ErrorInfo {
   const message = e instanceof Error ? e.message : String(e);
   const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
   return code ? { message, code, time } : { message, time };
+}
+
+/** The AbortSignal of a device call's options (its last object argument with a `signal`), if any. */
+function signalOf(args: readonly unknown[]): AbortSignal | undefined {
+  for (let i = args.length - 1; i >= 0; i--) {
+    const a = args[i];
+    if (a && typeof a === 'object' && 'signal' in a) {
+      const s = (a as { signal?: unknown }).signal;
+      return s instanceof AbortSignal ? s : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Waits for `p`, or rejects with `error()` when `signal` aborts first. */
+function waitUnlessAborted(p: Promise<void>, signal: AbortSignal | undefined, error: () => Error): Promise<void> {
+  if (!signal) {
+    return p;
+  }
+  if (signal.aborted) {
+    return Promise.reject(error());
+  }
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(error());
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 const INPUT_METHODS = new Set(['tap', 'longPress', 'swipe', 'text', 'key']);
@@ -277,7 +326,15 @@ export class Bot implements Disposable {
   private state: BotState = 'idle';
   private stateSince: number;
   private serial: string | undefined;
+  /** The view of the device the runner gets: it follows `current` across instance restarts (see `switchableDevice`). */
   private device: Device | undefined;
+  /** The (measured) device opened now; undefined between a restart and the reopen. */
+  private current: Device | undefined;
+  /** The last device opened (its `serial` and `captureMethod` answer while none is open). */
+  private lastOpened: Device | undefined;
+  /** Open while the instance restarts: the runner's device calls wait for it. */
+  private deviceGate: Promise<void> | undefined;
+  private restartTask: Promise<void> | undefined;
   private runner: RoutineRunner | undefined;
   private runnerSubscription: Disposable | undefined;
   private readonly accounts: TrackingAccountPort | undefined;
@@ -459,6 +516,9 @@ export class Bot implements Disposable {
         }
         this.setState('running');
         const outcome = await this.runCycle();
+        // A cycle that ended while its instance restarts is judged once the restart is over (it may have left
+        // the bot without a device, which the device-drop handling below then sees).
+        await this.restartTask;
         if (this.stopRequested || outcome.abandoned) {
           break;
         }
@@ -532,7 +592,9 @@ export class Bot implements Disposable {
         return false;
       }
       this.serial = opened.serial;
-      this.device = measuredDevice(opened.device, o.clock, this.capture, this.input);
+      this.current = measuredDevice(opened.device, o.clock, this.capture, this.input);
+      this.lastOpened = this.current;
+      this.device = this.switchableDevice();
       const runner = await o.runners.create({
         device: this.device,
         serial: opened.serial,
@@ -567,7 +629,8 @@ export class Bot implements Disposable {
       // a runner that fails to dispose is dropped anyway
     }
     this.runner = undefined;
-    const d = this.device;
+    const d = this.current;
+    this.current = undefined;
     this.device = undefined;
     if (d) {
       await d.close().catch(() => undefined);
@@ -724,6 +787,8 @@ export class Bot implements Disposable {
   }
 
   private async teardown(): Promise<void> {
+    // An instance restart in flight ends soon: it runs under the stop signal.
+    await this.restartTask;
     await this.releaseHeldAccounts('bot stopped');
     this.currentAccount = undefined;
     await this.disconnect();
@@ -796,7 +861,17 @@ export class Bot implements Disposable {
         this._onDidEmitLog.fire({ ...base, type: 'log', level: 'warn', message: e.message, data: { routine: e.routine, ...(e.code ? { code: e.code } : {}) } });
         break;
       case 'stuck':
-        this._onDidEmitLog.fire({ ...base, type: 'log', level: 'warn', message: `stuck: ${e.reason} (${e.rung})`, data: { routine: e.routine } });
+        if (e.rung === 'restartEmulator') {
+          this.requestInstanceRestart(e);
+        } else if (e.rung === 'notify') {
+          this.emitLog('warn', `routine ${e.routine} is stuck (${e.reason}): instance ${this.instance} needs attention`, {
+            code: 'stuck-notify',
+            range: e.range,
+            data: { routine: e.routine, reason: e.reason },
+          });
+        } else {
+          this._onDidEmitLog.fire({ ...base, type: 'log', level: 'warn', message: `stuck: ${e.reason} (${e.rung})`, ...(e.range ? { range: e.range } : {}), data: { routine: e.routine } });
+        }
         break;
       case 'state':
         if (e.state === 'paused') {
@@ -831,9 +906,159 @@ export class Bot implements Disposable {
     });
   }
 
-  private emitLog(level: LogEvent['level'], message: string): void {
-    this.log.log(level, message);
-    this._onDidEmitLog.fire({ type: 'log', time: this.options.clock.wallNow().getTime(), level, message, group: this.group, orchestrationId: this.orchestrationId, instance: this.instance });
+  private emitLog(level: LogEvent['level'], message: string, extra: { code?: string; range?: LogEvent['range']; data?: Record<string, unknown> } = {}): void {
+    this.log.log(level, message, extra.code !== undefined ? { code: extra.code } : undefined);
+    this._onDidEmitLog.fire({
+      type: 'log',
+      time: this.options.clock.wallNow().getTime(),
+      level,
+      message,
+      group: this.group,
+      orchestrationId: this.orchestrationId,
+      instance: this.instance,
+      ...(extra.code !== undefined ? { code: extra.code } : {}),
+      ...(extra.range ? { range: extra.range } : {}),
+      ...(extra.data ? { data: extra.data } : {}),
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Instance restart (the stuck ladder's `restartEmulator` rung)
+  // ------------------------------------------------------------------------------------------------------
+  //
+  // The routine goes on; it is not aborted. The interpreter emits the rung at a step boundary and carries on
+  // with its next step, so the bot closes a gate on the runner's device at once: every device call of the
+  // routine waits until the instance has restarted and a new device is open, then goes to that new device.
+  // The routine keeps its ladder position (a later detection climbs to the next rung, e.g. `notify`), its
+  // variables and its account; its own navigation steps bring the app back from the launcher. When the restart
+  // fails (no way to restart, a command failed) the gate opens on the old device and the routine goes on as if
+  // the rung did nothing, which the next detection escalates. When the instance restarted but no device could
+  // be opened again within reconnectTimeoutMs, the routine's device calls fail with `offline` and the bot's
+  // ordinary device-drop handling takes over (reconnect, or replacement by its group).
+
+  /** The runner's device: waits while the instance restarts, then forwards to the device open now. */
+  private switchableDevice(): Device {
+    const offline = () => new DeviceError('offline', `instance ${this.instance} has no open device`, this.serial);
+    return new Proxy({} as Device, {
+      get: (_target, prop) => {
+        const ref = this.current ?? this.lastOpened;
+        const v: unknown = ref ? Reflect.get(ref, prop) : undefined;
+        if (typeof v !== 'function') {
+          return v;
+        }
+        return async (...args: unknown[]) => {
+          const gate = this.deviceGate;
+          if (gate && prop !== 'close') {
+            await waitUnlessAborted(gate, signalOf(args), () => new DeviceError('aborted', `the call was aborted while instance ${this.instance} restarted`, this.serial));
+          }
+          const cur = this.current;
+          if (!cur) {
+            throw offline();
+          }
+          const fn: unknown = Reflect.get(cur, prop);
+          if (typeof fn !== 'function') {
+            throw offline();
+          }
+          return (fn as (...a: unknown[]) => unknown).apply(cur, args);
+        };
+      },
+    });
+  }
+
+  private requestInstanceRestart(e: Extract<RoutineEvent, { type: 'stuck' }>): void {
+    if (this.stopRequested || this.isFinished) {
+      return;
+    }
+    if (this.restartTask) {
+      this.emitLog('info', `instance ${this.instance} is already restarting`, { range: e.range, data: { routine: e.routine } });
+      return;
+    }
+    let open!: () => void;
+    this.deviceGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.restartTask = this.restartInstance(e)
+      .catch((err: unknown) => {
+        this.emitLog('error', `restarting instance ${this.instance} failed: ${err instanceof Error ? err.message : String(err)}`, { code: 'instance-restart-failed', range: e.range });
+      })
+      .finally(() => {
+        this.deviceGate = undefined;
+        this.restartTask = undefined;
+        open();
+      });
+  }
+
+  private async restartInstance(e: Extract<RoutineEvent, { type: 'stuck' }>): Promise<void> {
+    const o = this.options;
+    const data = { routine: e.routine, reason: e.reason };
+    const restart = o.devices.restart;
+    if (!restart) {
+      const err = new InstanceRestartError('unsupported', `the device source of instance ${this.instance} cannot restart instances`);
+      this.emitLog('error', `routine ${e.routine} is stuck (${e.reason}) and ${err.message}`, { code: 'instance-restart-failed', range: e.range, data: { ...data, cause: err.code } });
+      return;
+    }
+    this.emitLog('warn', `routine ${e.routine} is stuck (${e.reason}): restarting instance ${this.instance}`, { code: 'instance-restart', range: e.range, data });
+    const signal = this.stopController.signal;
+    try {
+      await restart.call(o.devices, this.instance, { serial: this.serial ?? o.serial, signal });
+    } catch (err) {
+      if (!this.stopRequested) {
+        const info = errorInfo(err, o.clock.wallNow().getTime());
+        this.emitLog('error', `restarting instance ${this.instance} failed: ${info.message}`, {
+          code: 'instance-restart-failed',
+          range: e.range,
+          data: { ...data, ...(info.code !== undefined ? { cause: info.code } : {}) },
+        });
+      }
+      return;
+    }
+    // The instance restarted: the device open before is stale.
+    const stale = this.current;
+    this.current = undefined;
+    await stale?.close().catch(() => undefined);
+    if (await this.reopenAfterRestart()) {
+      this.restarts++;
+      this.emitLog('info', `instance ${this.instance} restarted`, { code: 'instance-restarted', range: e.range, data });
+    } else if (!this.stopRequested) {
+      this.emitLog('error', `instance ${this.instance} restarted but could not be opened again within ${o.reconnectTimeoutMs} ms`, {
+        code: 'instance-restart-failed',
+        range: e.range,
+        data: { ...data, ...(this.lastError?.code !== undefined ? { cause: this.lastError.code } : {}) },
+      });
+    }
+  }
+
+  /** Opens the instance's device again after a restart, retrying with backoff within reconnectTimeoutMs. */
+  private async reopenAfterRestart(): Promise<boolean> {
+    const o = this.options;
+    const started = o.clock.now();
+    let delay = o.reconnectIntervalMs;
+    for (;;) {
+      if (this.stopRequested) {
+        return false;
+      }
+      try {
+        const opened = await o.devices.open(this.instance, { serial: this.serial ?? o.serial, signal: this.stopController.signal });
+        if (this.stopRequested) {
+          await opened.device.close().catch(() => undefined);
+          return false;
+        }
+        this.serial = opened.serial;
+        this.current = measuredDevice(opened.device, o.clock, this.capture, this.input);
+        this.lastOpened = this.current;
+        return true;
+      } catch (err) {
+        if (!this.stopRequested) {
+          this.lastError = errorInfo(err, o.clock.wallNow().getTime());
+          this.log.log('warn', `cannot open instance ${this.instance} after its restart: ${this.lastError.message}`);
+        }
+      }
+      if (o.clock.now() - started >= o.reconnectTimeoutMs) {
+        return false;
+      }
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, o.reconnectIntervalMs * 8);
+    }
   }
 
   private setState(state: BotState, extra: { reason?: StopReason; error?: ErrorInfo } = {}): void {

@@ -6,7 +6,7 @@
  */
 import { AdbDevice } from '../bot/adb/adbDevice';
 import { FleetAdbClient } from '../bot/adb/adbClient';
-import type { RoutineRunner, RoutineRunnerContext, RoutineRunnerFactory, RoutineRunOptions, OpenedDevice } from '../bot/bot';
+import { InstanceRestartError, type RoutineRunner, type RoutineRunnerContext, type RoutineRunnerFactory, type RoutineRunOptions, type OpenedDevice } from '../bot/bot';
 import { DeviceError } from '../bot/device';
 import { NodeFileStore, nullLogger, SystemClock } from '../bot/nodePorts';
 import type { Clock, FileStore, Logger } from '../bot/ports';
@@ -110,7 +110,13 @@ export class VirtualDeviceProvider implements DeviceProvider {
   constructor(
     readonly devices: readonly VirtualDevice[],
     readonly endpoint: AdbHostEndpoint,
-    private readonly opts: { clock: Clock; logger: Logger; captureMethod?: CaptureMethodSetting },
+    private readonly opts: {
+      clock: Clock;
+      logger: Logger;
+      captureMethod?: CaptureMethodSetting;
+      /** How long a restarted device stays off the server's list (default 250 ms). */
+      rebootMs?: number;
+    },
   ) {}
 
   /** The device of an instance: `1..N` by position, or by serial. */
@@ -154,6 +160,31 @@ export class VirtualDeviceProvider implements DeviceProvider {
     return { device, serial: d.serial };
   }
 
+  /**
+   * Restarts a virtual device as an emulator reboot looks from outside: it leaves the ADB server's device list
+   * (open sessions break), its app process dies, and after `rebootMs` it is listed again on the same serial,
+   * showing the launcher (as a real emulator after a reboot; routines start the app from there).
+   * @throws InstanceRestartError('failed') when the instance has no (open) virtual device
+   */
+  async restart(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const d = this.deviceOf(instance, opts.serial);
+    if (!d || d.closed) {
+      throw new InstanceRestartError('failed', `there is no virtual device for instance ${instance}`);
+    }
+    this.opts.logger.log('info', `restarting virtual device ${d.serial}`, { instance });
+    this.endpoint.removeDevice(d.serial);
+    this.notifyChanged();
+    try {
+      d.app.forceStop(d.app.packageName);
+      await this.opts.clock.sleep(this.opts.rebootMs ?? 250, opts.signal);
+    } finally {
+      if (!d.closed) {
+        this.endpoint.addDevice(d);
+        this.notifyChanged();
+      }
+    }
+  }
+
   /** Tells waiting groups that devices came or went (tests call it after injecting a fault). */
   notifyChanged(): void {
     this._onDidChangeInstances.fire(undefined);
@@ -170,9 +201,62 @@ export class AdbServerDeviceProvider implements DeviceProvider {
   constructor(
     private readonly client: FleetAdbClient,
     private readonly server: { host: string; port: number },
-    private readonly opts: { clock: Clock; logger: Logger; emulators?: EmulatorManager; captureMethod?: CaptureMethodSetting },
+    private readonly opts: {
+      clock: Clock;
+      logger: Logger;
+      emulators?: EmulatorManager;
+      captureMethod?: CaptureMethodSetting;
+      /** Whether the emulator manager was given both a stop and a launch command (without them `restart` refuses). */
+      restartable?: boolean;
+      /** Deadline for a restarted instance to be listed and booted again (default 180 s). */
+      bootTimeoutMs?: number;
+    },
   ) {
     this.onDidChangeInstances = opts.emulators?.onDidChangeInstances as Event<unknown> | undefined;
+  }
+
+  /**
+   * Restarts an emulator instance: the preset's stop command, its launch command, then `adb connect` until the
+   * instance is listed and `sys.boot_completed` is 1 (within `bootTimeoutMs`).
+   * @throws InstanceRestartError('unsupported') without an emulator preset (numeric instance) or without stop and
+   * launch commands (nothing is stopped then); EmulatorError from the commands or the connect.
+   */
+  async restart(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const em = this.opts.emulators;
+    if (!em || !/^\d+$/.test(instance)) {
+      throw new InstanceRestartError('unsupported', `instance ${instance} is not an emulator of a configured preset: it cannot be restarted`);
+    }
+    if (!this.opts.restartable) {
+      throw new InstanceRestartError('unsupported', `no stop and launch commands are configured for the emulators: instance ${instance} cannot be restarted`);
+    }
+    const n = Number(instance);
+    const clock = this.opts.clock;
+    const deadline = clock.now() + (this.opts.bootTimeoutMs ?? 180_000);
+    const left = () => Math.max(1, deadline - clock.now());
+    await em.stop(n, { signal: opts.signal });
+    await em.launch(n, { signal: opts.signal });
+    for (;;) {
+      try {
+        await em.ensureConnected(n, { signal: opts.signal, timeoutMs: left() });
+        const device = await em.openDevice(n, { signal: opts.signal, captureMethod: this.opts.captureMethod });
+        try {
+          const r = await device.shell('getprop sys.boot_completed', { signal: opts.signal, timeoutMs: Math.min(10_000, left()) });
+          if (r.stdout.trim() === '1') {
+            return;
+          }
+        } finally {
+          await device.close().catch(() => undefined);
+        }
+      } catch (e) {
+        if (opts.signal?.aborted || clock.now() >= deadline) {
+          throw e;
+        }
+      }
+      if (clock.now() >= deadline) {
+        throw new InstanceRestartError('failed', `instance ${instance} did not finish booting within ${this.opts.bootTimeoutMs ?? 180_000} ms`);
+      }
+      await clock.sleep(Math.min(1000, left()), opts.signal);
+    }
   }
 
   private async serialOf(instance: InstanceKey, serial: string | undefined, signal?: AbortSignal): Promise<string | undefined> {
@@ -281,7 +365,14 @@ export interface FleetOptions {
   /** The ADB server of real devices (default 127.0.0.1 and $ANDROID_ADB_SERVER_PORT or 5037). */
   adb?: { host?: string; port?: number };
   /** Emulator preset mapping numeric instances to addresses (real devices only). */
-  emulator?: { kind: EmulatorKind; instances: number[]; addresses?: string[] };
+  emulator?: {
+    kind: EmulatorKind;
+    instances: number[];
+    addresses?: string[];
+    /** Command templates ({index} {port} {serial} {host}); with both, the stuck ladder's `restartEmulator` works. */
+    launchCommand?: string;
+    stopCommand?: string;
+  };
   captureMethod?: CaptureMethodSetting;
   clock?: Clock;
   logger?: Logger;
@@ -364,6 +455,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
           kind: opts.emulator.kind,
           instances: opts.emulator.instances,
           addresses: opts.emulator.addresses,
+          launchCommand: opts.emulator.launchCommand,
+          stopCommand: opts.emulator.stopCommand,
           servers: [`${server.host}:${server.port}`],
           clock,
           logger,
@@ -375,7 +468,13 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         await emulators.whenTracking(5000);
       }
       const client = new FleetAdbClient(server);
-      devices = new AdbServerDeviceProvider(client, server, { clock, logger: logger.child('devices'), emulators, captureMethod: opts.captureMethod });
+      devices = new AdbServerDeviceProvider(client, server, {
+        clock,
+        logger: logger.child('devices'),
+        emulators,
+        captureMethod: opts.captureMethod,
+        restartable: opts.emulator?.launchCommand !== undefined && opts.emulator.stopCommand !== undefined,
+      });
     }
 
     const runners = new InterpreterRunnerFactory({ vision: vision.vision, routines, clock, files, runDir: `${config.dataDir}/runs` });

@@ -89,7 +89,7 @@ export interface BotSnapshot {
   cycles: number;
   /** Cycles that ended with an error. */
   errors: number;
-  /** Restarts after failures (and reconnects after device drops). */
+  /** Restarts after failures (and reconnects after device drops, and instance restarts of the stuck ladder). */
   restarts: number;
   lastError?: ErrorInfo;
   capture: LatencySummary;
@@ -222,6 +222,14 @@ export interface LogEvent extends EventBase {
   group?: string;
   orchestrationId?: string;
   instance?: InstanceKey;
+  /**
+   * What the entry is about, for consumers that react to it rather than show it. Bot codes: `stuck-notify` (a
+   * routine's stuck ladder reached `notify`: a person should look at the instance), `instance-restart` (the ladder
+   * reached `restartEmulator` and the instance is being restarted), `instance-restarted`, `instance-restart-failed`.
+   */
+  code?: string;
+  /** The routine source the entry is about (the stuck step), when known. */
+  range?: SourceRange;
   data?: Record<string, unknown>;
 }
 
