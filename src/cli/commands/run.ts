@@ -24,7 +24,8 @@ import { listDefinitions } from './groups';
 
 const USAGE = [
   'usage: emulator-fleet run <group> [--root DIR] [--virtual N [--seed S]] [--cycles N | --duration S] [--json]',
-  '                          [--adb-port P] [--adb-host H] [--emulator mumu|ldplayer|bluestacks] [--stop-timeout S] [--verbose]',
+  '                          [--adb-port P] [--adb-host H] [--emulator mumu|ldplayer|bluestacks',
+  '                          [--launch-command CMD --stop-command CMD]] [--stop-timeout S] [--verbose]',
 ].join('\n');
 
 export interface RunGroupOptions {
@@ -37,6 +38,9 @@ export interface RunGroupOptions {
   json: boolean;
   adb?: { host?: string; port?: number };
   emulator?: EmulatorKind;
+  /** Command templates ({index} {port} {serial}) that launch and stop an instance: used when the stuck ladder restarts one. */
+  launchCommand?: string;
+  stopCommand?: string;
   stopTimeoutMs?: number;
   verbose?: boolean;
   /** Streams (tests pass their own). */
@@ -58,6 +62,8 @@ export async function main(args: string[]): Promise<number> {
       'adb-port': { type: 'string' },
       'adb-host': { type: 'string' },
       emulator: { type: 'string' },
+      'launch-command': { type: 'string' },
+      'stop-command': { type: 'string' },
       'stop-timeout': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
@@ -85,6 +91,8 @@ export function commonRunOptions(values: {
   'adb-port'?: string;
   'adb-host'?: string;
   emulator?: string;
+  'launch-command'?: string;
+  'stop-command'?: string;
   'stop-timeout'?: string;
   verbose?: boolean;
 }): Omit<RunGroupOptions, 'group'> {
@@ -116,6 +124,9 @@ export function commonRunOptions(values: {
   if (emulator !== undefined && !EMULATOR_KINDS.includes(emulator as EmulatorKind)) {
     throw new UsageError(`--emulator expects one of ${EMULATOR_KINDS.filter((k) => k !== 'generic').join(', ')}, got '${emulator}'`);
   }
+  if ((values['launch-command'] !== undefined || values['stop-command'] !== undefined) && emulator === undefined) {
+    throw new UsageError('--launch-command and --stop-command go with --emulator');
+  }
   return {
     root: workspaceRoot(values.root),
     virtual,
@@ -125,6 +136,8 @@ export function commonRunOptions(values: {
     json: values.json === true,
     adb: port !== undefined || values['adb-host'] !== undefined ? { host: values['adb-host'], port } : undefined,
     emulator: emulator as EmulatorKind | undefined,
+    launchCommand: values['launch-command'],
+    stopCommand: values['stop-command'],
     stopTimeoutMs,
     verbose: values.verbose === true,
   };
@@ -188,7 +201,7 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
   let emulator: FleetOptions['emulator'];
   if (o.emulator) {
     const nums = (summary.availableInstances ?? []).filter((i) => /^\d+$/.test(i)).map(Number);
-    emulator = { kind: o.emulator, instances: nums };
+    emulator = { kind: o.emulator, instances: nums, launchCommand: o.launchCommand, stopCommand: o.stopCommand };
   }
 
   let group: BotGroup | undefined;

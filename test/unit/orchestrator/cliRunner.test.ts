@@ -123,4 +123,10 @@ describe('(unit) CLI runner: table, options, names', () => {
     );
     assert.match(formatDefinitions([]), /no group definitions/);
   });
+  it('passes launch and stop command templates with --emulator, and refuses them without it', () => {
+    const o = commonRunOptions({ emulator: 'mumu', 'launch-command': 'MuMuManager.exe control -v {index} launch', 'stop-command': 'MuMuManager.exe control -v {index} shutdown' });
+    assert.equal(o.launchCommand, 'MuMuManager.exe control -v {index} launch');
+    assert.equal(o.stopCommand, 'MuMuManager.exe control -v {index} shutdown');
+    assert.throws(() => commonRunOptions({ 'launch-command': 'x' }), /go with --emulator/);
+  });
 });
