@@ -22,7 +22,7 @@ import { pickCaptureMethod, probeCaptureMethods, type CaptureMethodSetting, type
 import { isPackageName, outputLooksFailed, parseComponent, parseFocusedWindow, parseWmSize } from './deviceParsers';
 import { resolveKeyCode } from './keycodes';
 import { LatencyRing, type DeviceStats } from './latencyStats';
-import { parseRawScreencap } from './rawScreencap';
+import { parseRawScreencap, RawScreencapCollector } from './rawScreencap';
 import { shellQuote, planTextInput, type TextPlanOptions } from './shellQuote';
 import { decodeShellV2 } from './shellV2';
 
@@ -215,7 +215,7 @@ export class AdbDevice implements Device {
     const timeoutMs = opts.timeoutMs ?? this.timeouts.capture;
     let frame: { width: number; height: number; data: Uint8Array };
     if (method === 'raw') {
-      const buf = await this.readService('exec:screencap', 'screenshot (raw)', timeoutMs, opts.signal);
+      const buf = await this.readService('exec:screencap', 'screenshot (raw)', timeoutMs, opts.signal, () => new RawScreencapCollector());
       const parsed = parseRawScreencap(buf, this.serial);
       frame = { width: parsed.width, height: parsed.height, data: parsed.rgba };
     } else {
@@ -429,12 +429,12 @@ export class AdbDevice implements Device {
   }
 
   /** Opens a service on the device and reads its whole reply into one buffer (one concat, never adbkit's readAll). */
-  private readService(service: string, what: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  private readService(service: string, what: string, timeoutMs: number, signal: AbortSignal | undefined, sink?: () => ReplySink): Promise<Buffer> {
     return this.guard(what, timeoutMs, signal, async (ctx) => {
       const stream: Duplex = await this.client.tracked(ctx, () => this.client.getDevice(this.serial).openLocal(service));
       ctx.onCancel(() => stream.destroy());
       try {
-        return await readToEnd(stream);
+        return await readToEnd(stream, sink?.());
       } finally {
         stream.destroy();
       }
@@ -446,7 +446,7 @@ export class AdbDevice implements Device {
       return Promise.reject(new DeviceError('offline', `${what}: device ${this.serial} is closed`, this.serial));
     }
     const signals = signal ? [signal, this.closeController.signal] : [this.closeController.signal];
-    return guardCall({ what, serial: this.serial, timeoutMs, signal: AbortSignal.any(signals) }, body);
+    return guardCall({ what, serial: this.serial, timeoutMs, signal: signals }, body);
   }
 
   async close(): Promise<void> {
@@ -462,23 +462,42 @@ export class AdbDevice implements Device {
   }
 }
 
-/** Collects a stream's chunks and concatenates them once at the end. */
-export function readToEnd(stream: Duplex): Promise<Buffer> {
+/** Where {@link readToEnd} puts a reply's chunks. */
+export interface ReplySink {
+  push(chunk: Buffer): void;
+  /** The whole reply, once the stream has ended. */
+  finish(): Buffer;
+}
+
+/** The default sink: chunks kept, concatenated once at the end. */
+function concatSink(): ReplySink {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  return {
+    push(c) {
+      chunks.push(c);
+      total += c.length;
+    },
+    finish: () => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)),
+  };
+}
+
+/**
+ * Reads a stream to its end into `sink` (default: the chunks, concatenated once at the end). Chunks are taken as
+ * 'data' events, exactly as the socket delivered them: a paused stream's `read()` would first concatenate whatever
+ * it had buffered, one more copy of the bytes.
+ */
+export function readToEnd(stream: Duplex, sink: ReplySink = concatSink()): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
     let ended = false;
-    const drain = () => {
-      let c: Buffer | null;
-      while ((c = stream.read() as Buffer | null) !== null) {
-        chunks.push(c);
-        total += c.length;
-      }
-    };
-    stream.on('readable', drain);
+    stream.on('data', (c: Buffer) => sink.push(c));
     stream.once('end', () => {
       ended = true;
-      resolve(Buffer.concat(chunks, total));
+      try {
+        resolve(sink.finish());
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
     });
     stream.once('error', reject);
     stream.once('close', () => {
@@ -486,7 +505,6 @@ export function readToEnd(stream: Duplex): Promise<Buffer> {
         reject(Object.assign(new Error('connection closed before the reply ended'), { code: 'ECONNRESET' }));
       }
     });
-    drain();
   });
 }
 

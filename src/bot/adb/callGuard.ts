@@ -18,7 +18,13 @@ export interface GuardOptions {
   what: string;
   serial?: string;
   timeoutMs: number;
-  signal?: AbortSignal;
+  /**
+   * Cuts the call off when it fires. Several signals (a caller's and a device's own) are listened to directly, for
+   * the call's duration only: `AbortSignal.any` would tie a composite signal to a long-lived one through a WeakRef,
+   * which keeps the call's whole closure (sockets, multi-megabyte frames) alive through every young-generation
+   * collection and costs a full mark-compact per screenshot.
+   */
+  signal?: AbortSignal | readonly AbortSignal[];
 }
 
 /**
@@ -27,9 +33,13 @@ export interface GuardOptions {
  *   body's error mapped by {@link toDeviceError}.
  */
 export function guardCall<T>(opts: GuardOptions, body: (ctx: GuardContext) => Promise<T>): Promise<T> {
-  const { what, serial, signal } = opts;
-  if (signal?.aborted) {
-    return Promise.reject(signal.reason instanceof DeviceError ? signal.reason : new DeviceError('aborted', `${what} aborted`, serial, { cause: signal.reason }));
+  const { what, serial } = opts;
+  const signals: readonly AbortSignal[] = opts.signal === undefined ? [] : Array.isArray(opts.signal) ? opts.signal : [opts.signal as AbortSignal];
+  const abortError = (signal: AbortSignal): DeviceError =>
+    signal.reason instanceof DeviceError ? signal.reason : new DeviceError('aborted', `${what} aborted`, serial, { cause: signal.reason });
+  const already = signals.find((s) => s.aborted);
+  if (already) {
+    return Promise.reject(abortError(already));
   }
   return new Promise<T>((resolve, reject) => {
     const cleanups: Array<() => void> = [];
@@ -50,7 +60,9 @@ export function guardCall<T>(opts: GuardOptions, body: (ctx: GuardContext) => Pr
     const finish = () => {
       done = true;
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      for (const s of signals) {
+        s.removeEventListener('abort', onAbort);
+      }
     };
     const cutOff = (err: DeviceError) => {
       if (done) {
@@ -66,9 +78,10 @@ export function guardCall<T>(opts: GuardOptions, body: (ctx: GuardContext) => Pr
     const timeoutMs = Math.max(0, opts.timeoutMs);
     const timer = setTimeout(() => cutOff(new DeviceError('timeout', `${what} timed out after ${timeoutMs} ms`, serial)), timeoutMs);
     // A DeviceError as the abort reason is passed on as is (closing a device aborts its calls with 'offline').
-    const onAbort = () =>
-      cutOff(signal?.reason instanceof DeviceError ? signal.reason : new DeviceError('aborted', `${what} aborted`, serial, { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (ev: Event) => cutOff(abortError(ev.target as AbortSignal));
+    for (const s of signals) {
+      s.addEventListener('abort', onAbort, { once: true });
+    }
     let p: Promise<T>;
     try {
       p = Promise.resolve(body(ctx));

@@ -121,6 +121,75 @@ export function toRgba(pixels: Buffer, count: number, format: PixelFormatCode): 
   }
 }
 
+/**
+ * Assembles a raw `screencap` reply from stream chunks straight into one buffer sized from the header, so the
+ * chunks are dropped as they arrive (they die young instead of piling up until a final concat, which keeps the
+ * garbage collector's work per frame small) and no second full-frame buffer is ever needed. A reply whose header
+ * is unusable or whose length overflows the expected size falls back to collecting the chunks, so
+ * {@link parseRawScreencap} reports exactly what is wrong with it.
+ */
+export class RawScreencapCollector {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private out: Buffer | undefined;
+  private filled = 0;
+  /** Set once the fast path is abandoned: every byte as received. */
+  private spill: Buffer[] | undefined;
+
+  /** Adds the next chunk of the reply. */
+  push(chunk: Buffer): void {
+    if (this.spill) {
+      this.spill.push(chunk);
+      return;
+    }
+    if (this.out) {
+      this.write(chunk);
+      return;
+    }
+    this.head.push(chunk);
+    this.headBytes += chunk.length;
+    if (this.headBytes < 12) {
+      return;
+    }
+    const first = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head, this.headBytes);
+    const width = first.readUInt32LE(0);
+    const height = first.readUInt32LE(4);
+    const format = first.readUInt32LE(8);
+    this.head = [];
+    this.headBytes = 0;
+    if (width === 0 || height === 0 || width > MAX_SIDE || height > MAX_SIDE || !isSupportedFormat(format)) {
+      this.spill = [first];
+      return;
+    }
+    // Room for the larger (16-byte) header; the actual header size is known from the final length.
+    this.out = Buffer.allocUnsafeSlow(16 + width * height * BYTES_PER_PIXEL[format]);
+    this.write(first);
+  }
+
+  /** The whole reply, ready for {@link parseRawScreencap}. */
+  finish(): Buffer {
+    if (this.spill) {
+      return Buffer.concat(this.spill);
+    }
+    if (this.out) {
+      return this.out.subarray(0, this.filled);
+    }
+    return Buffer.concat(this.head, this.headBytes);
+  }
+
+  private write(chunk: Buffer): void {
+    const out = this.out!;
+    if (this.filled + chunk.length > out.length) {
+      // Longer than any frame of this header: keep the bytes so the parser can say so.
+      this.spill = [out.subarray(0, this.filled), chunk];
+      this.out = undefined;
+      return;
+    }
+    chunk.copy(out, this.filled);
+    this.filled += chunk.length;
+  }
+}
+
 /** Builds a raw `screencap` reply (tests and benchmarks): header of 12 or 16 bytes plus `pixels` as given. */
 export function encodeRawScreencap(width: number, height: number, format: PixelFormatCode, pixels: Uint8Array, headerSize: 12 | 16 = 16, colorspace = 0): Buffer {
   const header = Buffer.alloc(headerSize);

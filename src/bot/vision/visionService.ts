@@ -43,6 +43,8 @@ interface PreparedEntry {
   prepared: PreparedFrame;
   /** The recycled shared buffer holding the copy (absent when the frame already lived in shared memory). */
   slot?: FrameSlot;
+  /** The slot's generation when this frame was copied in: another generation means the slot holds a newer frame. */
+  generation?: number;
   /** Pending while the copy into a fresh slot is still running (spread over event-loop turns). */
   ready?: Promise<void>;
 }
@@ -82,7 +84,7 @@ export class VisionService implements Vision {
 
   private prepareEntry(frame: RawFrame, allowAsync = true): PreparedEntry {
     const hit = this.prepared.get(frame.data);
-    if (hit && hit.prepared.width === frame.width && hit.prepared.height === frame.height) {
+    if (hit && hit.prepared.width === frame.width && hit.prepared.height === frame.height && (!hit.slot || hit.slot.generation === hit.generation)) {
       if (hit.slot) {
         this.buffers.touch(hit.slot);
       }
@@ -94,8 +96,12 @@ export class VisionService implements Vision {
     if (data.buffer instanceof SharedArrayBuffer) {
       entry = { prepared: { key: ++frameCounter, width: frame.width, height: frame.height, pixels: data } };
     } else {
+      // No WeakRef to the frame here (nor a callback holding one): a WeakRef keeps its multi-megabyte target alive
+      // through every young-generation collection, so each captured frame would only be freed by a full
+      // mark-compact, and the caller would pay one such pause (several ms) per frame. A stale entry is detected by
+      // the slot's generation instead, and the WeakMap drops entries with their frames.
       const slot = this.buffers.acquire(data.byteLength);
-      entry = { prepared: { key: ++frameCounter, width: frame.width, height: frame.height, pixels: slot.bytes }, slot };
+      entry = { prepared: { key: ++frameCounter, width: frame.width, height: frame.height, pixels: slot.bytes }, slot, generation: slot.generation };
       if (allowAsync) {
         const ready = copyInto(slot, data);
         if (ready) {
@@ -108,13 +114,6 @@ export class VisionService implements Vision {
         slot.bytes.set(data);
         slot.fresh = false;
       }
-      const owner = new WeakRef(data);
-      slot.onReuse = () => {
-        const d = owner.deref();
-        if (d && this.prepared.get(d) === entry) {
-          this.prepared.delete(d);
-        }
-      };
     }
     this.prepared.set(data, entry);
     return entry;

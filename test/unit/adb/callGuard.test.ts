@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { getEventListeners } from 'node:events';
 import { Parser } from '@devicefarmer/adbkit';
 import { DeviceError, isDeviceError } from '../../../src/bot/device';
 import { guardCall, toDeviceError } from '../../../src/bot/adb/callGuard';
@@ -55,6 +56,24 @@ describe('(unit) device call guard', () => {
     await assert.rejects(p, (e: unknown) => isDeviceError(e, 'offline'));
   });
 
+  it('listens to several signals for the call only: whichever fires cuts it off with its own reason', async () => {
+    const device = new AbortController();
+    const caller = new AbortController();
+    const listeners = countAbortListeners;
+    assert.equal(await guardCall({ what: 'tap', timeoutMs: 1000, signal: [caller.signal, device.signal] }, async () => 7), 7);
+    assert.equal(listeners(device.signal), 0, 'no listener left behind on the long-lived signal');
+    const p = guardCall({ what: 'tap', timeoutMs: 10_000, signal: [caller.signal, device.signal] }, () => new Promise(() => undefined));
+    device.abort(new DeviceError('offline', 'closed'));
+    await assert.rejects(p, (e: unknown) => isDeviceError(e, 'offline'));
+    assert.equal(listeners(caller.signal), 0);
+    const q = guardCall({ what: 'tap', timeoutMs: 10_000, signal: [caller.signal, new AbortController().signal] }, () => new Promise(() => undefined));
+    caller.abort();
+    await assert.rejects(q, (e: unknown) => isDeviceError(e, 'aborted'));
+    await assert.rejects(guardCall({ what: 'tap', timeoutMs: 1000, signal: [new AbortController().signal, device.signal] }, async () => 1), (e: unknown) =>
+      isDeviceError(e, 'offline'),
+    );
+  });
+
   it('runs cleanups when the body fails, and maps its error', async () => {
     let cleaned = false;
     await assert.rejects(
@@ -78,3 +97,8 @@ describe('(unit) device call guard', () => {
     assert.equal(toDeviceError(own, 'w'), own);
   });
 });
+
+/** Abort listeners currently registered on a signal. */
+function countAbortListeners(sig: AbortSignal): number {
+  return getEventListeners(sig, 'abort').length;
+}

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { isDeviceError } from '../../../src/bot/device';
-import { encodeRawScreencap, parseRawScreencap, PixelFormat, type PixelFormatCode } from '../../../src/bot/adb/rawScreencap';
+import { encodeRawScreencap, parseRawScreencap, PixelFormat, RawScreencapCollector, type PixelFormatCode } from '../../../src/bot/adb/rawScreencap';
 
 /** A 3x2 test image in RGBA with distinct, non-trivial colours. */
 const W = 3;
@@ -110,6 +110,47 @@ describe('(unit) raw screencap parsing', () => {
   for (const [name, make] of bad) {
     it(`rejects ${name} with DeviceError('protocol')`, () => {
       assert.throws(() => parseRawScreencap(make(), 'emu-1'), (e: unknown) => isDeviceError(e, 'protocol') && e.serial === 'emu-1');
+    });
+  }
+
+  /** Feeds `buf` to a collector in chunks of the given sizes (cycled), and returns what it assembled. */
+  function collect(buf: Buffer, sizes: number[]): Buffer {
+    const c = new RawScreencapCollector();
+    for (let off = 0, i = 0; off < buf.length; i++) {
+      const n = Math.max(1, sizes[i % sizes.length]);
+      c.push(buf.subarray(off, off + n));
+      off += n;
+    }
+    return c.finish();
+  }
+
+  for (const format of [PixelFormat.RGBA_8888, PixelFormat.RGBX_8888, PixelFormat.RGB_888, PixelFormat.RGB_565]) {
+    for (const headerSize of [12, 16] as const) {
+      it(`assembles a chunked format ${format} reply with a ${headerSize}-byte header byte-exact, whatever the chunking`, () => {
+        const reply = encodeRawScreencap(W, H, format, pixelsFor(format), headerSize);
+        for (const sizes of [[reply.length], [1], [5, 7], [11, 3], [12], [13, 2]]) {
+          const got = collect(Buffer.from(reply), sizes);
+          assert.ok(got.equals(reply), `chunks ${sizes.join(',')}`);
+          assert.deepEqual([...parseRawScreencap(got).rgba], [...(format === PixelFormat.RGB_565 ? expand565(RGBA) : RGBA)]);
+        }
+      });
+    }
+  }
+
+  it('assembles into one buffer: RGBA pixels are a view on it, not a copy', () => {
+    const reply = encodeRawScreencap(W, H, PixelFormat.RGBA_8888, RGBA);
+    const got = collect(Buffer.from(reply), [4, 9]);
+    const f = parseRawScreencap(got);
+    assert.equal(f.rgba.buffer, got.buffer);
+    assert.equal(f.rgba.byteOffset, got.byteOffset + 16);
+  });
+
+  for (const [name, make] of bad) {
+    it(`passes ${name} through the collector unchanged, so the parser rejects it`, () => {
+      const reply = make();
+      const got = collect(Buffer.from(reply), [3, 8]);
+      assert.ok(got.equals(reply));
+      assert.throws(() => parseRawScreencap(got, 'emu-1'), (e: unknown) => isDeviceError(e, 'protocol'));
     });
   }
 });

@@ -39,6 +39,23 @@ describe('(unit) vision shared frame buffers', () => {
     assert.ok(Buffer.from(slot.bytes).equals(Buffer.from(again)));
   });
 
+  it('copies a large frame into a recycled slot over several turns too, never blocking on one big copy', async () => {
+    const b = new FrameBuffers(1);
+    const data = Uint8Array.from({ length: 5 * 1024 * 1024 + 3 }, (_, i) => (i * 7) % 253);
+    const slot = b.acquire(data.length);
+    await copyInto(slot, new Uint8Array(data.length));
+    assert.equal(slot.fresh, false);
+    const pending = copyInto(slot, data);
+    assert.ok(pending, 'larger than one warm chunk: asynchronous');
+    assert.equal(slot.inflight, 1);
+    await pending;
+    assert.equal(slot.inflight, 0);
+    assert.ok(Buffer.from(slot.bytes).equals(Buffer.from(data)));
+    const gen = slot.generation;
+    assert.equal(b.acquire(data.length), slot, 'idle again: recycled');
+    assert.equal(slot.generation, gen + 1, 'each hand-out is a new generation');
+  });
+
   it('re-prepares a frame whose buffer went to newer frames', () => {
     const pool = new MatcherPool({ size: 1 });
     const vision = new VisionService({ registry: { resolve: () => assert.fail(), image: () => assert.fail() }, pool, clock: new FakeClock(), frameBuffers: 2 });
