@@ -56,8 +56,12 @@ export interface Engine {
   readonly fileStore?: FileStore;
 
   emit(ctx: ExecContext, e: EventInit): void;
-  /** Runs a list of steps in the context's frame (break/continue/return propagate as signals). */
-  executeSteps(steps: readonly LoadedStep[], ctx: ExecContext): Promise<void>;
+  /**
+   * Runs a list of steps in the context's frame (break/continue/return propagate as signals). With
+   * `afterCondition`, the steps are a branch a condition just chose: no sentry or stuck rung runs before the first
+   * one, so the screen the condition saw is still the screen that step acts on.
+   */
+  executeSteps(steps: readonly LoadedStep[], ctx: ExecContext, opts?: { afterCondition?: boolean }): Promise<void>;
   /** Evaluates a condition against the cached frame. */
   evaluate(cond: LoadedCondition, ctx: ExecContext): Promise<boolean>;
   /** Runs another routine in a child scope; resolves with the values it returned. */

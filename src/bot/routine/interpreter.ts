@@ -518,14 +518,14 @@ class RunEngine implements Engine {
   // Steps
   // ------------------------------------------------------------------------------------------------------
 
-  async executeSteps(steps: readonly LoadedStep[], ctx: ExecContext): Promise<void> {
-    for (const step of steps) {
-      await this.executeStep(step, ctx);
+  async executeSteps(steps: readonly LoadedStep[], ctx: ExecContext, opts?: { afterCondition?: boolean }): Promise<void> {
+    for (let i = 0; i < steps.length; i++) {
+      await this.executeStep(steps[i], ctx, i === 0 && opts?.afterCondition === true);
     }
   }
 
-  private async executeStep(step: LoadedStep, parent: ExecContext): Promise<void> {
-    await this.safePoint(parent);
+  private async executeStep(step: LoadedStep, parent: ExecContext, afterCondition = false): Promise<void> {
+    await this.safePoint(parent, !afterCondition);
     const ctx: ExecContext = { ...parent, step, stepStartedAt: this.clock.now() };
     const label = step.common.name ?? step.common.id ?? step.action;
     let retries = 0;
@@ -680,8 +680,11 @@ class RunEngine implements Engine {
   // Safe points, sentries, stuck detection
   // ------------------------------------------------------------------------------------------------------
 
-  /** Step boundary: cancellation, pause, then sentries and stuck detection. */
-  private async safePoint(ctx: ExecContext): Promise<void> {
+  /**
+   * Step boundary: cancellation, pause, stuck detection, then sentries (unless `sentries` is false: the first
+   * step of a branch a condition just chose).
+   */
+  private async safePoint(ctx: ExecContext, sentries = true): Promise<void> {
     this.throwIfAborted(ctx);
     await this.host.pausePoint(
       this.runSignal,
@@ -694,16 +697,18 @@ class RunEngine implements Engine {
         }
       },
     );
-    await this.pollPoint(ctx);
+    await this.pollPoint(ctx, sentries);
   }
 
   /** Sentries and stuck detection (also visited during waits). */
-  private async pollPoint(ctx: ExecContext): Promise<void> {
+  private async pollPoint(ctx: ExecContext, sentries = true): Promise<void> {
     if (this.sentryDepth > 0) {
       return;
     }
     await this.checkStuck(ctx);
-    await this.checkSentries(ctx);
+    if (sentries) {
+      await this.checkSentries(ctx);
+    }
   }
 
   private throwIfAborted(ctx: ExecContext): void {

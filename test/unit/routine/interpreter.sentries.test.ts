@@ -89,6 +89,22 @@ describe('(unit) routine interpreter: sentries and stuck detection', () => {
     assert.equal(h.of('error').filter((e) => /sentry 'stubborn' failed/.test(e.message)).length, 3);
   });
 
+  it('no sentry runs between a condition and the first step of the branch it chose', async () => {
+    // The sentry is due while the `if` looks at the pop-up; were it to run before `tap`, it would close the pop-up
+    // and the tap the condition chose would miss.
+    const h = harness({
+      screens: { home: { after: { ms: 50, to: 'popup' } }, popup: SCREENS.popup, home2: SCREENS.home2 },
+      rules: RULES,
+      routines: { t: y('sentries:', '  - name: popups', '    every: 100ms', '    when: { image: popup_ok }', '    steps: [ { tap: popup_ok } ]', 'steps:', '  - if: { image: popup_ok }', '    then:', '      - tap: popup_ok', '      - set: { tapped: yes }') },
+    });
+    h.vision.latencyMs = 100;
+    const r = await h.run('t');
+    assert.equal(r.ok, true, r.error?.message);
+    assert.equal(r.variables.tapped, 'yes');
+    assert.deepEqual(h.of('sentry'), []);
+    assert.equal(h.device.taps().length, 1);
+  });
+
   it('sentries do not fire inside a sentry', async () => {
     const h = harness({
       screens: { p: { templates: { popup_ok: { x: 0, y: 0, w: 10, h: 10 } } } },

@@ -11,7 +11,7 @@ import type { LoadedCondition, LoadedStep, StepOf } from '../schema';
 export async function ifAction(step: StepOf<'if'>, ctx: ExecContext, engine: Engine): Promise<void> {
   for (const b of step.args.branches) {
     if (await engine.evaluate(b.condition, ctx)) {
-      await engine.executeSteps(b.steps, ctx);
+      await engine.executeSteps(b.steps, ctx, { afterCondition: true });
       return;
     }
   }
@@ -19,9 +19,9 @@ export async function ifAction(step: StepOf<'if'>, ctx: ExecContext, engine: Eng
 }
 
 /** Runs one loop body; returns 'break' when the body broke out of the loop. */
-async function body(steps: readonly LoadedStep[], ctx: ExecContext, engine: Engine): Promise<'next' | 'break'> {
+async function body(steps: readonly LoadedStep[], ctx: ExecContext, engine: Engine, afterCondition = false): Promise<'next' | 'break'> {
   try {
-    await engine.executeSteps(steps, ctx);
+    await engine.executeSteps(steps, ctx, { afterCondition });
     return 'next';
   } catch (e) {
     if (e instanceof BreakSignal) {
@@ -55,7 +55,7 @@ async function conditionalLoop(
       throw new RoutineError('loop-exhausted', message, step.range);
     }
     iterations++;
-    if ((await body(step.args.do, ctx, engine)) === 'break') {
+    if ((await body(step.args.do, ctx, engine, true)) === 'break') {
       return;
     }
   }
