@@ -33,8 +33,32 @@ export class MemoryFileStore implements FileStore {
     return new TextDecoder().decode(await this.readFile(p));
   }
 
+  /** Paths written through `writeFileAtomic`, in order (tests of "no needless write"). */
+  readonly writes: string[] = [];
+
   async writeFileAtomic(p: string, data: Uint8Array | string): Promise<void> {
+    this.writes.push(norm(p));
     this.set(p, data);
+  }
+
+  /** The text of a file, or undefined when it does not exist. */
+  text(p: string): string | undefined {
+    const f = this.files.get(norm(p));
+    return f && new TextDecoder().decode(f.data);
+  }
+
+  has(p: string): boolean {
+    return this.files.has(norm(p));
+  }
+
+  /** Changes (or with undefined deletes) a file as an editor would; watchers of its folder hear it. */
+  edit(p: string, text: string | undefined): void {
+    if (text === undefined) {
+      this.files.delete(norm(p));
+      this.notify(norm(p));
+    } else {
+      this.set(p, text);
+    }
   }
 
   /** Synchronous write that notifies watchers (as a real watcher would, after the change). */

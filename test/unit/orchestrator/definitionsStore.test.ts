@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { DefinitionsStore } from '../../../src/orchestrator/definitionsStore';
 import { GroupDefinitionError, parseGroupDefinition, type BotGroupDefinition } from '../../../src/orchestrator/groupDefinition';
 import { FakeClock } from '../../support/fakeClock';
-import { MemoryFiles } from './memoryFiles';
+import { MemoryFileStore } from '../../support/memoryFileStore';
 
 const PREMIUM = `# The premium farm.
 name: Premium Farmers
@@ -38,12 +38,12 @@ function waitFor(pred: () => boolean, what: string): Promise<void> {
 }
 
 describe('(unit) definitions store', () => {
-  let files: MemoryFiles;
+  let files: MemoryFileStore;
   let store: DefinitionsStore;
   const clock = new FakeClock(false);
 
   beforeEach(async () => {
-    files = new MemoryFiles({
+    files = new MemoryFileStore({
       'groups/premium_farmers.yaml': PREMIUM,
       'groups/broken.yaml': 'name: Broken\nroutine: r\navailableInstances: [1]\nrequestedBotCount: 3\nbogus: 1\n',
       'groups/notes.txt': 'not a definition',
@@ -78,7 +78,7 @@ describe('(unit) definitions store', () => {
     d.launchOptions.cycles = 5;
     await clock.advance(1000);
     const saved = await store.save(d);
-    const text = files.files.get('groups/premium_farmers.yaml')!;
+    const text = files.text('groups/premium_farmers.yaml')!;
     assert.match(text, /^# The premium farm\.\n/);
     assert.match(text, /routine: farm_premium # the routine under routines\//);
     assert.match(text, /# Launch tuning\nlaunchOptions:\n {2}stagger: 2s # spread app launches\n/);
@@ -93,13 +93,13 @@ describe('(unit) definitions store', () => {
     const again = await store.save({ ...saved, description: 'now described' });
     assert.equal(again.createdAt, saved.createdAt);
     assert.notEqual(again.updatedAt, saved.updatedAt);
-    assert.match(files.files.get('groups/premium_farmers.yaml')!, /description: now described/);
+    assert.match(files.text('groups/premium_farmers.yaml')!, /description: now described/);
   });
 
   it('creates a new file named after the group and refuses an invalid definition without writing', async () => {
     const saved = await store.save(def('Wonder Pick Farmers', { description: 'Automated wonder pick farming' }));
     assert.equal(store.entry('Wonder Pick Farmers')?.file, 'groups/wonder_pick_farmers.yaml');
-    const text = files.files.get('groups/wonder_pick_farmers.yaml')!;
+    const text = files.text('groups/wonder_pick_farmers.yaml')!;
     assert.match(text, /^name: Wonder Pick Farmers\ndescription: Automated wonder pick farming\nroutine: wonder_pick\navailableInstances: \[1, 2\]\n/);
     assert.equal(saved.name, 'Wonder Pick Farmers');
 
@@ -138,7 +138,7 @@ describe('(unit) definitions store', () => {
 
   it('deletes a definition file; deleting an unknown one is a typed error', async () => {
     await store.delete('Premium Farmers');
-    assert.equal(files.files.has('groups/premium_farmers.yaml'), false);
+    assert.equal(files.has('groups/premium_farmers.yaml'), false);
     assert.equal(store.entry('Premium Farmers'), undefined);
     await assert.rejects(store.delete('Nope'), (e: unknown) => e instanceof GroupDefinitionError && e.code === 'unknown-group');
   });

@@ -6,11 +6,11 @@ import { Orchestrator } from '../../../src/orchestrator/orchestrator';
 import type { FleetEvent } from '../../../src/shared/fleetTypes';
 import { FakeClock } from '../../support/fakeClock';
 import { FakeDeviceProvider, FakePools, FakeRunnerFactory, routineCatalog, type RoutineScript } from './fleetFakes';
-import { MemoryFiles } from './memoryFiles';
+import { MemoryFileStore } from '../../support/memoryFileStore';
 
 export interface Harness {
   clock: FakeClock;
-  files: MemoryFiles;
+  files: MemoryFileStore;
   devices: FakeDeviceProvider;
   runners: FakeRunnerFactory;
   pools: FakePools;
@@ -29,7 +29,7 @@ export interface HarnessOptions {
 
 export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const clock = new FakeClock(true);
-  const files = new MemoryFiles(opts.files ?? {});
+  const files = new MemoryFileStore(opts.files ?? {});
   const devices = new FakeDeviceProvider(clock, opts.instances ?? [1, 2, 3, 4]);
   const runners = new FakeRunnerFactory(clock, opts.script);
   const pools = new FakePools(opts.accounts ?? 100);

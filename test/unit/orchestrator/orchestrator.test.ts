@@ -20,7 +20,7 @@ describe('(unit) orchestrator: the seed data flows', () => {
 
     // 1-2. A definition is created (as the UI would) and saved.
     const saved = await o.saveGroupDefinition(premiumDef());
-    assert.ok(h.files.files.has('groups/premium_farmers.yaml'));
+    assert.ok(h.files.has('groups/premium_farmers.yaml'));
     assert.deepEqual(
       o.listGroupDefinitions().map((d) => [d.name, d.valid, d.active]),
       [['Premium Farmers', true, false]],
@@ -72,7 +72,7 @@ describe('(unit) orchestrator: the seed data flows', () => {
     assert.equal(h.pools.leased.size, 0, 'no account stays leased');
     assert.ok(h.pools.ports.every((p) => p.disposed));
     assert.deepEqual(h.pools.releaseAllCalls, [{ orchestrationId: 'run-1' }]);
-    assert.ok(h.files.files.has('groups/premium_farmers.yaml'));
+    assert.ok(h.files.has('groups/premium_farmers.yaml'));
     assert.equal(o.listGroupDefinitions()[0].active, false);
 
     // 6. Restart from the saved definition: a new run with a new OrchestrationID.
@@ -207,7 +207,7 @@ describe('(unit) orchestrator: the seed data flows', () => {
     await g.start();
     assert.equal(g.snapshot().differsFromDefinition, false);
     const changed = waitForEvent(o.onDidChangeGroupState, (e: GroupStateEvent) => e.snapshot.differsFromDefinition, 5000);
-    const text = h.files.files.get('groups/premium_farmers.yaml')!;
+    const text = h.files.text('groups/premium_farmers.yaml')!;
     h.files.edit('groups/premium_farmers.yaml', text.replace('requestedBotCount: 2', 'requestedBotCount: 3'));
     await changed;
     assert.equal(g.getAllBots().length, 2, 'the running group keeps its configuration');

@@ -15,7 +15,7 @@ import type { FleetEvent, LogEvent } from '../../../src/shared/fleetTypes';
 import { FakeClock } from '../../support/fakeClock';
 import { FakeDeviceProvider, routineCatalog } from './fleetFakes';
 import { defFromYaml } from './harness';
-import { MemoryFiles } from './memoryFiles';
+import { MemoryFileStore } from '../../support/memoryFileStore';
 
 const RANGE: SourceRange = { file: 'routines/probe.yaml', start: { line: 7, col: 5 }, end: { line: 7, col: 20 }, offset: [120, 135] };
 
@@ -89,7 +89,7 @@ class StuckRunnerFactory implements RoutineRunnerFactory {
 async function makeFleet(devices: FakeDeviceProvider, clock: FakeClock) {
   const runners = new StuckRunnerFactory(clock);
   const orchestrator = await Orchestrator.create({
-    files: new MemoryFiles({}),
+    files: new MemoryFileStore({}),
     clock,
     logger: new MemoryLogger('error'),
     devices,
