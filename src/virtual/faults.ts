@@ -45,6 +45,9 @@ export class Faults {
 
   /** Stops answering (no replies, no data, no new handshakes) for `ms`. */
   stall(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > 2_147_483_647) {
+      throw new RangeError(`stall expects a duration in ms from 0 to 2147483647, got ${ms}`);
+    }
     if (this.stallTimer) {
       clearTimeout(this.stallTimer);
       this.stallTimer = undefined;
@@ -56,6 +59,7 @@ export class Faults {
     const wasStalled = this.isStalled();
     this.stallUntil = this.now() + ms;
     this.stallTimer = setTimeout(() => this.endStall(), ms);
+    this.stallTimer.unref?.();
     if (!wasStalled) {
       this._onDidChangeStall.fire({ stalled: true });
     }

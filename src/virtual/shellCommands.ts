@@ -1077,8 +1077,9 @@ async function vdevFault(ctx: CommandContext, args: string[], usage: string): Pr
   const faults = ctx.device.faults;
   const needMs = async (): Promise<number | undefined> => {
     const ms = parseDurationMs(arg);
-    if (ms === undefined) {
-      await ctx.err(`vdev fault ${what}: expected a duration like 500ms or 2s, got '${arg ?? ''}'\n`);
+    if (ms === undefined || ms > 2_147_483_647) {
+      await ctx.err(`vdev fault ${what}: expected a duration like 500ms or 2s (at most about 24 days), got '${arg ?? ''}'\n`);
+      return undefined;
     }
     return ms;
   };

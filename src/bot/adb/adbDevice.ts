@@ -393,7 +393,10 @@ export class AdbDevice implements Device {
     return size;
   }
 
-  /** Runs a raw shell command. Its exit code is reported when the device has shell v2; it never throws for one. */
+  /**
+   * Runs a raw shell command. Its exit code is reported when the device has shell v2; it never throws for one, but a
+   * v2 reply cut before its exit packet is DeviceError('offline').
+   */
   shell(command: string, opts: CallOptions = {}): Promise<AdbShellResult> {
     return this.run(command, { ...opts, what: `shell '${command.length > 60 ? `${command.slice(0, 57)}...` : command}'`, defaultTimeout: this.timeouts.shell });
   }
@@ -410,6 +413,10 @@ export class AdbDevice implements Device {
     if (this.v2) {
       const buf = await this.readService(`shell,v2,raw:${command}`, opts.what, timeoutMs, opts.signal);
       const out = decodeShellV2(buf, this.serial);
+      if (out.exitCode === undefined) {
+        // shell v2 always ends with an exit packet: without one the connection was cut and the command's fate is unknown.
+        throw new DeviceError('offline', `${opts.what}: the connection closed before the command exited`, this.serial);
+      }
       result = { stdout: out.stdout.toString('utf8'), stderr: out.stderr.toString('utf8'), exitCode: out.exitCode };
     } else {
       const buf = await this.readService(`shell:${command}`, opts.what, timeoutMs, opts.signal);

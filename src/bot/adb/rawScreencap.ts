@@ -128,6 +128,9 @@ export function toRgba(pixels: Buffer, count: number, format: PixelFormatCode): 
  * is unusable or whose length overflows the expected size falls back to collecting the chunks, so
  * {@link parseRawScreencap} reports exactly what is wrong with it.
  */
+/** Largest frame assembled in a buffer sized from its header (8K RGBA); a larger header is not trusted. */
+const MAX_PREALLOCATED_BYTES = 7680 * 4320 * 4;
+
 export class RawScreencapCollector {
   private head: Buffer[] = [];
   private headBytes = 0;
@@ -157,7 +160,8 @@ export class RawScreencapCollector {
     const format = first.readUInt32LE(8);
     this.head = [];
     this.headBytes = 0;
-    if (width === 0 || height === 0 || width > MAX_SIDE || height > MAX_SIDE || !isSupportedFormat(format)) {
+    if (width === 0 || height === 0 || width > MAX_SIDE || height > MAX_SIDE || !isSupportedFormat(format) || width * height * 4 > MAX_PREALLOCATED_BYTES) {
+      // Unknown or implausible header: keep the bytes as they come (the parser reports the exact problem).
       this.spill = [first];
       return;
     }

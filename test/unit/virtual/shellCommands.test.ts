@@ -289,6 +289,7 @@ describe('(unit) virtual shell: vdev', () => {
     assert.ok(!vd.faults.isRefusing());
     assert.equal(vd.faults.slowFramesMs, 0);
     assert.equal((await sh(vd, 'vdev fault stall soon')).code, 1);
+    assert.equal((await sh(vd, 'vdev fault stall 999999999s')).code, 1);
     await vd.close();
   });
 
