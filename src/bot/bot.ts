@@ -381,8 +381,11 @@ export class Bot implements Disposable {
     }
   }
 
-  /** Starts the bot's life (idempotent); `done` resolves with the final snapshot. */
+  /** Starts the bot's life (idempotent; a no-op once the bot stopped); `done` resolves with the final snapshot. */
   start(): void {
+    if (!this.life && this.isFinished) {
+      return;
+    }
     this.life ??= this.runLife();
   }
 

@@ -409,13 +409,15 @@ class RunEngine implements Engine {
       this.topScope = scope;
     }
     this.emit(ctx, { type: 'routine.start', params: boundParams, depth });
-    this.pushSentries(frame, ctx);
-    if (routine.stuck) {
-      this.pushStuck(frame, ctx);
-    }
     let routineRetries = 0;
     let restarts = 0;
     try {
+      // Inside the try: a sentry or stuck setting that does not resolve ends this invocation like any failure,
+      // and the finally below unregisters what was already registered (never left running in the caller).
+      this.pushSentries(frame, ctx);
+      if (routine.stuck) {
+        this.pushStuck(frame, ctx);
+      }
       for (;;) {
         try {
           await this.executeSteps(routine.steps, ctx);
@@ -562,28 +564,33 @@ class RunEngine implements Engine {
         return;
       } catch (e) {
         if (isControlSignal(e)) {
-          const restart = e instanceof RestartSignal;
-          this.emit(ctx, {
-            type: 'step.end',
-            step: label,
-            path: step.path,
-            range: step.range,
-            ok: !restart,
-            ms: Math.round(this.clock.now() - t0),
-            ...(restart ? { error: `restarted by sentry '${e.sentry}'` } : {}),
-          });
+          this.endInterruptedStep(step, ctx, label, t0, e);
           throw e;
         }
         const err = this.toRoutineError(e, ctx, step.range);
         if (!err.fatal && attempt < retries) {
           const delay = backoff * 2 ** attempt;
           this.emit(ctx, { type: 'error', message: `${err.message} (retry ${attempt + 1}/${retries} in ${formatDuration(delay)})`, code: err.code, range: err.range ?? step.range });
-          await this.sleep(delay, ctx);
+          try {
+            await this.sleep(delay, ctx);
+          } catch (e2) {
+            // A sentry restart, a cancellation or a fatal sentry outcome during the backoff still ends the step.
+            this.endInterruptedStep(step, ctx, label, t0, e2);
+            throw e2;
+          }
           continue;
         }
         return this.stepFailed(step, ctx, label, err, Math.round(this.clock.now() - t0));
       }
     }
+  }
+
+  /** The `step.end` of a step left by a control signal (ok unless a sentry restart) or by a fatal error. */
+  private endInterruptedStep(step: LoadedStep, ctx: ExecContext, label: string, t0: number, e: unknown): void {
+    const restart = e instanceof RestartSignal;
+    const ok = isControlSignal(e) && !restart;
+    const error = restart ? `restarted by sentry '${e.sentry}'` : ok ? undefined : this.toRoutineError(e, ctx, step.range).message;
+    this.emit(ctx, { type: 'step.end', step: label, path: step.path, range: step.range, ok, ms: Math.round(this.clock.now() - t0), ...(error !== undefined ? { error } : {}) });
   }
 
   /** A step failed for good: apply its onError (or the routine's `continue`), else rethrow. */

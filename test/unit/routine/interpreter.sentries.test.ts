@@ -159,4 +159,37 @@ describe('(unit) routine interpreter: sentries and stuck detection', () => {
     assert.match(stuck[0].reason, /no step completed/);
     assert.ok(h.clock.now() >= 10_000 && h.clock.now() <= 10_250);
   });
+
+  it('a routine whose stuck config does not resolve leaves no sentry behind in its caller', async () => {
+    const h = harness({
+      screens: { popup: { templates: { popup_ok: { x: 0, y: 0, w: 10, h: 10 } } } },
+      routines: {
+        main: y('steps:', '  - call: sub', '    onError: continue', '  - wait: 1s', '  - set: { after: yes }'),
+        sub: y('sentries:', '  - name: leaky', '    every: 100ms', '    when: { image: popup_ok }', '    then: restart', '    steps: [ { log: leaked } ]', 'stuck: { noProgress: "${nope}" }', 'steps:', '  - log: sub body'),
+      },
+    });
+    const r = await h.run('main');
+    assert.equal(r.ok, true, r.error?.message);
+    assert.equal(r.variables.after, 'yes');
+    assert.deepEqual(h.of('sentry'), []);
+    const subEnds = h.of('routine.end').filter((e) => e.routine === 'sub');
+    assert.equal(subEnds.length, 1);
+    assert.equal(subEnds[0].ok, false);
+  });
+
+  it('a step whose retry backoff is cut short by a sentry restart still ends with step.end', async () => {
+    const h = harness({
+      screens: { a: { after: { ms: 500, to: 'err' } }, err: { templates: { error_retry: { x: 150, y: 590, w: 240, h: 80 } } }, b: {} },
+      rules: [{ on: 'tap', screen: 'err', to: 'b' }],
+      routines: {
+        t: y('vars: { n: 0 }', 'sentries:', '  - name: err', '    every: 100ms', '    when: { image: error_retry }', '    then: restart', '    steps: [ { tap: error_retry } ]', 'steps:', '  - increment: n', '  - if: { var: n, gt: 1 }', '    then: [ { stop: done } ]', '  - fail: boom', '    name: failing', '    retries: 2', '    backoff: 1s'),
+      },
+    });
+    const r = await h.run('t');
+    assert.equal(r.ok, true, r.error?.message);
+    const starts = h.of('step.start').filter((e) => e.step === 'failing').length;
+    const ends = h.of('step.end').filter((e) => e.step === 'failing').length;
+    assert.equal(starts, 1);
+    assert.equal(ends, starts);
+  });
 });
