@@ -17,8 +17,9 @@ export function parseIntArg(name: string, v: string | undefined, def?: number): 
   if (v === undefined) {
     return def;
   }
-  const n = Number(v);
-  if (!Number.isInteger(n)) {
+  // Decimal digits only: Number() would also take '', ' ', '1e3' and '0x10'.
+  const n = /^[+-]?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) {
     throw new UsageError(`--${name} expects an integer, got '${v}'`);
   }
   return n;

@@ -528,14 +528,7 @@ export class BotGroup implements Disposable {
       return 'reconnect';
     }
     this.groupLog('info', `instance ${bot.instance} dropped; its bot moves to instance ${spare}`);
-    try {
-      this.createBot(spare);
-    } catch (e) {
-      this.deps.instances.release(spare, this.orchestrationId);
-      this.groupLog('warn', `replacement on instance ${spare} failed: ${e instanceof Error ? e.message : String(e)}`);
-      return 'reconnect';
-    }
-    return 'replace';
+    return this.tryCreateBot(spare) ? 'replace' : 'reconnect';
   }
 
   /** onBusy: wait — fills missing bots as instances free up, until waitTimeout. */
@@ -548,9 +541,8 @@ export class BotGroup implements Disposable {
     try {
       while (this.waitingFor > 0 && !this.stopRequested && c.now() < until) {
         const spare = await this.claimSpare();
-        if (spare && !this.stopRequested) {
+        if (spare && !this.stopRequested && this.tryCreateBot(spare)) {
           this.waitingFor--;
-          this.createBot(spare);
           if (this.state === 'waiting') {
             this.setState('running');
           }
@@ -571,6 +563,18 @@ export class BotGroup implements Disposable {
       }
     } finally {
       subs.forEach((s) => s.dispose());
+    }
+  }
+
+  /** createBot for a claimed spare; on failure (e.g. the pool went away) the spare is released and false returned. */
+  private tryCreateBot(spare: InstanceKey): boolean {
+    try {
+      this.createBot(spare);
+      return true;
+    } catch (e) {
+      this.deps.instances.release(spare, this.orchestrationId);
+      this.groupLog('warn', `bot on instance ${spare} could not start: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
     }
   }
 
@@ -603,9 +607,13 @@ export class BotGroup implements Disposable {
     } catch {
       // a port that fails to dispose is gone anyway
     }
-    this.deps.instances.release(instance, this.orchestrationId);
+    const current = this.bots.get(instance);
+    if (!current || current === record) {
+      // Not when a newer bot of this run took the instance over meanwhile (createBot retires a finished bot).
+      this.deps.instances.release(instance, this.orchestrationId);
+    }
     const snap = record.bot.snapshot();
-    if (snap.stopReason === 'replaced' && this.bots.get(instance) === record) {
+    if (snap.stopReason === 'replaced' && current === record) {
       this.retire(instance);
     }
     this.checkFinished();

@@ -178,6 +178,9 @@ describe('(integration) account pools database files', function () {
 
     assert.equal((await cli(['frobnicate', '--root', root])).code, 2);
     assert.equal((await cli(['show', '--root', root])).code, 2);
+    const negative = await cli(['show', 'premium_accounts', '--root', root, '--limit=-1']);
+    assert.equal(negative.code, 2);
+    assert.match(negative.err, /--limit expects a positive integer, got -1/);
   });
 
   it('the CLI reads a database owned by another live process read-only, and refuses to import into it', async () => {

@@ -47,7 +47,7 @@ export async function main(args: string[]): Promise<number> {
           if (rest.length !== 1) {
             throw new UsageError(`pools show takes one pool name\n${USAGE}`);
           }
-          return await show(root, rest[0], parseIntArg('limit', values.limit, 10) ?? 10, json);
+          return await show(root, rest[0], limitArg(values.limit), json);
         case 'import':
           if (!rest.length) {
             throw new UsageError(`pools import needs at least one file or folder\n${USAGE}`);
@@ -64,6 +64,15 @@ export async function main(args: string[]): Promise<number> {
       throw e;
     }
   });
+}
+
+/** `--limit N` of `pools show` (default 10); SQLite would read a negative LIMIT as "no limit". */
+function limitArg(v: string | undefined): number {
+  const n = parseIntArg('limit', v, 10) ?? 10;
+  if (n < 1) {
+    throw new UsageError(`--limit expects a positive integer, got ${n}`);
+  }
+  return n;
 }
 
 function manager(root: string, readOnly: boolean): PoolManager {

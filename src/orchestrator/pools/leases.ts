@@ -346,13 +346,12 @@ export function updateAccountFields(tx: SqlWriter, accountId: string, fields: Re
       if (c.value === 'available' && acc.status !== 'banned') {
         continue;
       }
+      const lease = getLease(tx, accountId);
+      // A leased account stays `in_use`; the lease's previous status is what it returns to when given back.
       sets.push('status = ?');
-      params.push(c.value as string);
-      if (c.value === 'banned') {
-        const lease = getLease(tx, accountId);
-        if (lease) {
-          tx.run(`UPDATE leases SET previous_status = 'banned' WHERE account_id = ?`, [accountId]);
-        }
+      params.push(lease && c.value === 'available' ? 'in_use' : (c.value as string));
+      if (lease) {
+        tx.run(`UPDATE leases SET previous_status = ? WHERE account_id = ?`, [c.value as string, accountId]);
       }
       continue;
     }

@@ -289,5 +289,25 @@ describe('(unit) bot group and bots', () => {
       );
       assert.equal(await g.shutdownBot('9'), undefined);
     });
+
+    it('a bot created on an instance whose previous bot just ended keeps the instance claimed', async () => {
+      h = await makeHarness();
+      const g = h.orchestrator.createGroup(premiumDef());
+      await g.start();
+      const old = g.getBot('1')!;
+      let replacement: unknown;
+      const listener = h.orchestrator.onDidChangeBotState((e) => {
+        if (e.instance === '1' && e.state === 'stopped' && !replacement) {
+          replacement = g.createBot('1'); // synchronously, before the old bot's `done` has settled
+        }
+      });
+      await old.stop({ force: true });
+      await old.done;
+      await Promise.resolve();
+      listener.dispose();
+      assert.ok(replacement && replacement !== old);
+      assert.equal(g.getBot('1'), replacement);
+      assert.equal(h.orchestrator.instanceRegistry().holder('1')?.orchestrationId, g.orchestrationId, 'the new bot still holds instance 1');
+    });
   });
 });

@@ -95,6 +95,11 @@ describe('(unit) CLI runner: table, options, names', () => {
       { virtual: '2', 'adb-port': '5037' },
       { emulator: 'qemu' },
       { seed: '3' },
+      { virtual: '' },
+      { virtual: '1e1' },
+      { virtual: '0x4' },
+      { virtual: '2', seed: '' },
+      { cycles: '1.5' },
     ]) {
       assert.throws(() => commonRunOptions(bad), UsageError, JSON.stringify(bad));
     }

@@ -139,6 +139,25 @@ describe('(unit) orchestrator: the seed data flows', () => {
     assert.deepEqual(second.snapshot().skippedInstances.length, 2);
   });
 
+  it('a waiting group whose bot cannot be created releases the instance and keeps waiting (no unhandled rejection)', async () => {
+    h = await makeHarness({ instances: [1, 2] });
+    const o = h.orchestrator;
+    await o.createGroup(premiumDef()).start();
+    const waiter = o.createGroup(
+      defFromYaml('name: Waiter\nroutine: wonder_pick\naccountPool: premium_accounts\navailableInstances: [2]\nrequestedBotCount: 1\nlaunchOptions: { onBusy: wait, waitTimeout: 5s }\n'),
+    );
+    assert.equal((await waiter.start()).waiting, 1);
+    h.pools.accountPort = () => {
+      throw new Error('the pool is gone');
+    };
+    await o.shutdownGroup('Premium Farmers');
+    const done = await waiter.done;
+    assert.equal(done.state, 'stopped');
+    assert.deepEqual(done.bots, []);
+    assert.equal(o.instanceRegistry().holder('2'), undefined);
+    assert.ok(h.events.some((e) => e.type === 'log' && /instance 2 could not start: the pool is gone/.test(e.message)));
+  });
+
   it('waits for a busy instance (onBusy: wait) and starts the bot once it is released', async () => {
     h = await makeHarness({ instances: [1, 2] });
     const o = h.orchestrator;

@@ -279,6 +279,21 @@ describe('(unit) account pool leases', function () {
     await m.close();
   });
 
+  it('lifting a ban while the account is leased sticks once the lease ends', async () => {
+    const { m } = await setup();
+    m.setDefinition(poolDef('name: all\n'));
+    const p = m.accountPort('all', G1);
+    const id = (await p.checkoutNext())!.accountId;
+    await m.updateAccount(id, { status: 'banned' });
+    assert.equal(m.getAccount(id)?.status, 'banned');
+    await m.updateAccount(id, { status: 'available' });
+    assert.equal(m.getAccount(id)?.status, 'in_use', 'still leased');
+    assert.equal(m.stats('all').inUse, 1);
+    await p.release(id);
+    assert.equal(m.getAccount(id)?.status, 'available', 'the lifted ban is not restored by the release');
+    await m.close();
+  });
+
   it('fires onDidChangePoolStats with the new counts', async () => {
     const { m } = await setup();
     m.setDefinition(poolDef('name: all\n'));
