@@ -140,6 +140,22 @@ describe('(integration) CLI: groups and run', function () {
     assert.deepEqual([...open.entries()].filter(([, n]) => n !== 0), [], 'a step was cut off');
   });
 
+  it('SIGTERM (a plain kill) stops as gracefully as Ctrl-C', async () => {
+    let sent = false;
+    const r = await cli(['run', 'Premium Farmers', '--root', ws, '--virtual', '1', '--json'], {
+      onLine: (line, child) => {
+        if (!sent && line.includes('"type":"bot.step"') && line.includes('"phase":"end"')) {
+          sent = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    assert.ok(sent, 'a step ended before the signal');
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.lines[r.lines.length - 1]) as { type: string; state: string; stopReason: string };
+    assert.deepEqual([summary.type, summary.state, summary.stopReason], ['summary', 'stopped', 'requested']);
+  });
+
   it('a second Ctrl-C forces the stop', async () => {
     let sent = false;
     const r = await cli(['run', 'Premium Farmers', '--root', ws, '--virtual', '1', '--json', '--stop-timeout', '60'], {

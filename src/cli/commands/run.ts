@@ -46,7 +46,7 @@ export interface RunGroupOptions {
   /** Streams (tests pass their own). */
   stdout?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr?: NodeJS.WritableStream;
-  /** Where SIGINT comes from (default the process). */
+  /** Where SIGINT and SIGTERM come from (default the process). */
   signals?: NodeJS.EventEmitter;
 }
 
@@ -219,11 +219,20 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
         table?.note(msg);
       }
       void group.stop({ timeoutMs: o.stopTimeoutMs });
-    } else {
+    } else if (interrupts === 2) {
       void group.stop({ force: true });
+    } else {
+      // A third signal: the forced stop itself is stuck; leave now (leases are reclaimed at the next start).
+      process.exit(130);
     }
   };
+  // SIGTERM (a plain `kill`, a service manager) stops as gracefully as Ctrl-C.
   signals.on('SIGINT', onSigint);
+  signals.on('SIGTERM', onSigint);
+  const unlisten = () => {
+    signals.off('SIGINT', onSigint);
+    signals.off('SIGTERM', onSigint);
+  };
 
   let fleet: Fleet;
   try {
@@ -238,14 +247,14 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
       config: o.stopTimeoutMs !== undefined ? { stopTimeoutMs: o.stopTimeoutMs } : undefined,
     });
   } catch (e) {
-    signals.off('SIGINT', onSigint);
+    unlisten();
     stderr.write(`emulator-fleet: cannot start the fleet: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
 
   const orchestrator = fleet.orchestrator;
   if (interrupts > 0) {
-    signals.off('SIGINT', onSigint);
+    unlisten();
     await fleet.close();
     return 130;
   }
@@ -328,7 +337,7 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
       clearInterval(redraw);
     }
     subs.forEach((s) => s.dispose());
-    signals.off('SIGINT', onSigint);
+    unlisten();
     await fleet.close();
   }
 }
