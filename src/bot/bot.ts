@@ -116,6 +116,11 @@ export interface BotOptions {
   instance: InstanceKey;
   /** Device serial forced by an instance override. */
   serial?: string;
+  /**
+   * Called with the serial of every device the bot opens, before it is used; throws (InstanceBusyError) when
+   * another group's run already drives that device under another instance name. The group claims the serial.
+   */
+  claimSerial?: (serial: string) => void;
   routine: string;
   params: Record<string, unknown>;
   /** Successful cycles after which the bot stops; undefined = no limit. */
@@ -586,17 +591,36 @@ export class Bot implements Disposable {
     return this.snapshot();
   }
 
+  /**
+   * Opens the instance's device and makes it current; undefined when a stop came meanwhile. Throws when the
+   * device cannot be opened or another group already drives it (the serial claim).
+   */
+  private async openDevice(): Promise<OpenedDevice | undefined> {
+    const o = this.options;
+    const opened = await o.devices.open(this.instance, { serial: this.serial ?? o.serial, signal: this.stopController.signal });
+    try {
+      if (this.stopRequested) {
+        await opened.device.close().catch(() => undefined);
+        return undefined;
+      }
+      o.claimSerial?.(opened.serial);
+    } catch (e) {
+      await opened.device.close().catch(() => undefined);
+      throw e;
+    }
+    this.serial = opened.serial;
+    this.current = measuredDevice(opened.device, o.clock, this.capture, this.input);
+    this.lastOpened = this.current;
+    return opened;
+  }
+
   private async tryConnect(): Promise<boolean> {
     const o = this.options;
     try {
-      const opened = await o.devices.open(this.instance, { serial: this.serial ?? o.serial, signal: this.stopController.signal });
-      if (this.stopRequested) {
-        await opened.device.close().catch(() => undefined);
+      const opened = await this.openDevice();
+      if (!opened) {
         return false;
       }
-      this.serial = opened.serial;
-      this.current = measuredDevice(opened.device, o.clock, this.capture, this.input);
-      this.lastOpened = this.current;
       this.device = this.switchableDevice();
       const runner = await o.runners.create({
         device: this.device,
@@ -1041,15 +1065,7 @@ export class Bot implements Disposable {
         return false;
       }
       try {
-        const opened = await o.devices.open(this.instance, { serial: this.serial ?? o.serial, signal: this.stopController.signal });
-        if (this.stopRequested) {
-          await opened.device.close().catch(() => undefined);
-          return false;
-        }
-        this.serial = opened.serial;
-        this.current = measuredDevice(opened.device, o.clock, this.capture, this.input);
-        this.lastOpened = this.current;
-        return true;
+        return (await this.openDevice()) !== undefined;
       } catch (err) {
         if (!this.stopRequested) {
           this.lastError = errorInfo(err, o.clock.wallNow().getTime());

@@ -309,6 +309,12 @@ export class BotGroup implements Disposable {
       orchestrationId: this.orchestrationId,
       instance,
       serial: serialOverrideFor(def, instance),
+      // The device may also be named by its serial elsewhere: claim that name too, so no two groups drive it.
+      claimSerial: (serial) => {
+        if (serial !== instance) {
+          this.deps.instances.claim(serial, { group: this.name, orchestrationId: this.orchestrationId });
+        }
+      },
       routine: def.routine,
       params: routineConfigFor(def, instance),
       cycles: this.launch.cycles,

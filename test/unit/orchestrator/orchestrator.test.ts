@@ -54,10 +54,14 @@ describe('(unit) orchestrator: the seed data flows', () => {
       o
         .instanceRegistry()
         .list()
-        .map((a) => [a.instance, a.group]),
+        .map((a) => [a.instance, a.group])
+        .sort(),
       [
         ['1', 'Premium Farmers'],
         ['2', 'Premium Farmers'],
+        // The devices' serials are claimed too, so no group can reach them under another name.
+        ['fake-1', 'Premium Farmers'],
+        ['fake-2', 'Premium Farmers'],
       ],
     );
 
@@ -123,6 +127,20 @@ describe('(unit) orchestrator: the seed data flows', () => {
     assert.equal(o.instanceRegistry().holder('3'), undefined, 'the failed start holds nothing');
     assert.equal(first.isRunning(), true);
     assert.throws(() => o.instanceRegistry().claim('1', { group: 'Other', orchestrationId: 'x' }), /held by group 'Premium Farmers'/);
+  });
+
+  it('refuses a second group that names a busy device by its serial instead of its instance number', async () => {
+    h = await makeHarness();
+    const o = h.orchestrator;
+    const first = o.createGroup(premiumDef());
+    await first.start();
+    await waitForEvent(o.onDidCompleteCycle, (e) => e.ok && e.instance === '1', 10_000);
+    const second = o.createGroup(defFromYaml('name: Wonder Pick Farmers\nroutine: wonder_pick\navailableInstances: [fake-1]\nrequestedBotCount: 1\nlaunchOptions: { onBusy: fail }\n'));
+    await assert.rejects(second.start(), (e: unknown) => e instanceof InstanceBusyError && e.owner.group === 'Premium Farmers');
+    await second.done;
+    assert.equal(first.isRunning(), true);
+    await first.stop();
+    assert.deepEqual(o.instanceRegistry().list(), [], 'every name is released when the group stops');
   });
 
   it('skips busy instances (onBusy: skip) and takes the next free ones', async () => {
