@@ -530,31 +530,23 @@ export class Bot implements Disposable {
         if (this.stopRequested || outcome.abandoned) {
           break;
         }
-        const sawEmpty = this.accounts?.emptySeen === true;
-        const poolEmpty = sawEmpty && o.stopWhenPoolEmpty;
-        if (outcome.ok) {
-          if (poolEmpty) {
+        // The pool had no account for this cycle (whatever its outcome): stop, or wait for one to come back
+        // (accounts return after their cooldown).
+        if (this.accounts?.emptySeen === true) {
+          if (o.stopWhenPoolEmpty) {
             this.stopReason = 'pool-empty';
             break;
           }
-          if (sawEmpty && !this.accounts?.leasedThisCycle) {
-            // No account for this cycle: wait for the pool (accounts come back after their cooldown).
+          if (!this.accounts.leasedThisCycle) {
             this.setState('waiting');
             await this.sleep(o.poolRetryMs);
             continue;
           }
+        }
+        if (outcome.ok) {
           if (o.cycleDelayMs > 0 && !(o.cycles !== undefined && this.cyclesDone >= o.cycles)) {
             await this.sleep(o.cycleDelayMs);
           }
-          continue;
-        }
-        if (poolEmpty) {
-          this.stopReason = 'pool-empty';
-          break;
-        }
-        if (sawEmpty && !this.accounts?.leasedThisCycle) {
-          this.setState('waiting');
-          await this.sleep(o.poolRetryMs);
           continue;
         }
         if (await this.isDeviceDrop(outcome.error)) {

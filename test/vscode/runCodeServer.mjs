@@ -2,6 +2,7 @@
 // Runs the extension test suite in a real VS Code: the VS Code server bundled with code-server 4.100.3
 // (installed by scripts/setup-code-server.sh) driven by Debian's Chromium through playwright-core.
 // Prints `vscode suite: N passed, N failed` (read by scripts/test.mjs) and exits non-zero on failure.
+// FLEET_VSCODE_SCREENSHOT=file.png saves a screenshot of the workbench after the suite.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -132,6 +133,10 @@ try {
     await page.screenshot({ path: path.join(root, 'out/vscode-test/timeout.png') }).catch(() => undefined);
     await cleanup();
     finish(0, 1, 1);
+  }
+  if (process.env.FLEET_VSCODE_SCREENSHOT) {
+    // For a person to look at the workbench the suite ran in.
+    await page.screenshot({ path: process.env.FLEET_VSCODE_SCREENSHOT }).catch((e) => log(`screenshot failed: ${e}`));
   }
   const result = JSON.parse(readFileSync(resultFile, 'utf8'));
   for (const f of result.failures) log(`FAIL ${f.title}\n${f.error}`);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, rejectPositionals, runCommand, UsageError } from '../args';
-import { commonRunOptions, runGroup } from './run';
+import { commonRunOptions, RUN_FLAGS, runGroup } from './run';
 
 const USAGE = 'usage: emulator-fleet demo [--root DIR] [--virtual N] [--seed S] [--group NAME] [--cycles N | --duration S] [--json] [--verbose]';
 
@@ -16,18 +16,7 @@ export const DEMO_DEVICES = 4;
 
 export async function main(args: string[]): Promise<number> {
   return runCommand(async () => {
-    const { values, positionals } = parse(args, {
-      root: { type: 'string' },
-      virtual: { type: 'string' },
-      seed: { type: 'string' },
-      group: { type: 'string' },
-      cycles: { type: 'string' },
-      duration: { type: 'string' },
-      json: { type: 'boolean' },
-      'stop-timeout': { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const { values, positionals } = parse(args, { ...RUN_FLAGS, group: { type: 'string' } });
     if (values.help) {
       console.log(USAGE);
       return 0;

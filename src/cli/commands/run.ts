@@ -50,23 +50,28 @@ export interface RunGroupOptions {
   signals?: NodeJS.EventEmitter;
 }
 
+/** The flags `run` and `demo` share. */
+export const RUN_FLAGS = {
+  root: { type: 'string' },
+  virtual: { type: 'string' },
+  seed: { type: 'string' },
+  cycles: { type: 'string' },
+  duration: { type: 'string' },
+  json: { type: 'boolean' },
+  'stop-timeout': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function main(args: string[]): Promise<number> {
   return runCommand(async () => {
     const { values, positionals } = parse(args, {
-      root: { type: 'string' },
-      virtual: { type: 'string' },
-      seed: { type: 'string' },
-      cycles: { type: 'string' },
-      duration: { type: 'string' },
-      json: { type: 'boolean' },
+      ...RUN_FLAGS,
       'adb-port': { type: 'string' },
       'adb-host': { type: 'string' },
       emulator: { type: 'string' },
       'launch-command': { type: 'string' },
       'stop-command': { type: 'string' },
-      'stop-timeout': { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
       console.log(USAGE);
