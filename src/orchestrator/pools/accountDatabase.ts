@@ -508,7 +508,11 @@ export class AccountDatabase {
           await this.writeSnapshotNow();
         } catch (e) {
           // The journal still holds everything; try again at the next threshold.
-          this.logger.log('warn', `account database: compaction failed: ${(e as Error).message}`);
+          const cause = isPoolError(e) && typeof e.details.cause === 'string' ? e.details.cause : (e as Error).message;
+          this.logger.log(
+            'warn',
+            `account database: folding the journal into ${this.storage.location} failed (${cause}); nothing is lost (the journal ${this.storage.journalLocation} holds every change), trying again after ${this.compactEvery} more changes`,
+          );
         }
       }
     }
@@ -638,6 +642,7 @@ export function storageError(e: unknown, what: string): PoolError {
           : 'check the disk and the file';
   return new PoolError('storage-failed', `${what} failed (${msg}): ${hint}. No change is accepted any more (the changes acknowledged before are safe in the journal): stop, fix this, and start again.`, {
     code,
+    cause: msg,
   });
 }
 

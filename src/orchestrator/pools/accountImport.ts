@@ -6,7 +6,9 @@
  *
  * Upsert semantics: a new id is inserted (it needs a password); an existing id gets the given fields (values are
  * set, not added); a row that changes nothing counts as unchanged. A bad row is skipped with a diagnostic naming
- * file, line and column; the good rows of the file are still imported (in one transaction).
+ * file, line and column; the good rows are still imported. An id repeated in one file is an error on the later
+ * row (the first is imported). Text a device account file cannot hold (NUL, control characters, unpaired
+ * surrogates) is refused. PoolManager.importBatch writes the good rows of all files of a batch in one transaction.
  */
 import type { AccountFieldValue } from '../../bot/accounts';
 import type { Diagnostic } from '../../shared/geometry';

@@ -153,6 +153,34 @@ describe('(unit) account pools: storage failures surface as PoolError on every p
     assert.equal(storage.locked, false);
   });
 
+  it('a failed compaction loses nothing and does not stop the database (the journal holds every change)', async () => {
+    const clock = new FakeClock(false);
+    const storage = new MemoryPoolStorage();
+    const logger = new MemoryLogger();
+    const m = new PoolManager({ fileStore: new MemoryFileStore(), clock, logger, storage, compactEvery: 2 });
+    await m.open();
+    m.setDefinition(parsePoolDefinition('name: all\ncooldown: 0s\n', 'pools/all.yaml').value!);
+    await m.importText(CSV, 'seed.csv');
+    storage.failSnapshot = ENOSPC();
+    const port = m.accountPort('all', G1);
+    for (let i = 0; i < 3; i++) {
+      const l = await port.checkoutNext();
+      await port.complete(l!.accountId, { packs_opened: 1 });
+    }
+    assert.equal(m.database().failure, undefined);
+    assert.ok(
+      logger.records.some(
+        (r) => r.level === 'warn' && r.message.startsWith('account database: folding the journal into memory database failed (ENOSPC: no space left on device, write); nothing is lost'),
+      ),
+    );
+    storage.failSnapshot = undefined;
+    storage.crash();
+    const again = new PoolManager({ fileStore: new MemoryFileStore(), clock, logger: new MemoryLogger(), storage });
+    await again.open();
+    assert.equal(['a', 'b', 'c', 'd'].reduce((n, id) => n + (again.getAccount(id)?.packs_opened ?? 0), 0), 21, 'the 3 completions are there');
+    await again.close();
+  });
+
   it('removes temporary files of an interrupted snapshot write at open', async () => {
     const storage = new MemoryPoolStorage();
     storage.tempFiles = ['.accounts.sqlite.123.abcd.tmp'];
