@@ -381,6 +381,8 @@ export interface FleetOptions {
   watch?: boolean;
   /** Matcher worker threads (default: the vision default). */
   visionWorkers?: number;
+  /** Take the account database lock over even from a live process or another host (reported as a warning). */
+  forceUnlock?: boolean;
 }
 
 export interface Fleet {
@@ -424,7 +426,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       routines.watch();
     }
 
-    const pools = new PoolManager({ fileStore: files, clock, logger: logger.child('pools'), dbPath: `${config.dataDir}/accounts.sqlite`, poolsDir: config.poolsDir });
+    const pools = new PoolManager({ fileStore: files, clock, logger: logger.child('pools'), dbPath: `${config.dataDir}/accounts.sqlite`, poolsDir: config.poolsDir, forceUnlock: opts.forceUnlock });
     await pools.open();
     undo.push(() => pools.close());
     await pools.loadDefinitions({ watch });

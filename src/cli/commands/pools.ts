@@ -3,7 +3,10 @@
  *
  *   pools list [--root DIR] [--json]                 name, available/total, in use, completed, failed
  *   pools show <name> [--root DIR] [--limit N] [--json]   definition, counts and the first accounts in hand-out order
- *   pools import <file|folder>... [--root DIR] [--json]   device account XML, CSV or JSON (a folder: its .xml/.csv/.json files)
+ *   pools import <file|folder>... [--root DIR] [--json]   device account XML, CSV or JSON (a folder: its .xml/.csv/.json files),
+ *                                                          as one batch: every file is read first, then all good rows are
+ *                                                          written in one transaction
+ *   --force-unlock    take the database lock over even from a live process or another host (prints a warning)
  *
  * The database is `<root>/.fleet/accounts.sqlite`; a new one is seeded from `<root>/pools/demo-accounts.json`. While
  * another process (the extension, a running `emulator-fleet run`) owns the database, list and show read it
@@ -16,10 +19,10 @@ import { formatDiagnostic, type Diagnostic } from '../../shared/geometry';
 import type { ImportReport } from '../../orchestrator/pools/accountImport';
 import { formatDuration } from '../../orchestrator/durationSchema';
 import { isPoolError } from '../../orchestrator/pools/poolErrors';
-import { PoolManager } from '../../orchestrator/pools/poolManager';
+import { PoolManager, type ImportInput } from '../../orchestrator/pools/poolManager';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
 
-const USAGE = 'usage: emulator-fleet pools list|show <name>|import <file|folder>... [--root DIR] [--json]';
+const USAGE = 'usage: emulator-fleet pools list|show <name>|import <file|folder>... [--root DIR] [--json] [--force-unlock]';
 
 export async function main(args: string[]): Promise<number> {
   return runCommand(async () => {
@@ -27,6 +30,7 @@ export async function main(args: string[]): Promise<number> {
       root: { type: 'string' },
       json: { type: 'boolean', default: false },
       limit: { type: 'string' },
+      'force-unlock': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     });
     const [sub, ...rest] = positionals;
@@ -36,23 +40,24 @@ export async function main(args: string[]): Promise<number> {
     }
     const root = workspaceRoot(values.root);
     const json = values.json ?? false;
+    const force = values['force-unlock'] ?? false;
     try {
       switch (sub) {
         case 'list':
           if (rest.length) {
             throw new UsageError(`pools list takes no arguments\n${USAGE}`);
           }
-          return await list(root, json);
+          return await list(root, json, force);
         case 'show':
           if (rest.length !== 1) {
             throw new UsageError(`pools show takes one pool name\n${USAGE}`);
           }
-          return await show(root, rest[0], limitArg(values.limit), json);
+          return await show(root, rest[0], limitArg(values.limit), json, force);
         case 'import':
           if (!rest.length) {
             throw new UsageError(`pools import needs at least one file or folder\n${USAGE}`);
           }
-          return await importFiles(root, rest, json);
+          return await importFiles(root, rest, json, force);
         default:
           throw new UsageError(sub ? `unknown pools command '${sub}'\n${USAGE}` : USAGE);
       }
@@ -75,19 +80,22 @@ function limitArg(v: string | undefined): number {
   return n;
 }
 
-function manager(root: string, readOnly: boolean): PoolManager {
+function manager(root: string, readOnly: boolean, forceUnlock = false): PoolManager {
   const logger = new SinkLogger((r) => console.error(`${r.level}: ${r.message}`), 'warn');
-  return new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger, readOnly });
+  return new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger, readOnly, forceUnlock });
 }
 
-/** Opens read-write; when another live process owns the database, falls back to read-only (for looking). */
-async function openForReading(root: string): Promise<{ m: PoolManager; note?: string }> {
-  const m = manager(root, false);
+/**
+ * Opens read-write; when another live process owns the database, falls back to read-only (for looking), unless
+ * `--force-unlock` takes the lock over.
+ */
+async function openForReading(root: string, force: boolean): Promise<{ m: PoolManager; note?: string }> {
+  const m = manager(root, false, force);
   try {
     await m.open();
     return { m };
   } catch (e) {
-    if (!isPoolError(e, 'db-locked')) {
+    if (!isPoolError(e, 'db-locked') || force) {
       throw e;
     }
     const ro = manager(root, true);
@@ -102,8 +110,8 @@ function printDiagnostics(ds: readonly Diagnostic[]): void {
   }
 }
 
-async function list(root: string, json: boolean): Promise<number> {
-  const { m, note } = await openForReading(root);
+async function list(root: string, json: boolean, force: boolean): Promise<number> {
+  const { m, note } = await openForReading(root, force);
   try {
     const { diagnostics } = await m.loadDefinitions({ watch: false });
     const pools = m.listPools();
@@ -127,8 +135,8 @@ async function list(root: string, json: boolean): Promise<number> {
   }
 }
 
-async function show(root: string, name: string, limit: number, json: boolean): Promise<number> {
-  const { m, note } = await openForReading(root);
+async function show(root: string, name: string, limit: number, json: boolean, force: boolean): Promise<number> {
+  const { m, note } = await openForReading(root, force);
   try {
     const { diagnostics } = await m.loadDefinitions({ watch: false });
     const def = m.getPool(name);
@@ -181,7 +189,7 @@ async function show(root: string, name: string, limit: number, json: boolean): P
   }
 }
 
-async function importFiles(root: string, inputs: string[], json: boolean): Promise<number> {
+async function importFiles(root: string, inputs: string[], json: boolean, force: boolean): Promise<number> {
   const files: string[] = [];
   for (const input of inputs) {
     const abs = path.resolve(input);
@@ -197,14 +205,21 @@ async function importFiles(root: string, inputs: string[], json: boolean): Promi
       files.push(input);
     }
   }
-  const m = manager(root, false);
-  await m.open();
-  const reports: ImportReport[] = [];
-  try {
-    for (const f of files) {
-      const text = await fsp.readFile(path.resolve(f), 'utf8');
-      reports.push(await m.importText(text, f));
+  // The whole batch is read first and written in one transaction: all of it, or (a file cannot be read) none.
+  const batch: ImportInput[] = [];
+  for (const f of files) {
+    try {
+      batch.push({ text: await fsp.readFile(path.resolve(f), 'utf8'), file: f });
+    } catch (e) {
+      console.error(`emulator-fleet: cannot read ${f}: ${(e as Error).message}; nothing was imported`);
+      return 1;
     }
+  }
+  const m = manager(root, false, force);
+  await m.open();
+  let reports: ImportReport[];
+  try {
+    reports = await m.importBatch(batch);
   } finally {
     await m.close();
   }

@@ -31,7 +31,7 @@ import { onTerminationSignals, parse, parseIntArg, rejectPositionals, runCommand
 
 const USAGE = [
   'usage: emulator-fleet routine run <name> [--root DIR] (--device SERIAL [--adb-port P] [--adb-host H] | --virtual [--seed S])',
-  '                                  [--param k=v]... [--pool NAME] [--run-dir DIR] [--json] [--verbose]',
+  '                                  [--param k=v]... [--pool NAME [--force-unlock]] [--run-dir DIR] [--json] [--verbose]',
   '       emulator-fleet routine list [--root DIR] [--json]',
 ].join('\n');
 
@@ -174,8 +174,8 @@ interface PoolHandle {
   close(): Promise<void>;
 }
 
-async function openPool(root: string, pool: string, routine: string, bot: string, logger: Logger): Promise<PoolHandle> {
-  const manager = new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger: logger.child('pools') });
+async function openPool(root: string, pool: string, routine: string, bot: string, logger: Logger, forceUnlock: boolean): Promise<PoolHandle> {
+  const manager = new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger: logger.child('pools'), forceUnlock });
   try {
     await manager.open();
     const defs = await manager.loadDefinitions();
@@ -210,6 +210,7 @@ async function runRoutine(args: string[]): Promise<number> {
     seed: { type: 'string' },
     param: { type: 'string', multiple: true },
     pool: { type: 'string' },
+    'force-unlock': { type: 'boolean' },
     'run-dir': { type: 'string' },
     json: { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
@@ -226,6 +227,9 @@ async function runRoutine(args: string[]): Promise<number> {
   }
   if (values.seed !== undefined && !values.virtual) {
     throw new UsageError('--seed is only for --virtual');
+  }
+  if (values['force-unlock'] && !values.pool) {
+    throw new UsageError('--force-unlock goes with --pool (it takes over the account database lock)');
   }
   const params = parseParams(values.param ?? []);
   const json = values.json ?? false;
@@ -259,7 +263,7 @@ async function runRoutine(args: string[]): Promise<number> {
     cleanups.push(() => opened.close());
     let accounts: AccountPort | undefined;
     if (values.pool) {
-      const pool = await openPool(root, values.pool, name, opened.device.serial, logger);
+      const pool = await openPool(root, values.pool, name, opened.device.serial, logger, values['force-unlock'] === true);
       cleanups.push(() => pool.close());
       accounts = pool.port;
     }

@@ -25,7 +25,7 @@ import { listDefinitions } from './groups';
 const USAGE = [
   'usage: emulator-fleet run <group> [--root DIR] [--virtual N [--seed S]] [--cycles N | --duration S] [--json]',
   '                          [--adb-port P] [--adb-host H] [--emulator mumu|ldplayer|bluestacks',
-  '                          [--launch-command CMD --stop-command CMD]] [--stop-timeout S] [--verbose]',
+  '                          [--launch-command CMD --stop-command CMD]] [--stop-timeout S] [--force-unlock] [--verbose]',
 ].join('\n');
 
 export interface RunGroupOptions {
@@ -48,6 +48,8 @@ export interface RunGroupOptions {
   stderr?: NodeJS.WritableStream;
   /** Where SIGINT and SIGTERM come from (default the process). */
   signals?: NodeJS.EventEmitter;
+  /** Take the account database lock over even from a live process or another host (`--force-unlock`). */
+  forceUnlock?: boolean;
 }
 
 /** The flags `run` and `demo` share. */
@@ -72,6 +74,7 @@ export async function main(args: string[]): Promise<number> {
       emulator: { type: 'string' },
       'launch-command': { type: 'string' },
       'stop-command': { type: 'string' },
+      'force-unlock': { type: 'boolean' },
     });
     if (values.help) {
       console.log(USAGE);
@@ -81,7 +84,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(positionals.length === 0 ? `which group? \n${USAGE}` : `one group at a time, got ${positionals.length}\n${USAGE}`);
     }
     const opts = commonRunOptions(values);
-    return runGroup({ ...opts, group: positionals[0] });
+    return runGroup({ ...opts, group: positionals[0], forceUnlock: values['force-unlock'] === true });
   });
 }
 
@@ -250,6 +253,7 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
       logger,
       watch: true,
       config: o.stopTimeoutMs !== undefined ? { stopTimeoutMs: o.stopTimeoutMs } : undefined,
+      forceUnlock: o.forceUnlock,
     });
   } catch (e) {
     unlisten();

@@ -135,6 +135,10 @@ export function coerceColumnValue(column: AccountColumn, raw: unknown): Coerced 
     case 'text': {
       if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') {
         const s = String(raw);
+        const bad = unstorableText(s);
+        if (bad) {
+          return { ok: false, message: `${column} ${bad}` };
+        }
         if ((column === 'id' || column === 'password') && !s.trim()) {
           return { ok: false, message: `${column} cannot be empty` };
         }
@@ -208,6 +212,22 @@ function describe(v: unknown): string {
     return 'an object';
   }
   return String(v);
+}
+
+/**
+ * Characters an account's text cannot hold, because the device account file (XML) the lease builds cannot:
+ * NUL and the other C0 controls except tab, newline and carriage return, unpaired UTF-16 surrogates, U+FFFE and
+ * U+FFFF. Returns the problem in words ("contains a NUL character (U+0000) at character 4"), or undefined.
+ */
+export function unstorableText(s: string): string | undefined {
+  const m = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(s);
+  if (!m) {
+    return undefined;
+  }
+  const c = m[0].charCodeAt(0);
+  const u = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  const what = c === 0 ? `a NUL character (${u})` : c < 0x20 ? `a control character (${u})` : c >= 0xd800 && c <= 0xdfff ? `an unpaired surrogate (${u}, half of a character)` : `the noncharacter ${u}`;
+  return `contains ${what} at character ${m.index + 1}, which an account field cannot hold`;
 }
 
 /** Extra-field keys: plain identifiers, so `extra.<key>` filters can be built safely. */

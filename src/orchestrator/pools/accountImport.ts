@@ -6,13 +6,15 @@
  *
  * Upsert semantics: a new id is inserted (it needs a password); an existing id gets the given fields (values are
  * set, not added); a row that changes nothing counts as unchanged. A bad row is skipped with a diagnostic naming
- * file, line and column; the good rows of the file are still imported (in one transaction).
+ * file, line and column; the good rows are still imported. An id repeated in one file is an error on the later
+ * row (the first is imported). Text a device account file cannot hold (NUL, control characters, unpaired
+ * surrogates) is refused. PoolManager.importBatch writes the good rows of all files of a batch in one transaction.
  */
 import type { AccountFieldValue } from '../../bot/accounts';
 import type { Diagnostic } from '../../shared/geometry';
 import { diagnosticAt, parseYaml, type PathKey } from '../../shared/yamlSource';
 import type { SqlWriter } from './accountDatabase';
-import { ACCOUNT_COLUMNS, canonicalColumn, coerceColumnValue, EXTRA_KEY_PATTERN, toSqlValue, type AccountColumn } from './accountFields';
+import { ACCOUNT_COLUMNS, canonicalColumn, coerceColumnValue, EXTRA_KEY_PATTERN, toSqlValue, unstorableText, type AccountColumn } from './accountFields';
 import { parseCsv } from './csvParser';
 import { readSharedPrefs } from './deviceFile';
 import { getAccount, getLease } from './leases';
@@ -73,6 +75,11 @@ function diag(file: string, line: number, col: number, message: string, code: st
   return { file, line, col, severity, message, code };
 }
 
+/** A second row with an id already seen in the same file: the first one is imported, this one skipped. */
+function duplicateDiag(file: string, line: number, col: number, id: string, firstLine: number): Diagnostic {
+  return diag(file, line, col, `account '${id}' is already in this file at line ${firstLine}; this row (line ${line}) is skipped: merge the two rows into one`, 'duplicate-id');
+}
+
 /** Applies one named field to a row; returns an error message when the value does not fit. */
 function setField(row: ImportRow, key: string, raw: unknown): string | undefined {
   const col = canonicalColumn(key);
@@ -103,13 +110,21 @@ function setField(row: ImportRow, key: string, raw: unknown): string | undefined
   if (raw !== null && typeof raw === 'object') {
     return `field '${key}' must be text, a number or a boolean`;
   }
+  const bad = typeof raw === 'string' ? unstorableText(raw) : undefined;
+  if (bad) {
+    return `${k} ${bad}`;
+  }
   row.extra[k] = raw as AccountFieldValue;
   return undefined;
 }
 
 function checkId(raw: unknown): { id?: string; message?: string } {
   const c = coerceColumnValue('id', raw ?? null);
-  return c.ok ? { id: String(c.value) } : { message: 'missing account id (column id, account or deviceAccount)' };
+  if (c.ok) {
+    return { id: String(c.value) };
+  }
+  const empty = raw === undefined || raw === null || (typeof raw === 'string' && !raw.trim());
+  return { message: empty ? 'missing account id (column id, account or deviceAccount)' : c.message };
 }
 
 /** An XML file holds one account. */
@@ -178,8 +193,11 @@ export function parseAccountsCsv(text: string, file: string): ParsedImport {
     diagnostics.push(diag(file, 1, 1, 'the file has no header row', 'csv-empty'));
     return { format: 'csv', rows: [], diagnostics, skipped: 0 };
   }
-  const badLines = new Set(errors.map((e) => e.line));
   const [header, ...body] = records;
+  if (header.errors.length) {
+    diagnostics.push(diag(file, header.line, 1, `the header row (line ${header.line}) is malformed, so nothing in this file is imported`, 'csv-header'));
+    return { format: 'csv', rows: [], diagnostics, skipped: body.length };
+  }
   const names = header.cells.map((c) => c.value.trim());
   let idIndex = -1;
   const seen = new Map<string, number>();
@@ -202,23 +220,26 @@ export function parseAccountsCsv(text: string, file: string): ParsedImport {
       idIndex = k;
     }
   });
-  if (idIndex < 0) {
+  if (idIndex < 0 && !header.errors.length) {
     diagnostics.push(diag(file, header.line, 1, 'the header has no account id column (id, account or deviceAccount)', 'csv-header'));
+  }
+  if (idIndex < 0 || header.errors.length) {
     headerOk = false;
   }
   if (!headerOk) {
     return { format: 'csv', rows: [], diagnostics, skipped: body.length };
   }
   const rows: ImportRow[] = [];
+  const firstSeen = new Map<string, number>();
   let skipped = 0;
   for (const rec of body) {
+    if (rec.errors.length) {
+      skipped++; // reported above
+      continue;
+    }
     if (rec.cells.length !== names.length) {
       const last = rec.cells[rec.cells.length - 1];
       diagnostics.push(diag(file, rec.line, rec.cells.length > names.length ? rec.cells[names.length].col : last.col, `expected ${names.length} fields, found ${rec.cells.length}`, 'csv-row'));
-      skipped++;
-      continue;
-    }
-    if (badLines.has(rec.line)) {
       skipped++;
       continue;
     }
@@ -229,6 +250,13 @@ export function parseAccountsCsv(text: string, file: string): ParsedImport {
       skipped++;
       continue;
     }
+    const first = firstSeen.get(id.id);
+    if (first !== undefined) {
+      diagnostics.push(duplicateDiag(file, idCell.line, idCell.col, id.id, first));
+      skipped++;
+      continue;
+    }
+    firstSeen.set(id.id, rec.line);
     const row: ImportRow = { id: id.id, values: {}, extra: {}, file, line: rec.line, col: 1 };
     let ok = true;
     rec.cells.forEach((cell, k) => {
@@ -247,6 +275,21 @@ export function parseAccountsCsv(text: string, file: string): ParsedImport {
     });
     if (ok) {
       rows.push(row);
+      for (const cell of rec.cells) {
+        const breaks = cell.quoted ? cell.value.split('\n').length - 1 : 0;
+        if (breaks) {
+          diagnostics.push(
+            diag(
+              file,
+              cell.line,
+              cell.col,
+              `this quoted field holds ${breaks} line break(s), so it runs to line ${cell.line + breaks}; if that is not intended, a quote is missing and those lines are not imported as rows`,
+              'csv-multiline',
+              'warning',
+            ),
+          );
+        }
+      }
     } else {
       skipped++;
     }
@@ -293,6 +336,7 @@ export function parseAccountsJson(text: string, file: string): ParsedImport {
   }
   const data = list.toJSON() as unknown[];
   const rows: ImportRow[] = [];
+  const firstSeen = new Map<string, number>();
   let skipped = 0;
   data.forEach((item, i) => {
     const path = [...base, i];
@@ -310,6 +354,14 @@ export function parseAccountsJson(text: string, file: string): ParsedImport {
       return;
     }
     const at = diagnosticAt(parsed, path, '');
+    const first = firstSeen.get(id.id);
+    if (first !== undefined) {
+      const idAt = diagnosticAt(parsed, idKey === undefined ? path : [...path, idKey], '');
+      diagnostics.push(duplicateDiag(file, idAt.line, idAt.col, id.id, first));
+      skipped++;
+      return;
+    }
+    firstSeen.set(id.id, at.line);
     const row: ImportRow = { id: id.id, values: {}, extra: {}, file, line: at.line, col: at.col };
     let ok = true;
     for (const [k, v] of Object.entries(obj)) {

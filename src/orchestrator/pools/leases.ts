@@ -24,6 +24,7 @@ import {
   isCounterColumn,
   isWritableColumn,
   toSqlValue,
+  unstorableText,
   type AccountRecord,
   type AccountStatus,
   type CounterColumn,
@@ -374,6 +375,10 @@ export function updateAccountFields(tx: SqlWriter, accountId: string, fields: Re
     }
     if (raw !== null && typeof raw === 'object') {
       throw new PoolError('invalid-field', `field '${key}' must be text, a number or a boolean`, { field: key });
+    }
+    const bad = typeof raw === 'string' ? unstorableText(raw) : undefined;
+    if (bad) {
+      throw new PoolError('invalid-field', `field '${key}' ${bad}`, { field: key });
     }
     if (raw === null) {
       delete extra[key];

@@ -36,6 +36,8 @@ export interface PoolLease extends AccountLease {
 }
 
 const DEFAULT_MAX_FAILURES = 3;
+/** First wait before retrying a failed heartbeat; it doubles up to the heartbeat interval. */
+const HEARTBEAT_RETRY_MS = 1000;
 
 /** The fields of a lease: every column (booleans as booleans), then custom fields that do not clash with a column. */
 export function leaseFields(a: AccountRecord): Record<string, AccountFieldValue> {
@@ -160,7 +162,9 @@ export class PoolAccountPort implements AccountPort, Disposable {
     }
     const ac = new AbortController();
     this.heartbeat = ac;
-    void this.heartbeatLoop(ac);
+    void this.heartbeatLoop(ac).catch((e: unknown) =>
+      this.host.logger.log('error', `lease heartbeat stopped: ${e instanceof Error ? e.message : String(e)}`, { pool: this.poolName, group: this.owner.group, bot: this.owner.bot }),
+    );
   }
 
   private stopHeartbeatIfIdle(): void {
@@ -170,28 +174,66 @@ export class PoolAccountPort implements AccountPort, Disposable {
     }
   }
 
+  /**
+   * Extends the held leases every `lease.heartbeat`. A failed heartbeat is retried with backoff (1 s, 2 s, 4 s, ...
+   * up to the heartbeat interval) as long as leases are held. It ends when nothing is held, the port is disposed,
+   * or the database has stopped (a storage failure, or closed): then there is nothing a retry could change, and
+   * every later call of the port rejects with that failure.
+   */
   private async heartbeatLoop(ac: AbortController): Promise<void> {
+    const where = { pool: this.poolName, group: this.owner.group, bot: this.owner.bot };
+    let failures = 0;
+    let lastProblem = '';
     try {
       while (!ac.signal.aborted && this.held.size) {
         const def = this.host.definition(this.poolName);
         const interval = def?.heartbeatMs ?? 60_000;
         const ttl = def?.leaseTtlMs ?? 600_000;
-        await this.host.clock.sleep(interval, ac.signal);
+        const wait = failures ? Math.min(interval, HEARTBEAT_RETRY_MS * 2 ** (failures - 1)) : interval;
+        try {
+          await this.host.clock.sleep(wait, ac.signal);
+        } catch {
+          break; // aborted
+        }
         if (ac.signal.aborted || !this.held.size) {
           break;
         }
-        const lost = await this.host.database().mutate((tx) => heartbeatLeases(tx, [...this.held], this.owner, ttl, this.host.clock.wallNow()));
+        let lost: string[];
+        try {
+          const db = this.host.database();
+          lost = await db.mutate((tx) => heartbeatLeases(tx, [...this.held], this.owner, ttl, this.host.clock.wallNow()));
+        } catch (e) {
+          if (ac.signal.aborted) {
+            break;
+          }
+          const message = e instanceof Error ? e.message : String(e);
+          if (isPoolError(e) && (e.code === 'storage-failed' || e.code === 'db-corrupt' || e.code === 'db-closed' || e.code === 'read-only')) {
+            this.host.logger.log(e.code === 'db-closed' ? 'warn' : 'error', `lease heartbeat stopped: ${message}`, where);
+            break;
+          }
+          failures++;
+          if (message !== lastProblem) {
+            lastProblem = message;
+            this.host.logger.log('warn', `lease heartbeat failed (will retry while the leases are held): ${message}`, where);
+          }
+          continue;
+        }
+        if (failures) {
+          this.host.logger.log('info', `lease heartbeat works again after ${failures} failed attempt(s)`, where);
+          failures = 0;
+          lastProblem = '';
+        }
         for (const id of lost) {
           this.held.delete(id);
-          this.host.logger.log('warn', `lease of account ${id} was lost before its heartbeat`, { pool: this.poolName, group: this.owner.group, bot: this.owner.bot });
+          this.host.logger.log('warn', `lease of account ${id} was lost before its heartbeat`, where);
         }
         if (lost.length) {
-          this.host.changed();
+          try {
+            this.host.changed();
+          } catch (e) {
+            this.host.logger.log('warn', `pool counts not updated: ${(e as Error).message}`, where);
+          }
         }
-      }
-    } catch (e) {
-      if (!ac.signal.aborted) {
-        this.host.logger.log('warn', `lease heartbeat stopped: ${(e as Error).message}`, { pool: this.poolName, group: this.owner.group, bot: this.owner.bot });
       }
     } finally {
       if (this.heartbeat === ac) {

@@ -44,6 +44,11 @@ export interface PoolManagerOptions {
   readOnly?: boolean;
   /** Seed a new database from `pools/demo-accounts.json` (default true). */
   autoSeed?: boolean;
+  /**
+   * Take the database lock over even when it names a live process or another host (the CLI's `--force-unlock`).
+   * The takeover is logged as a warning and listed in the open report's `warnings`.
+   */
+  forceUnlock?: boolean;
 }
 
 /** Counts of a pool's accounts. The group card's "Pool: 45/100" is available/total. */
@@ -80,6 +85,14 @@ export interface PoolOpenReport extends DatabaseOpenReport {
   seeded?: ImportReport;
   /** Accounts whose leases, left by an earlier run, were reclaimed. */
   reclaimed: string[];
+}
+
+/** One file of an import batch. */
+export interface ImportInput {
+  text: string;
+  /** Names the file in diagnostics; its extension picks the format unless `format` is given. */
+  file: string;
+  format?: ImportFormat;
 }
 
 export interface LoadDefinitionsResult {
@@ -165,6 +178,7 @@ export class PoolManager implements Disposable {
       readOnly: this.options.readOnly,
       durability: this.options.durability,
       compactEvery: this.options.compactEvery,
+      forceUnlock: this.options.forceUnlock,
     });
     const report: PoolOpenReport = { ...this.db.openReport, reclaimed: [] };
     if (!this.readOnly) {
@@ -403,30 +417,46 @@ export class PoolManager implements Disposable {
 
   // ---- imports ----
 
-  /** Imports a workspace file, or every .xml/.csv/.json file of a workspace folder. */
+  /**
+   * Imports a workspace file, or every .xml/.csv/.json file of a workspace folder, as one batch (see `importBatch`).
+   */
   async import(path: string): Promise<ImportReport[]> {
     const st = await this.fileStore.stat(path);
     if (!st) {
       throw new PoolError('import-failed', `${path} does not exist`, { file: path });
     }
-    if (st.isDirectory) {
-      const names = (await this.fileStore.list(path)).filter((n) => /\.(xml|csv|json)$/i.test(n) && !n.startsWith('.'));
-      const out: ImportReport[] = [];
-      for (const n of names) {
-        const f = `${path.replace(/\/+$/, '')}/${n}`;
-        out.push(await this.importText(await this.fileStore.readText(f), f));
+    const files = st.isDirectory
+      ? (await this.fileStore.list(path)).filter((n) => /\.(xml|csv|json)$/i.test(n) && !n.startsWith('.')).map((n) => `${path.replace(/\/+$/, '')}/${n}`)
+      : [path];
+    const batch: ImportInput[] = [];
+    for (const f of files) {
+      let text: string;
+      try {
+        text = await this.fileStore.readText(f);
+      } catch (e) {
+        throw new PoolError('import-failed', `cannot read ${f}: ${(e as Error).message}; nothing was imported`, { file: f });
       }
-      return out;
+      batch.push({ text, file: f });
     }
-    return [await this.importText(await this.fileStore.readText(path), path)];
+    return this.importBatch(batch);
   }
 
   /** Imports accounts from the text of a file; `file` names it in diagnostics and picks the format by extension. */
   async importText(text: string, file: string, format?: ImportFormat): Promise<ImportReport> {
-    const parsed = parseAccountsFile(text, file, format);
-    const report = await this.database().mutate((tx) => applyImport(tx, parsed, file, this.clock.wallNow()));
-    this.changed();
+    const [report] = await this.importBatch([{ text, file, format }]);
     return report;
+  }
+
+  /**
+   * Imports several files as one batch: every file is parsed first, then all their good rows are written in one
+   * transaction, so a batch is imported completely or (on a storage failure) not at all. Rows with errors are
+   * skipped and reported with file, line and column, one report per file; they never stop the other rows.
+   */
+  async importBatch(files: readonly ImportInput[]): Promise<ImportReport[]> {
+    const parsed = files.map((f) => ({ file: f.file, parsed: parseAccountsFile(f.text, f.file, f.format) }));
+    const reports = await this.database().mutate((tx) => parsed.map((p) => applyImport(tx, p.parsed, p.file, this.clock.wallNow())));
+    this.changed();
+    return reports;
   }
 
   // ---- events ----

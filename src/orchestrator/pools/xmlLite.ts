@@ -26,6 +26,21 @@ export interface XmlParseResult {
 const NAME = /[A-Za-z_:][-A-Za-z0-9_:.]*/y;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+const BAD_XML_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. */
+function isXmlChar(cp: number): boolean {
+  return Number.isSafeInteger(cp) && (cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff));
+}
+
+function describeCodePoint(cp: number): string {
+  if (!Number.isSafeInteger(cp) || cp > 0x10ffff) {
+    return 'beyond the last Unicode character, U+10FFFF';
+  }
+  const u = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  return cp === 0 ? `NUL, ${u}` : cp < 0x20 ? `a control character, ${u}` : cp >= 0xd800 && cp <= 0xdfff ? `an unpaired surrogate, ${u}` : u;
+}
+
 class XmlSyntaxError extends Error {
   constructor(
     message: string,
@@ -66,11 +81,12 @@ export function parseXml(text: string): XmlParseResult {
       if (!body) {
         throw new XmlSyntaxError("'&' must be written &amp;", base + at);
       }
-      if (body.startsWith('#x')) {
-        return String.fromCodePoint(parseInt(body.slice(2), 16));
-      }
       if (body.startsWith('#')) {
-        return String.fromCodePoint(parseInt(body.slice(1), 10));
+        const cp = body.startsWith('#x') ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+        if (!isXmlChar(cp)) {
+          throw new XmlSyntaxError(`&${body}; is not a character XML allows (${describeCodePoint(cp)})`, base + at);
+        }
+        return String.fromCodePoint(cp);
       }
       const e = ENTITIES[body];
       if (e === undefined) {
@@ -86,6 +102,11 @@ export function parseXml(text: string): XmlParseResult {
   };
 
   try {
+    // Characters XML 1.0 does not allow anywhere (NUL, most control characters, unpaired surrogates, U+FFFE/U+FFFF).
+    const bad = BAD_XML_CHAR.exec(text);
+    if (bad) {
+      throw new XmlSyntaxError(`the character ${describeCodePoint(bad[0].charCodeAt(0))} is not allowed in XML`, bad.index);
+    }
     while (i < n) {
       const lt = text.indexOf('<', i);
       const textEnd = lt === -1 ? n : lt;

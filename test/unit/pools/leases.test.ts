@@ -331,7 +331,9 @@ describe('(unit) account database durability (in-memory storage)', function () {
     const before = storage.journal.length;
     await m.accountPort('all', G1).checkoutNext();
     assert.ok(storage.journal.length > before);
-    const last = JSON.parse(storage.journal.trimEnd().split('\n').at(-1)!) as { s: number; t: unknown[] };
+    const [crc, json] = storage.journal.trimEnd().split('\n').at(-1)!.split(/ (.*)/s);
+    assert.match(crc, /^[0-9a-f]{8}$/, 'each record starts with its checksum');
+    const last = JSON.parse(json) as { s: number; t: unknown[] };
     assert.ok(last.t.length >= 3, 'one entry holds the whole transaction');
     await m.close();
     assert.equal(storage.journal, '', 'close folds the journal into the snapshot');
