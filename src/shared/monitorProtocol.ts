@@ -296,7 +296,11 @@ export interface FrameImage {
    * string is accepted too (slower: a third bigger and decoded on the main thread).
    */
   data: Uint8Array | ArrayBuffer | string;
-  /** Matches to draw (the ones made on this frame, or the current step's latest). */
+  /**
+   * Matches made on this frame (or the current step's latest). The view draws the current step's matches from the
+   * `bot.routine` match events and falls back to these while it has none (after a reload, or a host that does not
+   * forward routine events).
+   */
   matches?: FrameMatch[];
 }
 
