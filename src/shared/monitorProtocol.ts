@@ -5,8 +5,8 @@
  * what it receives with `parseToMonitor` and ignores what does not parse.
  *
  * Conversation:
- * 1. The view posts `ready`; the host answers with a `snapshot` (fleet model at sequence number `seq`) and, when it
- *    has any, `settings`. Then it posts `events` batches whose events all have `seq` > the snapshot's, in order.
+ * 1. The view posts `ready`; the host answers with a `snapshot` (fleet model at sequence number `seq`), then posts
+ *    `events` batches whose events all have `seq` > the snapshot's, in order.
  * 2. The view applies events by `seq`: an event at or below the applied sequence number is a duplicate and skipped;
  *    a missing number is a gap: the view posts `requestSnapshot` and the host answers with a fresh `snapshot`.
  *    The host may post a `snapshot` at any time (for example when the panel becomes visible again).
@@ -327,21 +327,13 @@ export type RecorderReply =
   | { op: 'saved'; kind: 'frame' | 'bugReport'; path: string }
   | { op: 'error'; code: string; message: string };
 
-export interface MonitorSettings {
-  /** Thumbnail rate per visible tile (frames per second). */
-  tileFps: number;
-  /** Frames each bot's recorder keeps. */
-  recorderFrames: number;
-}
-
 export type ToMonitor =
   | { type: 'snapshot'; inReplyTo?: string; session?: string; snapshot: FleetSnapshot }
   | { type: 'events'; events: SeqFleetEvent[] }
   | FrameMessage
   | { type: 'recorder'; inReplyTo: string; reply: RecorderReply }
   | { type: 'result'; inReplyTo: string; ok: true; message?: string }
-  | { type: 'result'; inReplyTo: string; ok: false; error: { code: string; message: string } }
-  | { type: 'settings'; settings: MonitorSettings };
+  | { type: 'result'; inReplyTo: string; ok: false; error: { code: string; message: string } };
 
 export type ToMonitorType = ToMonitor['type'];
 
@@ -755,10 +747,6 @@ export const toMonitorSchemas = {
     z.object({ type: z.literal('result'), inReplyTo: z.string(), ok: z.literal(true), message: opt(z.string()) }),
     z.object({ type: z.literal('result'), inReplyTo: z.string(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
   ]),
-  settings: z.object({
-    type: z.literal('settings'),
-    settings: z.object({ tileFps: z.number().positive().max(120), recorderFrames: count }),
-  }),
 };
 
 /** A message to the view whose `events` are still raw (see `parseFleetEvent`). */

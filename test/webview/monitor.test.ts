@@ -18,7 +18,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.join(__dirname, 'screenshots');
 const PACKS_BUTTON = { x: 60, y: 380, w: 420, h: 120 };
 
-type Win = Window & { harness: FakeHost; __monitor: { stats: { messages: number; ignored: number; frames: number }; debug(): { seq: number } } };
+type Win = Window & { harness: FakeHost; __monitor: { stats: { messages: number; ignored: number; failed: number; frames: number }; debug(): { seq: number } } };
 
 describe('monitor webview (browser)', function () {
   this.timeout(120_000);
@@ -426,6 +426,9 @@ describe('monitor webview (browser)', function () {
     await page.click('.zoom-actions vscode-button:not([hidden])');
     const pause = await waitPosted('command', '"action":"pause"');
     assert.deepEqual(pause.command, { kind: 'bot', action: 'pause', bot: { group: 'Premium Farmers', instance: '1' } });
+    await page.click('.zoom-actions vscode-button:nth-child(2)');
+    const restart = await waitPosted('command', '"action":"restart"');
+    assert.deepEqual(restart.command, { kind: 'bot', action: 'restart', bot: { group: 'Premium Farmers', instance: '1' } });
     assert.deepEqual(await posted('takeover'), []);
   });
 
@@ -615,6 +618,7 @@ describe('monitor webview (browser)', function () {
     await page.waitForFunction(() => (window as unknown as Win).__monitor.stats.messages >= 1000);
     const stats = await page.evaluate(() => (window as unknown as Win).__monitor.stats);
     assert.ok(stats.ignored > 300, `most random messages are rejected (${stats.ignored})`);
+    assert.equal(stats.failed, 0, 'no message made the view fail');
     // Still alive: a valid snapshot and a frame render as usual.
     const { snapshot } = demoFleet();
     await page.evaluate((s) => (window as unknown as Win).harness.send({ type: 'snapshot', session: 'after-fuzz', snapshot: s }), snapshot);

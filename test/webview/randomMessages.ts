@@ -29,7 +29,7 @@ export function randomValue(rnd: Rnd, depth = 3): unknown {
       1e308,
       Math.floor(rnd() * 100000),
       pick(rnd, STRINGS),
-      pick(rnd, ['snapshot', 'events', 'frame', 'result', 'recorder', 'settings', 'command', 'takeover']),
+      pick(rnd, ['snapshot', 'events', 'frame', 'result', 'recorder', 'command', 'takeover']),
     ]);
   }
   if (r < 0.7) {
@@ -111,7 +111,6 @@ export function validHostMessages(): Record<string, unknown>[] {
     { type: 'recorder', inReplyTo: 'm5', reply: { op: 'error', code: 'evicted', message: 'gone' } },
     { type: 'result', inReplyTo: 'm6', ok: true },
     { type: 'result', inReplyTo: 'm7', ok: false, error: { code: 'busy', message: 'busy' } },
-    { type: 'settings', settings: { tileFps: 4, recorderFrames: 120 } },
   ];
   return msgs as Record<string, unknown>[];
 }

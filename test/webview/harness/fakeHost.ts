@@ -180,7 +180,6 @@ export class FakeHost {
       case 'ready':
       case 'requestSnapshot':
         if (this.snapshot) {
-          this.reply({ type: 'settings', settings: { tileFps: 4, recorderFrames: 120 } });
           this.reply({ type: 'snapshot', inReplyTo: m.id, snapshot: this.snapshot });
         }
         return;
