@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test suite of the project and ends with one line totalling them: `N passed, N failed`.
-// Usage: node scripts/test.mjs [suite...]   (suites: checks, unit, integration, vscode; default all)
+// Usage: node scripts/test.mjs [suite...]   (suites: checks, unit, integration, webview, vscode; default all)
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -63,6 +63,8 @@ const suites = {
   },
   unit: async () => [await mochaSuite('unit', 'test/unit', 20000)],
   integration: async () => [await mochaSuite('integration', 'test/integration', 60000)],
+  // The monitor webview in headless Chromium (playwright-core), against the built bundle under the extension's CSP.
+  webview: async () => [await mochaSuite('webview', 'test/webview', 120000)],
   vscode: async () => {
     const runner = path.join(root, 'test/vscode/runCodeServer.mjs');
     if (!existsSync(runner)) return [];

@@ -1,0 +1,2 @@
+/** Stylesheets imported for their side effect: esbuild emits them as dist/webview/monitor.css. */
+declare module '*.css';
