@@ -154,7 +154,7 @@ export function normalizeGroupDefinition(d: GroupDefinitionData): BotGroupDefini
 
 export class GroupDefinitionError extends Error {
   constructor(
-    readonly code: 'invalid-definition' | 'unknown-group' | 'duplicate-group' | 'group-active' | 'invalid-name',
+    readonly code: 'invalid-definition' | 'unknown-group' | 'duplicate-group' | 'group-active' | 'invalid-name' | 'disposed',
     message: string,
     readonly diagnostics: readonly Diagnostic[] = [],
   ) {
