@@ -18,6 +18,7 @@ import { formatDuration } from '../../orchestrator/durationSchema';
 import { isPoolError } from '../../orchestrator/pools/poolErrors';
 import { PoolManager } from '../../orchestrator/pools/poolManager';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
+import { printable } from '../printable';
 
 const USAGE = 'usage: emulator-fleet pools list|show <name>|import <file|folder>... [--root DIR] [--json]';
 
@@ -58,7 +59,7 @@ export async function main(args: string[]): Promise<number> {
       }
     } catch (e) {
       if (isPoolError(e)) {
-        console.error(`emulator-fleet: ${e.message}`);
+        console.error(`emulator-fleet: ${printable(e.message)}`);
         return 1;
       }
       throw e;
@@ -98,8 +99,13 @@ async function openForReading(root: string): Promise<{ m: PoolManager; note?: st
 
 function printDiagnostics(ds: readonly Diagnostic[]): void {
   for (const d of ds) {
-    console.error(formatDiagnostic(d));
+    console.error(printable(formatDiagnostic(d)));
   }
+}
+
+/** A line of human output: names and values from files and the database are shown with control characters escaped. */
+function say(line: string): void {
+  console.log(printable(line));
 }
 
 async function list(root: string, json: boolean): Promise<number> {
@@ -134,7 +140,7 @@ async function show(root: string, name: string, limit: number, json: boolean): P
     const def = m.getPool(name);
     if (!def) {
       printDiagnostics(diagnostics);
-      console.error(`emulator-fleet: there is no account pool named '${name}'${m.listPools().length ? ` (pools: ${m.listPools().map((p) => p.name).join(', ')})` : ''}`);
+      console.error(printable(`emulator-fleet: there is no account pool named '${name}'${m.listPools().length ? ` (pools: ${m.listPools().map((p) => p.name).join(', ')})` : ''}`));
       return 1;
     }
     const stats = m.stats(name);
@@ -146,30 +152,30 @@ async function show(root: string, name: string, limit: number, json: boolean): P
     if (note) {
       console.error(`note: ${note}`);
     }
-    console.log(`pool ${def.name}  (${def.file})`);
+    say(`pool ${def.name}  (${def.file})`);
     if (def.description) {
-      console.log(`  ${def.description}`);
+      say(`  ${def.description}`);
     }
     const filters = def.filters.map((f) => `${f.field} ${f.op} ${f.op === 'olderThan' || f.op === 'newerThan' ? formatDuration(f.value as number) : JSON.stringify(f.value)}`);
-    console.log(`  filters:    ${filters.length ? filters.join(' AND ') : '(all accounts)'}`);
-    console.log(`  sort:       ${def.sort.length ? def.sort.map((s) => `${s.field} ${s.order}`).join(', ') : 'least recently used first'}`);
+    say(`  filters:    ${filters.length ? filters.join(' AND ') : '(all accounts)'}`);
+    say(`  sort:       ${def.sort.length ? def.sort.map((s) => `${s.field} ${s.order}`).join(', ') : 'least recently used first'}`);
     if (def.limit !== undefined) {
-      console.log(`  limit:      ${def.limit}`);
+      say(`  limit:      ${def.limit}`);
     }
     if (def.include.length) {
-      console.log(`  include:    ${def.include.join(', ')}`);
+      say(`  include:    ${def.include.join(', ')}`);
     }
     if (def.exclude.length) {
-      console.log(`  exclude:    ${def.exclude.join(', ')}`);
+      say(`  exclude:    ${def.exclude.join(', ')}`);
     }
-    console.log(`  retry:      up to ${def.maxFailures} failures in a row`);
-    console.log(`  cooldown:   ${def.cooldownMs === undefined ? 'none (completed accounts stay completed)' : formatDuration(def.cooldownMs)}`);
-    console.log(`  lease:      ttl ${formatDuration(def.leaseTtlMs)}, heartbeat ${formatDuration(def.heartbeatMs)}`);
-    console.log(
+    say(`  retry:      up to ${def.maxFailures} failures in a row`);
+    say(`  cooldown:   ${def.cooldownMs === undefined ? 'none (completed accounts stay completed)' : formatDuration(def.cooldownMs)}`);
+    say(`  lease:      ttl ${formatDuration(def.leaseTtlMs)}, heartbeat ${formatDuration(def.heartbeatMs)}`);
+    say(
       `  accounts:   ${stats.available}/${stats.total} available, ${stats.inUse} in use, ${stats.completed} completed, ${stats.failed} failed${stats.banned ? `, ${stats.banned} banned` : ''}`,
     );
     if (accounts.length) {
-      console.log('');
+      say('');
       printTable(
         ['ACCOUNT', 'NAME', 'STATUS', 'PREMIUM', 'PACKS', 'HOURGLASSES', 'WONDER PICKS', 'LAST USED'],
         accounts.map((a) => [a.id, a.name ?? '', a.status, a.premium ? 'yes' : 'no', String(a.packs_opened), String(a.hourglasses), String(a.wonder_picks_done), a.last_used_at ?? 'never']),
@@ -222,7 +228,7 @@ async function importFiles(root: string, inputs: string[], json: boolean): Promi
     for (const r of reports) {
       printDiagnostics(r.diagnostics);
       if (reports.length > 1 || r.skipped || r.diagnostics.length) {
-        console.log(`${r.file}: ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skipped} skipped`);
+        say(`${r.file}: ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skipped} skipped`);
       }
     }
     console.log(`${total.imported} imported, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped (${total.files} file${total.files === 1 ? '' : 's'})`);
@@ -231,14 +237,15 @@ async function importFiles(root: string, inputs: string[], json: boolean): Promi
 }
 
 function printTable(header: string[], rows: string[][]): void {
+  rows = rows.map((r) => r.map(printable));
   const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
   const line = (cells: string[]) =>
     cells
       .map((c, k) => (k === cells.length - 1 ? c : c.padEnd(widths[k])))
       .join('  ')
       .trimEnd();
-  console.log(line(header));
+  say(line(header));
   for (const r of rows) {
-    console.log(line(r));
+    say(line(r));
   }
 }
