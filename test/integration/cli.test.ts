@@ -6,12 +6,15 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { NodeFileStore, nullLogger, SystemClock } from '../../src/bot/nodePorts';
 import { PoolManager } from '../../src/orchestrator/pools/poolManager';
+import { runGroup, STOP_SIGNALS } from '../../src/cli/commands/run';
 
 const REPO = path.resolve(__dirname, '../..');
 const BIN = path.join(REPO, 'bin', 'emulator-fleet.js');
@@ -47,6 +50,12 @@ function lastJson<T>(r: CliResult): T {
   return JSON.parse(r.lines[r.lines.length - 1]) as T;
 }
 
+/**
+ * How long a CLI run may take before it counts as hung: generous, because a loaded 2-core machine can take a minute
+ * just to compile and start the CLI. Every test waits on the child's output, never on time.
+ */
+const HANG_GUARD_MS = 180_000;
+
 /** Runs the CLI; `onLine` sees stdout lines as they come (it may send signals to the child). */
 function cli(args: string[], opts: { timeoutMs?: number; onLine?: (line: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -61,7 +70,7 @@ function cli(args: string[], opts: { timeoutMs?: number; onLine?: (line: string,
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`CLI timed out: ${args.join(' ')}\n${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
+    }, opts.timeoutMs ?? HANG_GUARD_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, lines, stderr });
@@ -70,7 +79,7 @@ function cli(args: string[], opts: { timeoutMs?: number; onLine?: (line: string,
 }
 
 describe('(integration) CLI: groups and run', function () {
-  this.timeout(90_000);
+  this.timeout(2 * HANG_GUARD_MS + 60_000);
   let ws: string;
 
   before(() => {
@@ -241,6 +250,47 @@ describe('(integration) CLI: groups and run', function () {
     );
   });
 
+  it('in process: the signal listeners stay from the first moment until everything is closed', async () => {
+    // A signal sent before the run's first await is not lost: nothing starts, the summary says so.
+    const early = new EventEmitter();
+    const out1 = new PassThrough();
+    const lines1: string[] = [];
+    readline.createInterface({ input: out1 }).on('line', (l) => lines1.push(l));
+    const pending = runGroup({ root: ws, group: 'Premium Farmers', virtual: 1, json: true, stdout: out1, stderr: new PassThrough(), signals: early });
+    early.emit('SIGINT', 'SIGINT');
+    assert.equal(await pending, 130);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(JSON.parse(lines1[lines1.length - 1]), { type: 'summary', group: 'Premium Farmers', state: 'stopped', stopReason: 'requested', bots: [] });
+    assert.deepEqual(
+      STOP_SIGNALS.map((sig) => early.listenerCount(sig)),
+      [0, 0, 0],
+    );
+
+    // While the run closes the fleet after its summary, a further signal is still handled (never Node's default).
+    const signals = new EventEmitter();
+    const out = new PassThrough();
+    const atSummary: number[] = [];
+    let sent = false;
+    readline.createInterface({ input: out }).on('line', (l) => {
+      if (!sent && l.includes('"type":"bot.step"')) {
+        sent = true;
+        signals.emit('SIGINT', 'SIGINT');
+      }
+      if (l.startsWith('{"type":"summary"')) {
+        atSummary.push(...STOP_SIGNALS.map((sig) => signals.listenerCount(sig)));
+        signals.emit('SIGINT', 'SIGINT');
+      }
+    });
+    const code = await runGroup({ root: ws, group: 'Premium Farmers', virtual: 1, json: true, stdout: out, stderr: new PassThrough(), signals });
+    assert.equal(code, 0);
+    assert.deepEqual(atSummary, [1, 1, 1], 'listening while the fleet closes');
+    assert.deepEqual(
+      STOP_SIGNALS.map((sig) => signals.listenerCount(sig)),
+      [0, 0, 0],
+      'removed once the run is over',
+    );
+  });
+
   it('reports an unknown group and bad options clearly', async () => {
     const unknown = await cli(['run', 'Nope', '--root', ws, '--virtual', '1']);
     assert.equal(unknown.code, 1);
@@ -252,7 +302,7 @@ describe('(integration) CLI: groups and run', function () {
 });
 
 describe('(integration) CLI: failures end with a result', function () {
-  this.timeout(90_000);
+  this.timeout(2 * HANG_GUARD_MS + 60_000);
   let ws: string;
 
   before(() => {
