@@ -145,6 +145,11 @@ export interface BotOptions {
   logger: Logger;
   /** Asked on a device drop (and again while reconnecting fails): replace the bot, or keep reconnecting. */
   onOffline?: (bot: Bot) => Promise<OfflineDecision>;
+  /**
+   * Called once, synchronously, when the bot meets an error that ends the whole run (the account storage failed:
+   * see {@link fatalStorageError}). The bot itself stops as `failed` without retrying; the group stops the others.
+   */
+  onFatalError?: (bot: Bot, error: ErrorInfo) => void;
 }
 
 export interface BotStopOptions {
@@ -180,6 +185,25 @@ export function isOfflineError(e: unknown): boolean {
   return false;
 }
 
+/** Codes of account-storage failures (the pool's `storage-failed` and `db-corrupt`): the run cannot go on safely. */
+export const FATAL_STORAGE_CODES: ReadonlySet<string> = new Set(['storage-failed', 'db-corrupt']);
+
+/**
+ * The account-storage failure carried by `e` or one of its causes (a routine wraps the pool's error in its own),
+ * or undefined. Such an error is never retried: what the pool acknowledged may not be durable any more.
+ */
+export function fatalStorageError(e: unknown): Error | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 8 && cur && typeof cur === 'object'; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && FATAL_STORAGE_CODES.has(code)) {
+      return cur instanceof Error ? cur : new Error(String((cur as { message?: unknown }).message ?? code));
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function errorInfo(e: unknown, time: number): ErrorInfo {
   const message = e instanceof Error ? e.message : String(e);
   const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
@@ -209,10 +233,16 @@ function waitUnlessAborted(p: Promise<void>, signal: AbortSignal | undefined, er
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => reject(error());
     signal.addEventListener('abort', onAbort, { once: true });
-    void p.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
+    p.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }
 
@@ -241,7 +271,10 @@ export function measuredDevice(device: Device, clock: Clock, capture: LatencyTra
   });
 }
 
-/** The pool's AccountPort seen through the bot: it knows which leases the bot holds and reports them. */
+/**
+ * The pool's AccountPort seen through the bot: it knows which leases the bot holds and reports them, and it sees
+ * every pool error first-hand (before a routine wraps or swallows it), so a storage failure always reaches the bot.
+ */
 class TrackingAccountPort implements AccountPort {
   readonly held = new Set<string>();
   /** The pool had no account for a checkout during the current cycle. */
@@ -252,10 +285,23 @@ class TrackingAccountPort implements AccountPort {
   constructor(
     private readonly inner: AccountPort,
     private readonly onEvent: (action: BotAccountEvent['action'], accountId?: string) => void,
+    private readonly onStorageFailure: (e: Error) => void,
   ) {}
 
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const fatal = fatalStorageError(e);
+      if (fatal) {
+        this.onStorageFailure(fatal);
+      }
+      throw e;
+    }
+  }
+
   async checkoutNext(signal?: AbortSignal): Promise<AccountLease | undefined> {
-    const lease = await this.inner.checkoutNext(signal);
+    const lease = await this.call(() => this.inner.checkoutNext(signal));
     if (lease) {
       this.held.add(lease.accountId);
       this.leasedThisCycle = true;
@@ -268,25 +314,25 @@ class TrackingAccountPort implements AccountPort {
   }
 
   async complete(accountId: string, stats: Record<string, AccountFieldValue>): Promise<void> {
-    await this.inner.complete(accountId, stats);
+    await this.call(() => this.inner.complete(accountId, stats));
     this.held.delete(accountId);
     this.onEvent('complete', accountId);
   }
 
   async release(accountId: string, reason?: string): Promise<void> {
-    await this.inner.release(accountId, reason);
+    await this.call(() => this.inner.release(accountId, reason));
     this.held.delete(accountId);
     this.onEvent('release', accountId);
   }
 
   async markFailed(accountId: string, reason: string): Promise<void> {
-    await this.inner.markFailed(accountId, reason);
+    await this.call(() => this.inner.markFailed(accountId, reason));
     this.held.delete(accountId);
     this.onEvent('failed', accountId);
   }
 
   update(accountId: string, fields: Record<string, AccountFieldValue>): Promise<void> {
-    return this.inner.update(accountId, fields);
+    return this.call(() => this.inner.update(accountId, fields));
   }
 
   /** Gives back every lease still held; returns how many. Errors are reported, not thrown. */
@@ -355,6 +401,10 @@ export class Bot implements Disposable {
   private lastError: ErrorInfo | undefined;
   private stopReason: StopReason | undefined;
   private failed = false;
+  /** The error that ended the run for good (an account-storage failure); set once. */
+  private fatal: ErrorInfo | undefined;
+  /** What the bot is doing apart from a pause (`starting`, `running`, `waiting`, `offline`): where resume goes back to. */
+  private activity: BotState = 'idle';
   private readonly capture: LatencyTracker;
   private readonly input: LatencyTracker;
 
@@ -382,7 +432,11 @@ export class Bot implements Disposable {
     this.input = options.createLatencyTracker();
     this.log = options.logger.child(`bot:${options.instance}`);
     if (options.accounts) {
-      this.accounts = new TrackingAccountPort(options.accounts, (action, accountId) => this.onAccount(action, accountId));
+      this.accounts = new TrackingAccountPort(
+        options.accounts,
+        (action, accountId) => this.onAccount(action, accountId),
+        (e) => this.onStorageFailure(e),
+      );
     }
   }
 
@@ -442,7 +496,7 @@ export class Bot implements Disposable {
       return;
     }
     this.paused = true;
-    this.runner?.pause();
+    this.toRunner('pause', (r) => r.pause());
     this.setState('paused');
   }
 
@@ -452,12 +506,13 @@ export class Bot implements Disposable {
     }
     this.paused = false;
     this.runnerPausedAck = false;
-    this.runner?.resume();
+    this.toRunner('resume', (r) => r.resume());
     const waiters = this.pauseWaiters;
     this.pauseWaiters = [];
     waiters.forEach((w) => w());
     if (!this.isFinished && !this.stopRequested) {
-      this.setState(this.cycleSettled ? 'running' : 'waiting');
+      // Back to what the pause interrupted: a cycle runs, or the bot connects, reconnects (offline) or waits.
+      this.setState(this.cycleSettled ? 'running' : this.activity === 'running' ? 'waiting' : this.activity);
     }
   }
 
@@ -489,21 +544,43 @@ export class Bot implements Disposable {
     return this.done;
   }
 
+  /** Forces the stop; the events of the stop (the final state) are still delivered, then the emitters close. */
   dispose(): void {
-    void this.stop({ force: true });
-    this._onDidChangeState.dispose();
-    this._onDidChangeStep.dispose();
-    this._onDidCompleteCycle.dispose();
-    this._onDidChangeAccount.dispose();
-    this._onDidEmitLog.dispose();
+    const closeEmitters = () => {
+      this._onDidChangeState.dispose();
+      this._onDidChangeStep.dispose();
+      this._onDidCompleteCycle.dispose();
+      this._onDidChangeAccount.dispose();
+      this._onDidEmitLog.dispose();
+    };
+    this.stop({ force: true }).then(closeEmitters, (e: unknown) => {
+      this.log.log('error', `stopping the bot on dispose failed: ${e instanceof Error ? e.message : String(e)}`);
+      closeEmitters();
+    });
   }
 
+  /** The bot's life; never rejects (`done` always resolves with the final snapshot). */
   private async runLife(): Promise<BotSnapshot> {
+    try {
+      return await this.live();
+    } catch (e) {
+      const info = errorInfo(e, this.options.clock.wallNow().getTime());
+      this.log.log('error', `the bot ended on an unexpected error: ${info.message}`);
+      this.failed = true;
+      this.stopReason = 'failed';
+      this.lastError = info;
+      this.setState('failed', { reason: 'failed', error: info });
+      return this.snapshot();
+    }
+  }
+
+  private async live(): Promise<BotSnapshot> {
     const o = this.options;
     this.setState('starting');
     try {
       let connected = await this.tryConnect();
-      if (!connected) {
+      // A stop during the connect is no device drop: nothing to report, nothing to reconnect.
+      if (!connected && !this.stopRequested) {
         connected = await this.handleOffline(new BotError('device-unavailable', `instance ${this.instance} could not be opened`));
       }
       while (connected) {
@@ -578,9 +655,40 @@ export class Bot implements Disposable {
         this.log.log('error', `bot crashed: ${this.lastError.message}`);
       }
     }
-    await this.teardown();
+    try {
+      await this.teardown();
+    } catch (e) {
+      this.log.log('warn', `cleaning up the bot failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.setState(this.failed ? 'failed' : 'stopped', { reason: this.stopReason ?? 'finished', error: this.failed ? this.lastError : undefined });
     return this.snapshot();
+  }
+
+  /**
+   * The account storage failed (seen by the account port, whatever the routine made of the error): the bot stops
+   * at once as `failed` with that error, without retrying or starting another cycle, and tells its group.
+   */
+  private onStorageFailure(e: Error): void {
+    if (this.fatal || this.isFinished) {
+      return;
+    }
+    const info = errorInfo(e, this.options.clock.wallNow().getTime());
+    this.fatal = info;
+    this.failed = true;
+    this.stopReason = 'failed';
+    this.lastError = info;
+    this.emitLog('error', `the account storage failed: ${info.message} (the bot stops; nothing is retried)`, info.code !== undefined ? { code: info.code } : {});
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      this.stopController.abort(new BotError('stopped', 'the account storage failed'));
+      this.releasePauseWaiters();
+    }
+    this.forceAbort();
+    try {
+      this.options.onFatalError?.(this, info);
+    } catch (err) {
+      this.log.log('warn', `the fatal-error listener threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /**
@@ -626,7 +734,7 @@ export class Bot implements Disposable {
       this.runner = runner;
       this.runnerSubscription = runner.onDidEmit((e) => this.onRoutineEvent(e));
       if (this.paused) {
-        runner.pause();
+        this.toRunner('pause', (r) => r.pause());
       }
       return true;
     } catch (e) {
@@ -672,6 +780,9 @@ export class Bot implements Disposable {
   /** Device dropped: go offline, then reconnect (or be replaced). Returns true when reconnected. */
   private async handleOffline(error: unknown): Promise<boolean> {
     const o = this.options;
+    if (this.stopRequested) {
+      return false;
+    }
     this.lastError = errorInfo(error, o.clock.wallNow().getTime());
     this.setState('offline', { error: this.lastError });
     this.emitLog('warn', `device of instance ${this.instance} dropped: ${this.lastError.message}`);
@@ -776,7 +887,7 @@ export class Bot implements Disposable {
       return;
     }
     if (!this.paused) {
-      this.runner?.pause();
+      this.toRunner('pause', (r) => r.pause());
     }
     const timer = new AbortController();
     const pausedAck = this.runnerPausedAck
@@ -796,13 +907,16 @@ export class Bot implements Disposable {
       // A routine that ignores the abort is abandoned after a short grace.
       const abandon = this.abandonCycle;
       const grace = new AbortController();
-      void this.cycleSettled?.then(() => grace.abort());
+      this.cycleSettled?.then(
+        () => grace.abort(),
+        () => grace.abort(),
+      );
       void this.options.clock
         .sleep(2000, grace.signal)
         .then(() => abandon?.())
         .catch(() => undefined);
     }
-    this.runner?.resume();
+    this.toRunner('resume', (r) => r.resume());
   }
 
   private async teardown(): Promise<void> {
@@ -819,6 +933,19 @@ export class Bot implements Disposable {
     }
     await this.accounts.releaseHeld(reason, (id, e) => this.emitLog('warn', `releasing account ${id} failed: ${e instanceof Error ? e.message : String(e)}`));
     this.currentAccount = undefined;
+  }
+
+  /** Calls the runner (if any); a runner that throws is logged, never breaks a pause, resume or stop. */
+  private toRunner(what: string, fn: (r: RoutineRunner) => void): void {
+    const r = this.runner;
+    if (!r) {
+      return;
+    }
+    try {
+      fn(r);
+    } catch (e) {
+      this.log.log('warn', `the routine runner's ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private pauseGate(): Promise<void> {
@@ -1081,6 +1208,9 @@ export class Bot implements Disposable {
     }
     const previous = this.state;
     this.state = state;
+    if (state === 'starting' || state === 'running' || state === 'waiting' || state === 'offline') {
+      this.activity = state;
+    }
     this.stateSince = this.options.clock.wallNow().getTime();
     this._onDidChangeState.fire({
       type: 'bot.state',

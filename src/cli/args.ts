@@ -1,6 +1,7 @@
 /** Small helpers shared by the CLI commands. */
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { printableLines } from './printable';
 
 export class UsageError extends Error {}
 
@@ -31,7 +32,7 @@ export async function runCommand(body: () => Promise<number>): Promise<number> {
     return await body();
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`emulator-fleet: ${e.message}`);
+      console.error(`emulator-fleet: ${printableLines(e.message)}`);
       return 2;
     }
     throw e;
@@ -63,20 +64,25 @@ export function subcommand(args: readonly string[], usage: string): { sub: strin
   return { sub, rest };
 }
 
+/** Ctrl-C, a plain `kill`, the terminal closing. */
+const TERMINATION_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
- * Calls `handler` on the first SIGINT and on the first SIGTERM of the process (each listener is removed once it has
- * run, so a repeated signal gets Node's default behaviour). Returns the function that removes both listeners.
+ * Calls `handler` on the first SIGINT, SIGTERM and SIGHUP of the process (each listener is removed once it has run,
+ * so a repeated signal gets Node's default behaviour). Returns the function that removes the listeners.
  */
 export function onTerminationSignals(handler: () => void): () => void {
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  for (const sig of TERMINATION_SIGNALS) {
+    process.once(sig, handler);
+  }
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const sig of TERMINATION_SIGNALS) {
+      process.off(sig, handler);
+    }
   };
 }
 
-/** Resolves on the first SIGINT or SIGTERM (then listens no more). */
+/** Resolves on the first SIGINT, SIGTERM or SIGHUP (then listens no more). */
 export function terminationSignal(): Promise<void> {
   return new Promise((resolve) => {
     const off = onTerminationSignals(() => {

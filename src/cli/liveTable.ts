@@ -3,6 +3,7 @@
  * latency), redrawn in place on a terminal. `renderGroupTable` is pure (snapshot in, lines out).
  */
 import type { BotSnapshot, GroupSnapshot, LatencySummary } from '../shared/fleetTypes';
+import { printable } from './printable';
 
 const HEADERS = ['INSTANCE', 'SERIAL', 'STATE', 'STEP', 'ACCOUNT', 'CYCLES', 'ERR', 'CAPTURE p50/p95', 'INPUT p50/p95', 'LAST ERROR'];
 
@@ -36,7 +37,8 @@ function truncate(s: string, n: number): string {
 function botRow(b: BotSnapshot, retired: boolean): string[] {
   const step = b.step ? (b.step.routine && b.step.routine !== b.routine ? `${b.step.routine}: ${b.step.name}` : b.step.name) : '';
   const state = retired ? `${b.state} (${b.stopReason ?? 'retired'})` : b.stopReason && (b.state === 'stopped' || b.state === 'failed') ? `${b.state} (${b.stopReason})` : b.state;
-  return [b.instance, b.serial ?? '-', state, step || '-', b.account ?? '-', String(b.cycles), String(b.errors), latency(b.capture), latency(b.input), b.lastError?.message ?? ''];
+  // Names and messages come from files and devices: their control characters are shown escaped.
+  return [b.instance, b.serial ?? '-', state, step || '-', b.account ?? '-', String(b.cycles), String(b.errors), latency(b.capture), latency(b.input), b.lastError?.message ?? ''].map(printable);
 }
 
 /**
@@ -46,9 +48,9 @@ function botRow(b: BotSnapshot, retired: boolean): string[] {
 export function renderGroupTable(g: GroupSnapshot, now: number, width = 160, poolInfo?: string): string[] {
   const elapsed = g.startedAt !== undefined ? formatElapsed((g.stoppedAt ?? now) - g.startedAt) : '-';
   const title = [
-    `${g.name} — ${g.state}${g.stopReason && (g.state === 'stopped' || g.state === 'failed') ? ` (${g.stopReason})` : ''}`,
-    `routine ${g.routine}`,
-    g.accountPool ? `pool ${g.accountPool}${poolInfo ? ` ${poolInfo}` : ''}` : undefined,
+    `${printable(g.name)} — ${g.state}${g.stopReason && (g.state === 'stopped' || g.state === 'failed') ? ` (${g.stopReason})` : ''}`,
+    `routine ${printable(g.routine)}`,
+    g.accountPool ? `pool ${printable(g.accountPool)}${poolInfo ? ` ${poolInfo}` : ''}` : undefined,
     `${g.bots.filter((b) => b.state !== 'stopped' && b.state !== 'failed').length}/${g.requestedBotCount} bots`,
     `elapsed ${elapsed}`,
     g.differsFromDefinition ? 'definition edited (applies at next start)' : undefined,
@@ -66,7 +68,7 @@ export function renderGroupTable(g: GroupSnapshot, now: number, width = 160, poo
     lines.push(truncate(line, width));
   }
   if (g.lastError) {
-    lines.push(truncate(`error: ${g.lastError.message}`, width));
+    lines.push(truncate(`error: ${printable(g.lastError.message)}`, width));
   }
   return lines;
 }

@@ -3,6 +3,8 @@
  * Each subcommand lives in `src/cli/commands/<name>.ts` and exports `main(args): Promise<number>` (the exit code).
  */
 
+import { printableLines } from './printable';
+
 export interface CommandModule {
   main(args: string[]): Promise<number>;
 }
@@ -44,7 +46,13 @@ export async function cliMain(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = await entry.load();
-  return mod.main(rest);
+  try {
+    return await mod.main(rest);
+  } catch (err) {
+    // Messages may quote names from the workspace's files: printed with their control characters escaped.
+    console.error(`emulator-fleet: ${printableLines(err instanceof Error ? err.message : String(err))}`);
+    return 1;
+  }
 }
 
 if (require.main === module) {
@@ -53,7 +61,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      console.error(`emulator-fleet: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(`emulator-fleet: ${printableLines(err instanceof Error ? err.message : String(err))}`);
       process.exitCode = 1;
     },
   );

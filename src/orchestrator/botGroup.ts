@@ -5,7 +5,7 @@
  * Every state change goes to the orchestrator's event hub. Each group has an OrchestrationID (a UUID per run).
  */
 import type { AccountPort } from '../bot/accounts';
-import { Bot, type BotDeviceSource, type BotStopOptions, type OfflineDecision, type RoutineRunnerFactory } from '../bot/bot';
+import { Bot, fatalStorageError, type BotDeviceSource, type BotStopOptions, type OfflineDecision, type RoutineRunnerFactory } from '../bot/bot';
 import type { Clock, Logger } from '../bot/ports';
 import type { Diagnostic } from '../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
@@ -122,6 +122,8 @@ interface BotRecord {
   bot: Bot;
   port?: AccountPort & Partial<Disposable>;
   subscriptions: Disposable[];
+  /** Device serials the bot claimed besides its instance key (released when the bot ends). */
+  serials: Set<string>;
 }
 
 export class BotGroup implements Disposable {
@@ -152,6 +154,10 @@ export class BotGroup implements Disposable {
   private stopRequested = false;
   private readonly stopController = new AbortController();
   private finishing: Promise<GroupSnapshot> | undefined;
+  /** The start in progress (a stop waits for it to give back what it claimed). */
+  private startTask: Promise<LaunchResult> | undefined;
+  /** True while start() selects instances and launches bots: the group cannot end meanwhile. */
+  private launching = false;
   private resolveDone!: (s: GroupSnapshot) => void;
   /** Resolves with the final snapshot once the group has stopped (or failed). */
   readonly done: Promise<GroupSnapshot>;
@@ -209,6 +215,17 @@ export class BotGroup implements Disposable {
     if (this.state !== 'idle') {
       throw new GroupError('group-already-started', `group '${this.name}' was already started (run ${this.orchestrationId}); create a new group to run it again`);
     }
+    const task = this.launchGroup(launchOptions);
+    this.startTask = task;
+    try {
+      return await task;
+    } finally {
+      this.startTask = undefined;
+    }
+  }
+
+  private async launchGroup(launchOptions: Partial<LaunchOptions> | undefined): Promise<LaunchResult> {
+    this.launching = true;
     const def = this.definition;
     this.launch = mergeLaunchOptions(def.launchOptions, launchOptions);
     this.startedAt = this.deps.clock.wallNow().getTime();
@@ -234,10 +251,11 @@ export class BotGroup implements Disposable {
       }
       const { chosen, skipped } = await this.selectInstances(def.requestedBotCount, this.launch.onBusy);
       this.skipped = skipped;
-      if (chosen.length === 0 && this.launch.onBusy !== 'wait') {
+      if (chosen.length === 0 && this.launch.onBusy !== 'wait' && !this.stopRequested) {
         throw new GroupError('no-instances', `group '${this.name}': none of its instances is available (${describeSkipped(skipped)})`, { skipped });
       }
-      this.waitingFor = def.requestedBotCount - chosen.length;
+      // Only `onBusy: wait` waits for the missing bots; with `skip` or `fail` the group runs with the bots it has.
+      this.waitingFor = this.launch.onBusy === 'wait' ? Math.max(0, def.requestedBotCount - chosen.length) : 0;
       for (const c of skipped) {
         this.groupLog('warn', `instance ${c.instance} skipped: ${c.reason}${c.owner ? ` (held by '${c.owner}')` : ''}`);
       }
@@ -260,28 +278,34 @@ export class BotGroup implements Disposable {
         return result;
       }
       this.setState(this.waitingFor > 0 && launched.length === 0 ? 'waiting' : 'running');
-      if (this.waitingFor > 0 && this.launch.onBusy === 'wait') {
-        void this.waitForInstances();
+      if (this.waitingFor > 0) {
+        this.waitForInstances().catch((e: unknown) => this.unexpected('waiting for instances', e));
       }
       if (this.launch.durationMs !== undefined) {
-        void this.deps.clock
+        this.deps.clock
           .sleep(this.launch.durationMs, this.stopController.signal)
-          .then(() => this.stop({ reason: 'duration' }))
-          .catch(() => undefined);
+          .then(
+            () => this.stop({ reason: 'duration' }),
+            () => undefined,
+          )
+          .catch((e: unknown) => this.unexpected('stopping after the duration', e));
       }
       if (this.deps.config.metricsIntervalMs > 0) {
-        void this.metricsLoop();
+        this.metricsLoop().catch((e: unknown) => this.unexpected('publishing metrics', e));
       }
-      this.checkFinished();
       return result;
     } catch (e) {
-      this.lastError = toErrorInfo(e, this.deps.clock.wallNow().getTime());
+      this.lastError ??= toErrorInfo(e, this.deps.clock.wallNow().getTime());
       this.stopReason = 'failed';
       this.stopRequested = true;
       this.stopController.abort();
-      await Promise.all([...this.bots.values()].map((r) => r.bot.stop({ force: true, reason: 'failed' })));
+      await Promise.all([...this.bots.values()].map((r) => r.bot.stop({ force: true, reason: 'failed' }).catch((err: unknown) => this.unexpected(`stopping the bot on instance ${r.bot.instance}`, err))));
       await this.finish(true);
       throw e;
+    } finally {
+      this.launching = false;
+      // Bots that ended during the start (or a stop that came meanwhile) are judged now.
+      this.checkFinished();
     }
   }
 
@@ -303,6 +327,7 @@ export class BotGroup implements Disposable {
     this.deps.instances.claim(instance, { group: this.name, orchestrationId: this.orchestrationId });
     const def = this.definition;
     const cfg = this.deps.config;
+    const serials = new Set<string>();
     const port = def.accountPool !== undefined && this.deps.pools ? this.deps.pools.accountPort(def.accountPool, { group: this.name, bot: instance, orchestrationId: this.orchestrationId, routine: def.routine }) : undefined;
     const bot = new Bot({
       group: this.name,
@@ -313,6 +338,7 @@ export class BotGroup implements Disposable {
       claimSerial: (serial) => {
         if (serial !== instance) {
           this.deps.instances.claim(serial, { group: this.name, orchestrationId: this.orchestrationId });
+          serials.add(serial);
         }
       },
       routine: def.routine,
@@ -333,6 +359,7 @@ export class BotGroup implements Disposable {
       clock: this.deps.clock,
       logger: this.log,
       onOffline: (b) => this.decideOffline(b),
+      onFatalError: (b, error) => this.failRun(error, `bot ${b.instance}`),
     });
     const hub = this.deps.hub;
     const subscriptions = [
@@ -342,13 +369,21 @@ export class BotGroup implements Disposable {
       bot.onDidChangeAccount((e) => hub.publish(e)),
       bot.onDidEmitLog((e) => hub.publish(e)),
     ];
-    const record: BotRecord = { bot, port, subscriptions };
+    const record: BotRecord = { bot, port, subscriptions, serials };
     this.bots.set(instance, record);
     bot.start();
     if (this.state === 'paused') {
       bot.pause();
     }
-    void bot.done.then(() => this.onBotDone(instance, record));
+    bot.done
+      .then(
+        () => this.onBotDone(instance, record),
+        (e: unknown) => {
+          this.unexpected(`ending the bot on instance ${instance}`, e);
+          this.onBotDone(instance, record);
+        },
+      )
+      .catch((e: unknown) => this.unexpected(`ending the bot on instance ${instance}`, e));
     return bot;
   }
 
@@ -389,10 +424,37 @@ export class BotGroup implements Disposable {
       this.stopController.abort();
       this.setState('stopping', { reason: this.stopReason });
     }
+    // A start in progress sees the stop, gives back the instances it claimed and launches nothing more.
+    await this.startTask?.catch(() => undefined);
     const timeoutMs = opts.timeoutMs ?? this.launch.stopTimeoutMs;
-    await Promise.all([...this.bots.values()].map((r) => r.bot.stop({ force: opts.force, timeoutMs, reason: this.stopReason })));
+    await Promise.all(
+      [...this.bots.values()].map((r) =>
+        r.bot.stop({ force: opts.force, timeoutMs, reason: this.stopReason }).catch((e: unknown) => this.unexpected(`stopping the bot on instance ${r.bot.instance}`, e)),
+      ),
+    );
     this.checkFinished();
     return this.done;
+  }
+
+  /**
+   * An error that ends the run (the account storage failed): the group stops as `failed` with it as lastError;
+   * the other bots stop gracefully.
+   */
+  private failRun(error: ErrorInfo, source: string): void {
+    if (this.finishing) {
+      return;
+    }
+    if (this.stopReason !== 'failed' || !this.lastError) {
+      this.lastError = error;
+    }
+    this.stopReason = 'failed';
+    this.groupLog('error', `${source}: ${error.message}; the group stops`);
+    this.stop({ reason: 'failed' }).catch((e: unknown) => this.unexpected('stopping after a fatal error', e));
+  }
+
+  /** A rejection nobody else handles: logged, never unhandled. */
+  private unexpected(what: string, e: unknown): void {
+    this.groupLog('error', `${what} failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   /** Pauses every bot at its next step boundary. */
@@ -439,12 +501,18 @@ export class BotGroup implements Disposable {
     });
   }
 
+  /** Forces the stop; the final events are still delivered, then the group's own emitter closes. */
   dispose(): void {
-    void this.stop({ force: true });
-    for (const s of this.subscriptions) {
-      s.dispose();
-    }
-    this._onDidChangeState.dispose();
+    const close = () => {
+      for (const s of this.subscriptions) {
+        s.dispose();
+      }
+      this._onDidChangeState.dispose();
+    };
+    this.stop({ force: true }).then(close, (e: unknown) => {
+      this.unexpected('stopping the group on dispose', e);
+      close();
+    });
   }
 
   // ---- internals ----
@@ -467,6 +535,9 @@ export class BotGroup implements Disposable {
           continue;
         }
         const probe = await this.probe(instance);
+        if (this.stopRequested) {
+          break;
+        }
         if (probe.state !== 'online') {
           skipped.push({ instance, reason: probe.state === 'offline' ? 'offline' : 'unknown' });
           continue;
@@ -618,6 +689,7 @@ export class BotGroup implements Disposable {
       // Not when a newer bot of this run took the instance over meanwhile (createBot retires a finished bot).
       this.deps.instances.release(instance, this.orchestrationId);
     }
+    this.releaseSerials(record);
     const snap = record.bot.snapshot();
     if (snap.stopReason === 'replaced' && current === record) {
       this.retire(instance);
@@ -633,11 +705,29 @@ export class BotGroup implements Disposable {
     this.bots.delete(instance);
     this.retired.push(r.bot.snapshot());
     this.deps.instances.release(instance, this.orchestrationId);
+    if (r.bot.isFinished) {
+      this.releaseSerials(r);
+    }
   }
 
-  /** Ends the group once no bot is active and nothing is pending. */
+  /** Gives back the device serials a finished bot claimed, unless another live bot of this run uses them. */
+  private releaseSerials(record: BotRecord): void {
+    for (const serial of record.serials) {
+      const inUse = [...this.bots.values()].some((r) => r !== record && !r.bot.isFinished && r.serials.has(serial));
+      if (!inUse) {
+        this.deps.instances.release(serial, this.orchestrationId);
+      }
+    }
+  }
+
+  /**
+   * The end rule: the group ends once every bot it started has ended and nothing waits for an instance (only
+   * `onBusy: wait` waits, until its waitTimeout). It is `failed` when every bot it has failed (or a fatal error
+   * or a failed start ended it); otherwise `stopped`, with the reason its bots share (`cycles-done`, `duration`,
+   * `pool-empty`), `finished` when they differ, or the reason of the stop that was requested.
+   */
   private checkFinished(): void {
-    if (this.finishing || this.state === 'idle' || this.state === 'starting') {
+    if (this.finishing || this.launching || this.state === 'idle' || this.state === 'starting') {
       return;
     }
     const anyActive = [...this.bots.values()].some((r) => !r.bot.isFinished);
@@ -645,12 +735,19 @@ export class BotGroup implements Disposable {
       return;
     }
     const all = [...this.bots.values()].map((r) => r.bot.snapshot());
-    const failed = all.length > 0 && all.every((b) => b.state === 'failed');
-    if (!this.stopReason) {
-      const reasons = new Set(all.map((b) => b.stopReason));
-      this.stopReason = failed ? 'failed' : reasons.size === 1 && [...reasons][0] !== undefined ? [...reasons][0] : 'finished';
+    const allFailed = all.length > 0 && all.every((b) => b.state === 'failed');
+    if (allFailed && !this.lastError) {
+      const first = all.find((b) => b.lastError)?.lastError;
+      if (first) {
+        this.lastError = first;
+      }
     }
-    void this.finish(failed);
+    if (!this.stopReason) {
+      const reasons = new Set(all.filter((b) => b.state !== 'failed').map((b) => b.stopReason));
+      const only = reasons.size === 1 ? [...reasons][0] : undefined;
+      this.stopReason = allFailed ? 'failed' : (only ?? 'finished');
+    }
+    this.finish(allFailed).catch((e: unknown) => this.unexpected('ending the group', e));
   }
 
   private finish(failed: boolean): Promise<GroupSnapshot> {
@@ -665,6 +762,11 @@ export class BotGroup implements Disposable {
           }
         } catch (e) {
           this.groupLog('warn', `releasing the group's accounts failed: ${e instanceof Error ? e.message : String(e)}`);
+          const fatal = fatalStorageError(e);
+          if (fatal) {
+            this.lastError ??= toErrorInfo(fatal, this.deps.clock.wallNow().getTime());
+            this.stopReason = 'failed';
+          }
         }
       }
       this.deps.instances.releaseAll(this.orchestrationId);

@@ -7,7 +7,7 @@
 import { AdbDevice } from '../bot/adb/adbDevice';
 import { FleetAdbClient } from '../bot/adb/adbClient';
 import { InstanceRestartError, type RoutineRunner, type RoutineRunnerContext, type RoutineRunnerFactory, type RoutineRunOptions, type OpenedDevice } from '../bot/bot';
-import { DeviceError } from '../bot/device';
+import { DeviceError, type Device } from '../bot/device';
 import { NodeFileStore, nullLogger, SystemClock } from '../bot/nodePorts';
 import type { Clock, FileStore, Logger } from '../bot/ports';
 import { RoutineInterpreter } from '../bot/routine/interpreter';
@@ -32,31 +32,84 @@ import { NodeProcessRunner } from './emulators/processRunner';
 import { Orchestrator } from './orchestrator';
 import { PoolManager } from './pools/poolManager';
 
-/** A routine run that ended with an error, as a typed error (the bot decides on restarts and device drops). */
+/**
+ * A routine run that ended with an error, as a typed error (the bot decides on restarts and device drops). Its
+ * `cause` is the device's own error when the routine failed on the device, so the bot tells a dropped device
+ * (`offline`, even a short blip) from a routine failure.
+ */
 export class RoutineRunError extends Error {
   constructor(
     readonly code: RoutineErrorCode,
     message: string,
     readonly range?: SourceRange,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'RoutineRunError';
   }
+}
+
+/**
+ * A view of `device` that remembers the last error a call of it threw (the interpreter's result keeps only the
+ * error's code and message).
+ */
+function recordingDevice(device: Device, record: (e: unknown) => void): Device {
+  return new Proxy(device, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') {
+        return v;
+      }
+      const fn = v as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        let r: unknown;
+        try {
+          r = fn.apply(target, args);
+        } catch (e) {
+          record(e);
+          throw e;
+        }
+        if (r instanceof Promise) {
+          return r.catch((e: unknown) => {
+            record(e);
+            throw e;
+          });
+        }
+        return r;
+      };
+    },
+  });
 }
 
 /** The routine interpreter as a bot's RoutineRunner: a failed result becomes a RoutineRunError. */
 export class InterpreterRunner implements RoutineRunner {
   readonly onDidEmit: Event<RoutineEvent>;
+  private lastDeviceError: unknown;
 
   constructor(readonly interpreter: RoutineInterpreter) {
     this.onDidEmit = interpreter.onDidEmit;
   }
 
+  /** Wraps the device given to the interpreter so that a failed run can carry the device's error as its cause. */
+  static deviceFor(runner: () => InterpreterRunner | undefined, device: Device): Device {
+    return recordingDevice(device, (e) => {
+      const r = runner();
+      if (r && e instanceof DeviceError) {
+        r.lastDeviceError = e;
+      }
+    });
+  }
+
   async run(name: string, params: Record<string, unknown>, opts: RoutineRunOptions): Promise<unknown> {
+    this.lastDeviceError = undefined;
     const r = await this.interpreter.run(name, params, { signal: opts.signal, variables: opts.variables });
     if (!r.ok) {
       const e = r.error;
-      throw new RoutineRunError(e?.code ?? 'internal', e?.message ?? 'the routine failed', e?.range);
+      const code = e?.code ?? 'internal';
+      // The result may carry its cause itself; otherwise a device failure gets the device's last error.
+      const own = e && typeof e === 'object' && 'cause' in e ? (e as { cause?: unknown }).cause : undefined;
+      const cause = own ?? (code === 'device' ? this.lastDeviceError : undefined);
+      throw new RoutineRunError(code, e?.message ?? 'the routine failed', e?.range, cause !== undefined ? { cause } : undefined);
     }
     return r;
   }
@@ -87,9 +140,9 @@ export class InterpreterRunnerFactory implements RoutineRunnerFactory {
   constructor(private readonly o: InterpreterRunnerFactoryOptions) {}
 
   create(ctx: RoutineRunnerContext): RoutineRunner {
-    return new InterpreterRunner(
+    const runner: InterpreterRunner = new InterpreterRunner(
       new RoutineInterpreter({
-        device: ctx.device,
+        device: InterpreterRunner.deviceFor(() => runner, ctx.device),
         vision: this.o.vision,
         clock: this.o.clock,
         logger: ctx.logger,
@@ -99,6 +152,7 @@ export class InterpreterRunnerFactory implements RoutineRunnerFactory {
         runDir: this.o.runDir,
       }),
     );
+    return runner;
   }
 }
 

@@ -6,10 +6,11 @@
 import { Document, isCollection, isMap, isScalar } from 'yaml';
 import type { Diagnostic } from '../shared/geometry';
 import { instanceKey, type InstanceKey, type InstanceRef } from '../shared/fleetTypes';
-import { parseAndValidate, type ParsedYaml } from '../shared/yamlSource';
+import { diagnosticAt, parseAndValidate, type ParsedYaml } from '../shared/yamlSource';
 import { formatDuration, parseDuration } from '../shared/durations';
 import type { RestartPolicy } from '../bot/bot';
 import { groupDefinitionSchema, type GroupDefinitionData } from './groupSchema';
+import { codePointLabel, firstControlCodePoint } from './nameChecks';
 
 /** A routine's registry name (path under routines/ without extension). */
 export type RoutineName = string;
@@ -93,7 +94,20 @@ export function parseGroupDefinition(text: string, file: string): ParsedGroupDef
   if (!r.value) {
     return { diagnostics: r.diagnostics, parsed: r.parsed };
   }
+  const nameProblem = groupNameProblem(r.value.name);
+  if (nameProblem) {
+    return { diagnostics: [...r.diagnostics, diagnosticAt(r.parsed, ['name'], nameProblem, 'invalid-name')], parsed: r.parsed };
+  }
   return { value: normalizeGroupDefinition(r.value), diagnostics: r.diagnostics, parsed: r.parsed };
+}
+
+/**
+ * Why a group name is refused, or undefined: a name is one line of text, so a control character (a line break, an
+ * escape sequence that would drive the terminal where the name is printed) is an error.
+ */
+export function groupNameProblem(name: string): string | undefined {
+  const cp = firstControlCodePoint(name);
+  return cp === undefined ? undefined : `the group name contains a control character (${codePointLabel(cp)}); a name is one line of visible text`;
 }
 
 function ms(v: string | number): number {
@@ -154,7 +168,7 @@ export function normalizeGroupDefinition(d: GroupDefinitionData): BotGroupDefini
 
 export class GroupDefinitionError extends Error {
   constructor(
-    readonly code: 'invalid-definition' | 'unknown-group' | 'duplicate-group' | 'group-active' | 'invalid-name',
+    readonly code: 'invalid-definition' | 'unknown-group' | 'duplicate-group' | 'group-active' | 'invalid-name' | 'disposed',
     message: string,
     readonly diagnostics: readonly Diagnostic[] = [],
   ) {
@@ -168,6 +182,10 @@ export class GroupDefinitionError extends Error {
  * GroupDefinitionError('invalid-definition') with the problems, and returns the normalized definition.
  */
 export function validateGroupDefinition(def: BotGroupDefinition): BotGroupDefinition {
+  const nameProblem = typeof def.name === 'string' ? groupNameProblem(def.name) : undefined;
+  if (nameProblem) {
+    throw new GroupDefinitionError('invalid-definition', `group definition ${JSON.stringify(def.name)} is invalid: name: ${nameProblem}`);
+  }
   const data = definitionToYamlObject(def, false);
   const r = groupDefinitionSchema.safeParse(data);
   if (!r.success) {

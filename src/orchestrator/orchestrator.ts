@@ -56,6 +56,7 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
   private readonly log: Logger;
   private readonly newId: () => string;
   private disposed = false;
+  private closed: Promise<void> | undefined;
   private readonly cleanups: Array<{ dispose(): void }> = [];
 
   readonly onDidChangeGroupState: Event<GroupStateEvent>;
@@ -197,11 +198,12 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
   /**
    * Creates the run-time group of a definition (a new OrchestrationID) and adds it to the active groups.
    * Start it with `group.start(launchOptions)`.
-   * @throws GroupDefinitionError 'group-active' when a group of that name is active, 'invalid-definition'.
+   * @throws GroupDefinitionError 'group-active' when a group of that name is active, 'invalid-definition',
+   *   'disposed' after dispose().
    */
   createGroup(def: BotGroupDefinition): BotGroup {
     if (this.disposed) {
-      throw new GroupDefinitionError('group-active', 'the orchestrator is disposed');
+      throw new GroupDefinitionError('disposed', 'the orchestrator is disposed: it creates no more groups');
     }
     const valid = validateGroupDefinition(def);
     const current = this.activeGroups.get(valid.name);
@@ -223,12 +225,14 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
     });
     this.activeGroups.set(group.name, group);
     group.noteSavedDefinition(this.definitions.get(group.name) ?? group.definition);
-    void group.done.then(() => {
-      if (this.activeGroups.get(group.name) === group) {
-        this.activeGroups.delete(group.name);
-      }
-      group.dispose();
-    });
+    group.done
+      .then(() => {
+        if (this.activeGroups.get(group.name) === group) {
+          this.activeGroups.delete(group.name);
+        }
+        group.dispose();
+      })
+      .catch((e: unknown) => this.log.log('error', `cleaning up group '${group.name}' failed: ${e instanceof Error ? e.message : String(e)}`));
     return group;
   }
 
@@ -258,21 +262,33 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
     return Promise.all([...this.activeGroups.keys()].map((n) => this.shutdownGroup(n, opts)));
   }
 
-  /** Forces every group to stop and releases everything. Await stopAll first for a graceful end. */
+  /**
+   * Forces every group to stop and releases everything. Await stopAll first for a graceful end. The events of
+   * the forced stops (the groups' and bots' final states, the released instances) are still published; the event
+   * hub closes once every group has ended. `whenDisposed` resolves then.
+   */
   dispose(): void {
     if (this.disposed) {
       return;
     }
     this.disposed = true;
-    for (const g of this.activeGroups.values()) {
+    this.definitions.dispose();
+    const groups = [...this.activeGroups.values()];
+    for (const g of groups) {
       g.dispose();
     }
     this.activeGroups.clear();
-    for (const c of this.cleanups) {
-      c.dispose();
-    }
-    this.definitions.dispose();
-    this.instances.dispose();
-    this.hub.dispose();
+    this.closed = Promise.allSettled(groups.map((g) => g.done)).then(() => {
+      for (const c of this.cleanups) {
+        c.dispose();
+      }
+      this.instances.dispose();
+      this.hub.dispose();
+    });
+  }
+
+  /** Resolves once dispose() has finished (every group ended, the event hub closed). */
+  get whenDisposed(): Promise<void> {
+    return this.closed ?? Promise.resolve();
   }
 }

@@ -17,6 +17,7 @@ import type { LoadedRoutine } from '../bot/routine/schema';
 import { loadTemplateFile } from '../bot/vision/templateLoader';
 import { parseGroupDefinition, type BotGroupDefinition } from './groupDefinition';
 import { parsePoolDefinition, type PoolDefinition } from './pools/poolDefinition';
+import { LookalikeNames, nameLookProblems, type NameLookProblem } from './nameChecks';
 
 export interface WorkspaceValidationOptions {
   logger?: Logger;
@@ -136,6 +137,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
 
     // pools/
     const pools = new Map<string, { def: PoolDefinition; file: string }>();
+    const poolLooks = new LookalikeNames('pool');
     const poolFiles = await yamlFiles(files, 'pools', false);
     for (const file of poolFiles) {
       const text = await readOrDiagnose(files, file, out);
@@ -151,6 +153,11 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
         } else {
           pools.set(r.value.name, { def: r.value, file });
         }
+        if (r.parsed) {
+          for (const p of withLookalike(nameLookProblems('pool', r.value.name), poolLooks.add(r.value.name, file))) {
+            out.push(diagnosticAt(r.parsed, ['name'], p.message, p.code, 'warning'));
+          }
+        }
       }
     }
     const poolKnown = (name: string) => pools.has(name) || poolFiles.some((f) => stem(f) === name);
@@ -158,6 +165,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
     // groups/
     const groupFiles = await yamlFiles(files, 'groups', false);
     const groupNames = new Map<string, string>();
+    const groupLooks = new LookalikeNames('group');
     for (const file of groupFiles) {
       const text = await readOrDiagnose(files, file, out);
       if (text === undefined) {
@@ -175,6 +183,9 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       } else {
         groupNames.set(g.name, file);
       }
+      for (const p of withLookalike(nameLookProblems('group', g.name), groupLooks.add(g.name, file))) {
+        out.push(diagnosticAt(r.parsed, ['name'], p.message, p.code, 'warning'));
+      }
       out.push(...checkGroupReferences(g, r.parsed, registry, poolKnown, [...pools.keys()]));
     }
 
@@ -185,6 +196,10 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
   } finally {
     registry.dispose();
   }
+}
+
+function withLookalike(own: NameLookProblem[], lookalike: NameLookProblem | undefined): NameLookProblem[] {
+  return lookalike ? [...own, lookalike] : own;
 }
 
 function sortByFile(ds: Diagnostic[]): Diagnostic[] {

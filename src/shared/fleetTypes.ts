@@ -291,10 +291,13 @@ export interface RunSummaryBot {
 export interface RunSummary {
   type: 'summary';
   group: string;
-  orchestrationId: string;
+  /** Absent when the run ended before its group was created (unknown group, bad workspace, database locked). */
+  orchestrationId?: string;
   state: GroupState;
   stopReason?: StopReason;
   bots: readonly RunSummaryBot[];
+  /** Why the run failed: the group's last error, or what kept it from running. */
+  error?: ErrorInfo;
 }
 
 /** Bot states in which a bot still holds its instance and may act. */
@@ -312,5 +315,5 @@ export function runSummaryOf(g: GroupSnapshot): RunSummary {
   const bots = [...g.retiredBots, ...g.bots].map(
     (b): RunSummaryBot => ({ instance: b.instance, serial: b.serial, cycles: b.cycles, errors: b.errors, accounts: b.accounts, state: b.state, stopReason: b.stopReason }),
   );
-  return { type: 'summary', group: g.name, orchestrationId: g.orchestrationId, state: g.state, stopReason: g.stopReason, bots };
+  return { type: 'summary', group: g.name, orchestrationId: g.orchestrationId, state: g.state, stopReason: g.stopReason, bots, ...(g.lastError ? { error: g.lastError } : {}) };
 }

@@ -4,10 +4,11 @@
 // Prints `vscode suite: N passed, N failed` (read by scripts/test.mjs) and exits non-zero on failure.
 // FLEET_VSCODE_SCREENSHOT=file.png saves a screenshot of the workbench after the suite.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { copyTestWorkspace } from './testWorkspace.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const csRoot = path.join(root, '.vscode-test/code-server-4.100.3/node_modules/code-server');
@@ -62,11 +63,7 @@ execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' })
 execFileSync(process.execPath, ['test/vscode/build.mjs'], { cwd: root, stdio: 'inherit' });
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fleet-vscode-'));
-const ws = path.join(tmp, 'workspace');
-mkdirSync(ws);
-for (const dir of ['routines', 'templates', 'groups', 'pools']) {
-  if (existsSync(path.join(root, dir))) cpSync(path.join(root, dir), path.join(ws, dir), { recursive: true });
-}
+const ws = copyTestWorkspace(root, tmp);
 const resultFile = path.join(tmp, 'result.json');
 const port = await freePort();
 const server = spawn(

@@ -8,6 +8,7 @@ import { definitionSummary, DefinitionsStore } from '../../orchestrator/definiti
 import { formatDiagnostic } from '../../shared/geometry';
 import type { GroupDefinitionSummary } from '../../shared/fleetTypes';
 import { parse, rejectPositionals, runCommand, subcommand, UsageError, workspaceRoot } from '../args';
+import { printable } from '../printable';
 
 const USAGE = 'usage: emulator-fleet groups list [--root DIR] [--json]';
 
@@ -54,7 +55,10 @@ export function formatDefinitions(list: readonly GroupDefinitionSummary[]): stri
   if (list.length === 0) {
     return 'no group definitions (groups/*.yaml)';
   }
-  const rows = [['NAME', 'ROUTINE', 'POOL', 'BOTS', 'INSTANCES', 'FILE'], ...list.map((d) => [d.name, d.routine ?? '-', d.accountPool ?? '-', d.requestedBotCount !== undefined ? String(d.requestedBotCount) : '-', d.availableInstances?.join(',') ?? '-', d.file])];
+  const rows = [
+    ['NAME', 'ROUTINE', 'POOL', 'BOTS', 'INSTANCES', 'FILE'],
+    ...list.map((d) => [d.name, d.routine ?? '-', d.accountPool ?? '-', d.requestedBotCount !== undefined ? String(d.requestedBotCount) : '-', d.availableInstances?.join(',') ?? '-', d.file].map(printable)),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const lines: string[] = [];
   rows.forEach((r, i) => {
@@ -67,10 +71,10 @@ export function formatDefinitions(list: readonly GroupDefinitionSummary[]): stri
     const d = i > 0 ? list[i - 1] : undefined;
     if (d) {
       if (d.description) {
-        lines.push(`  ${d.description}`);
+        lines.push(`  ${printable(d.description)}`);
       }
       for (const diag of d.diagnostics) {
-        lines.push(`  ${formatDiagnostic(diag)}`);
+        lines.push(`  ${printable(formatDiagnostic(diag))}`);
       }
     }
   });

@@ -21,6 +21,7 @@ import { formatDuration } from '../../orchestrator/durationSchema';
 import { isPoolError } from '../../orchestrator/pools/poolErrors';
 import { PoolManager, type ImportInput } from '../../orchestrator/pools/poolManager';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
+import { printable } from '../printable';
 
 const USAGE = 'usage: emulator-fleet pools list|show <name>|import <file|folder>... [--root DIR] [--json] [--force-unlock]';
 
@@ -63,7 +64,7 @@ export async function main(args: string[]): Promise<number> {
       }
     } catch (e) {
       if (isPoolError(e)) {
-        console.error(`emulator-fleet: ${e.message}`);
+        console.error(`emulator-fleet: ${printable(e.message)}`);
         return 1;
       }
       throw e;
@@ -81,7 +82,7 @@ function limitArg(v: string | undefined): number {
 }
 
 function manager(root: string, readOnly: boolean, forceUnlock = false): PoolManager {
-  const logger = new SinkLogger((r) => console.error(`${r.level}: ${r.message}`), 'warn');
+  const logger = new SinkLogger((r) => console.error(`${r.level}: ${printable(r.message)}`), 'warn');
   return new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger, readOnly, forceUnlock });
 }
 
@@ -106,8 +107,13 @@ async function openForReading(root: string, force: boolean): Promise<{ m: PoolMa
 
 function printDiagnostics(ds: readonly Diagnostic[]): void {
   for (const d of ds) {
-    console.error(formatDiagnostic(d));
+    console.error(printable(formatDiagnostic(d)));
   }
+}
+
+/** A line of human output: names and values from files and the database are shown with control characters escaped. */
+function say(line: string): void {
+  console.log(printable(line));
 }
 
 async function list(root: string, json: boolean, force: boolean): Promise<number> {
@@ -142,7 +148,7 @@ async function show(root: string, name: string, limit: number, json: boolean, fo
     const def = m.getPool(name);
     if (!def) {
       printDiagnostics(diagnostics);
-      console.error(`emulator-fleet: there is no account pool named '${name}'${m.listPools().length ? ` (pools: ${m.listPools().map((p) => p.name).join(', ')})` : ''}`);
+      console.error(printable(`emulator-fleet: there is no account pool named '${name}'${m.listPools().length ? ` (pools: ${m.listPools().map((p) => p.name).join(', ')})` : ''}`));
       return 1;
     }
     const stats = m.stats(name);
@@ -154,30 +160,30 @@ async function show(root: string, name: string, limit: number, json: boolean, fo
     if (note) {
       console.error(`note: ${note}`);
     }
-    console.log(`pool ${def.name}  (${def.file})`);
+    say(`pool ${def.name}  (${def.file})`);
     if (def.description) {
-      console.log(`  ${def.description}`);
+      say(`  ${def.description}`);
     }
     const filters = def.filters.map((f) => `${f.field} ${f.op} ${f.op === 'olderThan' || f.op === 'newerThan' ? formatDuration(f.value as number) : JSON.stringify(f.value)}`);
-    console.log(`  filters:    ${filters.length ? filters.join(' AND ') : '(all accounts)'}`);
-    console.log(`  sort:       ${def.sort.length ? def.sort.map((s) => `${s.field} ${s.order}`).join(', ') : 'least recently used first'}`);
+    say(`  filters:    ${filters.length ? filters.join(' AND ') : '(all accounts)'}`);
+    say(`  sort:       ${def.sort.length ? def.sort.map((s) => `${s.field} ${s.order}`).join(', ') : 'least recently used first'}`);
     if (def.limit !== undefined) {
-      console.log(`  limit:      ${def.limit}`);
+      say(`  limit:      ${def.limit}`);
     }
     if (def.include.length) {
-      console.log(`  include:    ${def.include.join(', ')}`);
+      say(`  include:    ${def.include.join(', ')}`);
     }
     if (def.exclude.length) {
-      console.log(`  exclude:    ${def.exclude.join(', ')}`);
+      say(`  exclude:    ${def.exclude.join(', ')}`);
     }
-    console.log(`  retry:      up to ${def.maxFailures} failures in a row`);
-    console.log(`  cooldown:   ${def.cooldownMs === undefined ? 'none (completed accounts stay completed)' : formatDuration(def.cooldownMs)}`);
-    console.log(`  lease:      ttl ${formatDuration(def.leaseTtlMs)}, heartbeat ${formatDuration(def.heartbeatMs)}`);
-    console.log(
+    say(`  retry:      up to ${def.maxFailures} failures in a row`);
+    say(`  cooldown:   ${def.cooldownMs === undefined ? 'none (completed accounts stay completed)' : formatDuration(def.cooldownMs)}`);
+    say(`  lease:      ttl ${formatDuration(def.leaseTtlMs)}, heartbeat ${formatDuration(def.heartbeatMs)}`);
+    say(
       `  accounts:   ${stats.available}/${stats.total} available, ${stats.inUse} in use, ${stats.completed} completed, ${stats.failed} failed${stats.banned ? `, ${stats.banned} banned` : ''}`,
     );
     if (accounts.length) {
-      console.log('');
+      say('');
       printTable(
         ['ACCOUNT', 'NAME', 'STATUS', 'PREMIUM', 'PACKS', 'HOURGLASSES', 'WONDER PICKS', 'LAST USED'],
         accounts.map((a) => [a.id, a.name ?? '', a.status, a.premium ? 'yes' : 'no', String(a.packs_opened), String(a.hourglasses), String(a.wonder_picks_done), a.last_used_at ?? 'never']),
@@ -195,7 +201,7 @@ async function importFiles(root: string, inputs: string[], json: boolean, force:
     const abs = path.resolve(input);
     const st = await fsp.stat(abs).catch(() => undefined);
     if (!st) {
-      console.error(`emulator-fleet: ${input} does not exist`);
+      console.error(printable(`emulator-fleet: ${input} does not exist`));
       return 1;
     }
     if (st.isDirectory()) {
@@ -211,7 +217,7 @@ async function importFiles(root: string, inputs: string[], json: boolean, force:
     try {
       batch.push({ text: await fsp.readFile(path.resolve(f), 'utf8'), file: f });
     } catch (e) {
-      console.error(`emulator-fleet: cannot read ${f}: ${(e as Error).message}; nothing was imported`);
+      console.error(printable(`emulator-fleet: cannot read ${f}: ${(e as Error).message}; nothing was imported`));
       return 1;
     }
   }
@@ -237,7 +243,7 @@ async function importFiles(root: string, inputs: string[], json: boolean, force:
     for (const r of reports) {
       printDiagnostics(r.diagnostics);
       if (reports.length > 1 || r.skipped || r.diagnostics.length) {
-        console.log(`${r.file}: ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skipped} skipped`);
+        say(`${r.file}: ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skipped} skipped`);
       }
     }
     console.log(`${total.imported} imported, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped (${total.files} file${total.files === 1 ? '' : 's'})`);
@@ -246,14 +252,15 @@ async function importFiles(root: string, inputs: string[], json: boolean, force:
 }
 
 function printTable(header: string[], rows: string[][]): void {
+  rows = rows.map((r) => r.map(printable));
   const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
   const line = (cells: string[]) =>
     cells
       .map((c, k) => (k === cells.length - 1 ? c : c.padEnd(widths[k])))
       .join('  ')
       .trimEnd();
-  console.log(line(header));
+  say(line(header));
   for (const r of rows) {
-    console.log(line(r));
+    say(line(r));
   }
 }

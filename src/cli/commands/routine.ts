@@ -28,6 +28,7 @@ import { PoolManager } from '../../orchestrator/pools/poolManager';
 import { AdbHostEndpoint } from '../../virtual/hostEndpoint';
 import { VirtualDevice } from '../../virtual/virtualDevice';
 import { onTerminationSignals, parse, parseIntArg, rejectPositionals, runCommand, subcommand, UsageError, workspaceRoot } from '../args';
+import { printable } from '../printable';
 
 const USAGE = [
   'usage: emulator-fleet routine run <name> [--root DIR] (--device SERIAL [--adb-port P] [--adb-host H] | --virtual [--seed S])',
@@ -83,7 +84,7 @@ async function openWorkspaceVision(root: string, clock: Clock, logger: Logger): 
   const templates = new TemplateRegistry(new NodeFileStore(root), logger.child('templates'));
   const diagnostics = await templates.load();
   for (const d of diagnostics) {
-    process.stderr.write(`${formatDiagnostic(d)}\n`);
+    process.stderr.write(`${printable(formatDiagnostic(d))}\n`);
   }
   const pool = new MatcherPool({ size: 1, idleTimeoutMs: 0, logger: logger.child('vision') });
   const vision = new VisionService({ registry: templates, pool, clock, logger });
@@ -99,7 +100,7 @@ async function openWorkspaceVision(root: string, clock: Clock, logger: Logger): 
 
 function stderrLogger(minLevel: LogLevel): Logger {
   return new SinkLogger((r: LogRecord) => {
-    process.stderr.write(`${r.level}: ${r.source ? `[${r.source}] ` : ''}${r.message}\n`);
+    process.stderr.write(`${r.level}: ${r.source ? `[${printable(r.source)}] ` : ''}${printable(r.message)}\n`);
   }, minLevel);
 }
 
@@ -123,9 +124,9 @@ async function listRoutines(args: string[]): Promise<number> {
       }
     } else {
       for (const e of entries) {
-        console.log(`${e.valid ? ' ' : '!'} ${e.name.padEnd(28)} ${e.routine?.description ?? ''}`);
+        console.log(`${e.valid ? ' ' : '!'} ${printable(e.name).padEnd(28)} ${printable(e.routine?.description ?? '')}`);
         for (const d of e.diagnostics) {
-          console.log(`    ${formatDiagnostic(d)}`);
+          console.log(`    ${printable(formatDiagnostic(d))}`);
         }
       }
     }
@@ -182,7 +183,7 @@ async function openPool(root: string, pool: string, routine: string, bot: string
     if (!manager.definition(pool)) {
       const known = defs.pools.map((p) => p.name);
       for (const d of defs.diagnostics) {
-        process.stderr.write(`${formatDiagnostic(d)}\n`);
+        process.stderr.write(`${printable(formatDiagnostic(d))}\n`);
       }
       throw new UsageError(`--pool: no pool named '${pool}' (${known.length ? `pools: ${known.join(', ')}` : 'the workspace defines no pool in pools/*.yaml'})`);
     }
@@ -240,6 +241,7 @@ async function runRoutine(args: string[]): Promise<number> {
   const cleanups: Array<() => Promise<void>> = [];
   const abort = new AbortController();
   const offSignals = onTerminationSignals(() => abort.abort(new Error('interrupted')));
+  let resultShown = false;
   try {
     const vision = await openWorkspaceVision(root, clock, logger);
     cleanups.push(() => vision.close());
@@ -252,9 +254,10 @@ async function runRoutine(args: string[]): Promise<number> {
     }
     if (!entry.valid) {
       for (const d of entry.diagnostics) {
-        process.stderr.write(`${formatDiagnostic(d)}\n`);
+        process.stderr.write(`${printable(formatDiagnostic(d))}\n`);
       }
       const bad = entry.diagnostics.filter((d) => d.severity === 'error');
+      resultShown = true;
       emitResult(json, { ok: false, error: { message: `routine '${name}' has ${bad.length} error(s)`, code: 'invalid-routine' }, variables: {} }, clock);
       return 1;
     }
@@ -282,8 +285,17 @@ async function runRoutine(args: string[]): Promise<number> {
     interp.onDidEmit(printer);
     const result = await interp.run(name, params, { signal: abort.signal, variables: { bot_instance: 1, cycle: 1 } });
     interp.dispose();
+    resultShown = true;
     emitResult(json, result, clock);
     return result.ok ? 0 : 1;
+  } catch (e) {
+    // With --json the last line is always a result: a run that could not start (unknown routine, no device, the
+    // pool database locked) says why there too. The error still goes to stderr and sets the exit code.
+    if (json && !resultShown) {
+      const code = e instanceof UsageError ? 'usage' : e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'internal';
+      process.stdout.write(`${JSON.stringify({ type: 'result', time: clock.now(), ok: false, error: { message: e instanceof Error ? e.message : String(e), code }, variables: {} })}\n`);
+    }
+    throw e;
   } finally {
     offSignals();
     for (const c of cleanups.reverse()) {
@@ -306,51 +318,53 @@ function where(e: { range?: { file: string; start: { line: number; col: number }
  */
 function humanPrinter(t0: number, verbose: boolean): (e: RoutineEvent) => void {
   let depth = 0;
+  // Names, messages and values come from the workspace's files: printed with their control characters escaped.
+  const say = (line: string) => process.stdout.write(`${printable(line)}\n`);
   return (e) => {
     const t = `${((e.time - t0) / 1000).toFixed(1).padStart(6)}s`;
     const pad = '  '.repeat(depth);
     switch (e.type) {
       case 'routine.start':
         depth = e.depth;
-        console.log(`${t} ${'  '.repeat(e.depth)}routine ${e.routine}${Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`);
+        say(`${t} ${'  '.repeat(e.depth)}routine ${e.routine}${Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`);
         depth = e.depth + 1;
         break;
       case 'routine.end':
         depth = e.depth;
         if (!e.ok) {
-          console.log(`${t} ${'  '.repeat(e.depth)}routine ${e.routine} failed: ${e.error ?? ''}`);
+          say(`${t} ${'  '.repeat(e.depth)}routine ${e.routine} failed: ${e.error ?? ''}`);
         }
         break;
       case 'step.start':
         if (verbose || /^steps\[\d+\]$/.test(e.path)) {
-          console.log(`${t} ${pad}${e.path} ${e.step}`);
+          say(`${t} ${pad}${e.path} ${e.step}`);
         }
         break;
       case 'step.end':
         if (!e.ok) {
-          console.log(`${t} ${pad}${e.path} ${e.step} failed after ${e.ms.toFixed(0)} ms: ${e.error ?? ''}`);
+          say(`${t} ${pad}${e.path} ${e.step} failed after ${e.ms.toFixed(0)} ms: ${e.error ?? ''}`);
         }
         break;
       case 'log':
         if (e.level !== 'debug') {
-          console.log(`${t} ${pad}${e.level === 'info' ? '' : `${e.level}: `}${e.message}`);
+          say(`${t} ${pad}${e.level === 'info' ? '' : `${e.level}: `}${e.message}`);
         }
         break;
       case 'error':
-        console.log(`${t} ${pad}error [${e.code ?? 'error'}]: ${e.message}${where(e)}`);
+        say(`${t} ${pad}error [${e.code ?? 'error'}]: ${e.message}${where(e)}`);
         break;
       case 'sentry':
-        console.log(`${t} ${pad}sentry '${e.sentry}' ${e.phase}${e.outcome ? ` (${e.outcome})` : ''}`);
+        say(`${t} ${pad}sentry '${e.sentry}' ${e.phase}${e.outcome ? ` (${e.outcome})` : ''}`);
         break;
       case 'stuck':
-        console.log(`${t} ${pad}stuck: ${e.reason}: ${e.rung}`);
+        say(`${t} ${pad}stuck: ${e.reason}: ${e.rung}`);
         break;
       case 'account':
-        console.log(`${t} ${pad}account ${e.action}${e.accountId ? ` ${e.accountId}` : ''}`);
+        say(`${t} ${pad}account ${e.action}${e.accountId ? ` ${e.accountId}` : ''}`);
         break;
       case 'state':
         if (e.state !== 'running') {
-          console.log(`${t} ${pad}${e.state}`);
+          say(`${t} ${pad}${e.state}`);
         }
         break;
       case 'match':
@@ -366,10 +380,10 @@ function emitResult(json: boolean, result: RoutineResult, clock: SystemClock): v
     return;
   }
   if (result.ok) {
-    console.log(`ok${result.stopped ? ` (stopped${result.stopped.message ? `: ${result.stopped.message}` : ''})` : ''}`);
+    console.log(printable(`ok${result.stopped ? ` (stopped${result.stopped.message ? `: ${result.stopped.message}` : ''})` : ''}`));
   } else {
     const e = result.error!;
     const loc = e.range ? `${e.range.file}:${e.range.start.line}:${e.range.start.col}: ` : '';
-    console.log(`failed: ${loc}${e.message} [${e.code}]`);
+    console.log(printable(`failed: ${loc}${e.message} [${e.code}]`));
   }
 }

@@ -6,7 +6,8 @@
  *
  * Human mode shows a live table redrawn in place; `--json` prints one JSON event per line and a final
  * `{"type":"summary","bots":[{"instance","serial","cycles","errors","accounts"}...]}` line.
- * Ctrl-C stops gracefully (bots finish their step); a second Ctrl-C forces. Exit code 0 unless the group failed.
+ * Ctrl-C, SIGTERM and SIGHUP stop gracefully (bots finish their step); a second signal forces. Exit code 0 unless the
+ * group failed (or could not run: then 1, and with `--json` the summary line carries the error).
  */
 import * as path from 'node:path';
 import { SinkLogger } from '../../bot/nodePorts';
@@ -20,6 +21,7 @@ import { formatDiagnostic } from '../../shared/geometry';
 import { runSummaryOf, type FleetEvent, type GroupDefinitionSummary, type RunSummary } from '../../shared/fleetTypes';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
 import { LiveTable, renderGroupTable } from '../liveTable';
+import { printable, printableLines } from '../printable';
 import { listDefinitions } from './groups';
 
 const USAGE = [
@@ -176,101 +178,146 @@ export function resolveGroupName(list: readonly GroupDefinitionSummary[], wanted
   return list.find((d) => path.basename(d.file).replace(/\.ya?ml$/i, '').toLowerCase() === stem);
 }
 
-/** Runs one group until it ends or is interrupted; returns the exit code. */
+/** The signals that stop a run gracefully: Ctrl-C, a plain `kill` (a service manager), the terminal closing. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function codeOf(e: unknown): string | undefined {
+  const code = e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The `--json` summary of a run that could not run its group (unknown group, bad workspace, database locked). */
+export function failureSummary(group: string, message: string, code: string | undefined, time = Date.now()): RunSummary {
+  return { type: 'summary', group, state: 'failed', bots: [], error: code !== undefined ? { message, code, time } : { message, time } };
+}
+
+/**
+ * Runs one group until it ends or is interrupted; returns the exit code. SIGINT, SIGTERM and SIGHUP are handled
+ * from the first moment to the last (the listeners stay until everything is closed): the first stops gracefully,
+ * the second forces the stop (a summary is still printed), a third exits at once. With `--json` the last line is
+ * always a `summary`, carrying the error when the run failed.
+ */
 export async function runGroup(o: RunGroupOptions): Promise<number> {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
   const signals = o.signals ?? process;
   const writeLine = (s: string) => stdout.write(`${s}\n`);
-  const list = await listDefinitions(o.root);
-  const summary = resolveGroupName(list, o.group);
-  if (!summary) {
-    stderr.write(
-      `emulator-fleet: no group '${o.group}' in ${path.join(o.root, 'groups')}${list.length ? ` (groups: ${list.map((d) => `'${d.name}'`).join(', ')})` : ''}\n`,
-    );
-    return 1;
-  }
-  if (!summary.valid) {
-    stderr.write(`emulator-fleet: group '${summary.name}' (${summary.file}) has errors:\n${summary.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}\n`);
-    return 1;
-  }
-
-  const table = o.json ? undefined : new LiveTable(stdout as unknown as { write(s: string): unknown; isTTY?: boolean; columns?: number });
-  const minLevel: LogLevel = o.verbose ? 'info' : 'warn';
-  const logger = new SinkLogger((r: LogRecord) => {
-    const line = `${r.level}: ${r.source ? `[${r.source}] ` : ''}${r.message}`;
-    if (table?.interactive) {
-      table.note(line);
-    } else {
-      stderr.write(`${line}\n`);
-    }
-  }, minLevel);
-
-  let emulator: FleetOptions['emulator'];
-  if (o.emulator) {
-    const nums = (summary.availableInstances ?? []).filter((i) => /^\d+$/.test(i)).map(Number);
-    emulator = { kind: o.emulator, instances: nums, launchCommand: o.launchCommand, stopCommand: o.stopCommand };
-  }
+  // The terminal may go away (SIGHUP): a failed write must not break the clean stop that follows.
+  const ignoreWriteError = () => undefined;
+  stdout.on('error', ignoreWriteError);
+  stderr.on('error', ignoreWriteError);
 
   let group: BotGroup | undefined;
+  let table: LiveTable | undefined;
   let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (!group) {
-      return;
-    }
-    if (interrupts === 1) {
-      const msg = 'stopping: bots finish their current step (Ctrl-C again to force)';
-      if (o.json) {
-        stderr.write(`${msg}\n`);
-      } else {
-        table?.note(msg);
-      }
-      void group.stop({ timeoutMs: o.stopTimeoutMs });
-    } else if (interrupts === 2) {
-      void group.stop({ force: true });
+  const note = (msg: string) => {
+    if (!o.json && table) {
+      table.note(printable(msg));
     } else {
+      stderr.write(`${printable(msg)}\n`);
+    }
+  };
+  const stopGroup = (g: BotGroup, force: boolean) => {
+    g.stop(force ? { force: true } : { timeoutMs: o.stopTimeoutMs }).catch((e: unknown) => stderr.write(`emulator-fleet: stopping the group failed: ${printable(messageOf(e))}\n`));
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts >= 3) {
       // A third signal: the forced stop itself is stuck; leave now (leases are reclaimed at the next start).
       process.exit(130);
     }
+    if (!group) {
+      // Nothing runs yet: the set-up sees `interrupts` and starts nothing.
+      return;
+    }
+    if (interrupts === 1) {
+      note(`stopping (${signal}): bots finish their current step (Ctrl-C again to force)`);
+      stopGroup(group, false);
+    } else {
+      note(`forcing the stop (${signal})`);
+      stopGroup(group, true);
+    }
   };
-  // SIGTERM (a plain `kill`, a service manager) stops as gracefully as Ctrl-C.
-  signals.on('SIGINT', onSigint);
-  signals.on('SIGTERM', onSigint);
-  const unlisten = () => {
-    signals.off('SIGINT', onSigint);
-    signals.off('SIGTERM', onSigint);
-  };
-
-  let fleet: Fleet;
-  try {
-    fleet = await createFleet({
-      root: o.root,
-      virtual: o.virtual,
-      seed: o.seed,
-      adb: o.adb,
-      emulator,
-      logger,
-      watch: true,
-      config: o.stopTimeoutMs !== undefined ? { stopTimeoutMs: o.stopTimeoutMs } : undefined,
-      forceUnlock: o.forceUnlock,
-    });
-  } catch (e) {
-    unlisten();
-    stderr.write(`emulator-fleet: cannot start the fleet: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+  // Installed before anything can be interrupted, removed only once everything is closed.
+  for (const sig of STOP_SIGNALS) {
+    signals.on(sig, onSignal);
   }
 
-  const orchestrator = fleet.orchestrator;
-  if (interrupts > 0) {
-    unlisten();
-    await fleet.close();
-    return 130;
-  }
-
+  let fleet: Fleet | undefined;
   let redraw: ReturnType<typeof setInterval> | undefined;
   const subs: Array<{ dispose(): void }> = [];
+  let groupName = o.group;
+  const fail = (message: string, code: string | undefined): number => {
+    stderr.write(`emulator-fleet: ${printableLines(message)}\n`);
+    if (o.json) {
+      writeLine(JSON.stringify(failureSummary(groupName, message, code)));
+    }
+    return 1;
+  };
+  const interrupted = (): number => {
+    if (o.json) {
+      writeLine(JSON.stringify({ type: 'summary', group: groupName, state: 'stopped', stopReason: 'requested', bots: [] } satisfies RunSummary));
+    } else {
+      stderr.write('emulator-fleet: interrupted before the group started\n');
+    }
+    return 130;
+  };
   try {
+    const list = await listDefinitions(o.root);
+    const summary = resolveGroupName(list, o.group);
+    if (!summary) {
+      return fail(`no group '${o.group}' in ${path.join(o.root, 'groups')}${list.length ? ` (groups: ${list.map((d) => `'${d.name}'`).join(', ')})` : ''}`, 'unknown-group');
+    }
+    groupName = summary.name;
+    if (!summary.valid) {
+      return fail(`group '${summary.name}' (${summary.file}) has errors:\n${summary.diagnostics.map((d) => `  ${printable(formatDiagnostic(d))}`).join('\n')}`, 'invalid-definition');
+    }
+    if (interrupts > 0) {
+      return interrupted();
+    }
+
+    table = o.json ? undefined : new LiveTable(stdout as unknown as { write(s: string): unknown; isTTY?: boolean; columns?: number });
+    const liveTable = table;
+    const minLevel: LogLevel = o.verbose ? 'info' : 'warn';
+    const logger = new SinkLogger((r: LogRecord) => {
+      const line = `${r.level}: ${r.source ? `[${printable(r.source)}] ` : ''}${printable(r.message)}`;
+      if (liveTable?.interactive) {
+        liveTable.note(line);
+      } else {
+        stderr.write(`${line}\n`);
+      }
+    }, minLevel);
+
+    let emulator: FleetOptions['emulator'];
+    if (o.emulator) {
+      const nums = (summary.availableInstances ?? []).filter((i) => /^\d+$/.test(i)).map(Number);
+      emulator = { kind: o.emulator, instances: nums, launchCommand: o.launchCommand, stopCommand: o.stopCommand };
+    }
+
+    try {
+      fleet = await createFleet({
+        root: o.root,
+        virtual: o.virtual,
+        seed: o.seed,
+        adb: o.adb,
+        emulator,
+        logger,
+        watch: true,
+        config: o.stopTimeoutMs !== undefined ? { stopTimeoutMs: o.stopTimeoutMs } : undefined,
+        forceUnlock: o.forceUnlock,
+      });
+    } catch (e) {
+      return fail(`cannot start the fleet: ${messageOf(e)}`, codeOf(e));
+    }
+    if (interrupts > 0) {
+      return interrupted();
+    }
+
+    const orchestrator = fleet.orchestrator;
     const def = await orchestrator.loadGroupDefinition(summary.name);
     group = orchestrator.createGroup(def);
     const g = group;
@@ -289,19 +336,23 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
     };
     if (o.json) {
       subs.push(orchestrator.onDidEmitFleetEvent((e: FleetEvent) => writeLine(JSON.stringify(e))));
-    } else if (table) {
-      const draw = () => table.update(renderGroupTable(g.snapshot(), Date.now(), table.width, poolInfo()));
-      if (table.interactive) {
+    } else if (liveTable) {
+      const draw = () => liveTable.update(renderGroupTable(g.snapshot(), Date.now(), liveTable.width, poolInfo()));
+      if (liveTable.interactive) {
         redraw = setInterval(draw, 250);
         subs.push(orchestrator.onDidChangeBotState(() => draw()));
       } else {
         subs.push(
-          orchestrator.onDidChangeGroupState((e) => writeLine(`${new Date(e.time).toISOString()} group ${e.group}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`)),
+          orchestrator.onDidChangeGroupState((e) => writeLine(`${new Date(e.time).toISOString()} group ${printable(e.group)}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`)),
           orchestrator.onDidChangeBotState((e) =>
-            writeLine(`${new Date(e.time).toISOString()} bot ${e.instance}: ${e.state}${e.reason ? ` (${e.reason})` : ''}${e.error ? ` — ${e.error.message}` : ''}`),
+            writeLine(`${new Date(e.time).toISOString()} bot ${printable(e.instance)}: ${e.state}${e.reason ? ` (${e.reason})` : ''}${e.error ? ` — ${printable(e.error.message)}` : ''}`),
           ),
         );
       }
+    }
+    if (interrupts > 0) {
+      // A signal came while the group was being set up: it never starts.
+      stopGroup(g, interrupts > 1);
     }
     const overrides: Partial<LaunchOptions> = {};
     if (o.cycles !== undefined) {
@@ -318,7 +369,7 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
         await g.start(overrides);
       }
     } catch (e) {
-      stderr.write(`emulator-fleet: group '${g.name}' did not start: ${e instanceof Error ? e.message : String(e)}\n`);
+      stderr.write(`emulator-fleet: group '${printable(g.name)}' did not start: ${printable(messageOf(e))}\n`);
     }
     const final = await g.done;
     if (redraw) {
@@ -330,24 +381,31 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
     const s: RunSummary = runSummaryOf(final);
     if (o.json) {
       writeLine(JSON.stringify(s));
-    } else if (table) {
-      table.finish(renderGroupTable(final, Date.now(), table.width, poolInfo()));
+    } else if (liveTable) {
+      liveTable.finish(renderGroupTable(final, Date.now(), liveTable.width, poolInfo()));
       writeLine(formatSummary(s));
     }
     return final.state === 'failed' ? 1 : 0;
   } catch (e) {
     if (e instanceof GroupDefinitionError) {
-      stderr.write(`emulator-fleet: ${e.message}\n${e.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}\n`);
-      return 1;
+      return fail(`${e.message}${e.diagnostics.length ? `\n${e.diagnostics.map((d) => `  ${printable(formatDiagnostic(d))}`).join('\n')}` : ''}`, e.code);
     }
-    throw e;
+    return fail(messageOf(e), codeOf(e));
   } finally {
     if (redraw) {
       clearInterval(redraw);
     }
     subs.forEach((s) => s.dispose());
-    unlisten();
-    await fleet.close();
+    try {
+      await fleet?.close();
+    } catch (e) {
+      stderr.write(`emulator-fleet: closing the fleet failed: ${printable(messageOf(e))}\n`);
+    }
+    for (const sig of STOP_SIGNALS) {
+      signals.off(sig, onSignal);
+    }
+    stdout.off('error', ignoreWriteError);
+    stderr.off('error', ignoreWriteError);
   }
 }
 
@@ -356,5 +414,5 @@ export function formatSummary(s: RunSummary): string {
   const cycles = s.bots.reduce((n, b) => n + b.cycles, 0);
   const errors = s.bots.reduce((n, b) => n + b.errors, 0);
   const accounts = new Set(s.bots.flatMap((b) => b.accounts));
-  return `${s.group}: ${s.state}${s.stopReason ? ` (${s.stopReason})` : ''} — ${s.bots.length} bot(s), ${cycles} cycle(s), ${errors} error(s), ${accounts.size} account(s) used`;
+  return `${printable(s.group)}: ${s.state}${s.stopReason ? ` (${s.stopReason})` : ''} — ${s.bots.length} bot(s), ${cycles} cycle(s), ${errors} error(s), ${accounts.size} account(s) used${s.error ? ` — ${printable(s.error.message)}` : ''}`;
 }

@@ -9,6 +9,7 @@ import { formatDiagnostic } from '../../shared/geometry';
 import { NodeFileStore } from '../../bot/nodePorts';
 import { validateWorkspaceDetailed } from '../../orchestrator/workspaceValidation';
 import { parse, runCommand, UsageError } from '../args';
+import { printable } from '../printable';
 
 const USAGE = 'usage: emulator-fleet validate [--root DIR] [--json]';
 
@@ -38,8 +39,9 @@ export async function main(args: string[]): Promise<number> {
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ ok: errors === 0, diagnostics: r.diagnostics })}\n`);
     } else {
+      // One line per problem: a file or name with a line break or an escape sequence cannot forge or hide lines.
       for (const d of r.diagnostics) {
-        console.log(formatDiagnostic(d));
+        console.log(printable(formatDiagnostic(d)));
       }
       const c = r.counts;
       const checked = `${c.routines} routine${c.routines === 1 ? '' : 's'}, ${c.templates} template${c.templates === 1 ? '' : 's'}, ${c.groups} group${c.groups === 1 ? '' : 's'}, ${c.pools} pool${c.pools === 1 ? '' : 's'}`;

@@ -67,6 +67,12 @@ export class FakeDeviceProvider implements DeviceProvider {
   openCount = 0;
   private readonly _onDidChangeInstances = new Emitter<unknown>();
   readonly onDidChangeInstances: Event<unknown> = this._onDidChangeInstances.event;
+  private readonly _onDidCall = new Emitter<{ method: 'status' | 'open'; instance: string }>();
+  /** Fires when status() or open() is entered (before a hold). */
+  readonly onDidCall: Event<{ method: 'status' | 'open'; instance: string }> = this._onDidCall.event;
+  /** While set, status() / open() wait until `unhold()` or their signal aborts (a slow probe, a slow connect). */
+  hold: { status?: boolean; open?: boolean } = {};
+  private holders: Array<() => void> = [];
 
   constructor(
     private readonly clock: Clock,
@@ -91,7 +97,37 @@ export class FakeDeviceProvider implements DeviceProvider {
     this._onDidChangeInstances.fire(undefined);
   }
 
-  async status(instance: string, opts: { serial?: string } = {}): Promise<InstanceProbe> {
+  /** Lets every held call go on. */
+  unhold(): void {
+    this.hold = {};
+    const h = this.holders;
+    this.holders = [];
+    h.forEach((f) => f());
+  }
+
+  private async held(method: 'status' | 'open', instance: string, signal?: AbortSignal): Promise<void> {
+    // The hold in force when the call comes in (a listener may set one for the calls after this one).
+    const hold = this.hold[method] === true;
+    this._onDidCall.fire({ method, instance });
+    if (!hold) {
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new DeviceError('aborted', `${method} of instance ${instance} aborted`));
+        return;
+      }
+      const onAbort = () => reject(new DeviceError('aborted', `${method} of instance ${instance} aborted`));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.holders.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  async status(instance: string, opts: { serial?: string; signal?: AbortSignal } = {}): Promise<InstanceProbe> {
+    await this.held('status', instance, opts.signal);
     const s = this.instances.get(instance);
     if (!s) {
       return { instance, state: 'unknown' };
@@ -103,7 +139,8 @@ export class FakeDeviceProvider implements DeviceProvider {
     return this.instances.get(instance)?.online === true;
   }
 
-  async open(instance: string, opts: { serial?: string } = {}): Promise<OpenedDevice> {
+  async open(instance: string, opts: { serial?: string; signal?: AbortSignal } = {}): Promise<OpenedDevice> {
+    await this.held('open', instance, opts.signal);
     const s = this.instances.get(instance);
     if (!s || !s.online) {
       throw new DeviceError('offline', `instance ${instance} is offline`);
@@ -256,6 +293,10 @@ export class FakePools implements GroupPoolAccess {
   readonly released: string[] = [];
   readonly releaseAllCalls: Array<{ orchestrationId?: string }> = [];
   readonly ports: Array<{ owner: LeaseOwnerInfo; disposed: boolean }> = [];
+  /** Every call of every port, in order (`op bot id`). */
+  readonly calls: string[] = [];
+  /** When set, these operations (of this bot, or of every bot) throw the error from now on: a broken storage. */
+  broken: { error: Error; ops: ReadonlyArray<keyof AccountPort>; bot?: string } | undefined;
 
   constructor(
     n: number,
@@ -271,6 +312,13 @@ export class FakePools implements GroupPoolAccess {
   accountPort(pool: string, owner: LeaseOwnerInfo): AccountPort & { dispose(): void } {
     const rec = { owner, disposed: false };
     this.ports.push(rec);
+    const check = (op: keyof AccountPort, id?: string) => {
+      this.calls.push(`${op} ${owner.bot}${id !== undefined ? ` ${id}` : ''}`);
+      const b = this.broken;
+      if (b && b.ops.includes(op) && (b.bot === undefined || b.bot === owner.bot)) {
+        throw b.error;
+      }
+    };
     const take = (id: string) => {
       if (this.leased.get(id) !== owner.bot) {
         throw new Error(`account ${id} is not leased by ${owner.bot}`);
@@ -279,6 +327,7 @@ export class FakePools implements GroupPoolAccess {
     };
     return {
       checkoutNext: async (): Promise<AccountLease | undefined> => {
+        check('checkoutNext');
         const id = this.available.shift();
         if (!id) {
           return undefined;
@@ -287,18 +336,23 @@ export class FakePools implements GroupPoolAccess {
         return { accountId: id, fields: {}, deviceFile: '<xml/>' };
       },
       complete: async (id: string, _stats: Record<string, AccountFieldValue>) => {
+        check('complete', id);
         take(id);
         this.completed.push(id);
       },
       release: async (id: string) => {
+        check('release', id);
         take(id);
         this.released.push(id);
         this.available.unshift(id);
       },
       markFailed: async (id: string) => {
+        check('markFailed', id);
         take(id);
       },
-      update: async () => undefined,
+      update: async (id: string) => {
+        check('update', id);
+      },
       dispose: () => {
         rec.disposed = true;
       },
