@@ -35,7 +35,7 @@ import {
 } from './errors';
 import { DEFAULT_FRAME_MAX_AGE_MS, FrameCache } from './frameCache';
 import { interpolateDeep, resolveBool, resolveDuration, resolveNumber, type VariableLookup } from './interpolate';
-import type { ActionName, LoadedCondition, LoadedRoutine, LoadedStep, ParamSpec } from './schema';
+import { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS, type ActionName, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec } from './schema';
 import { SentryScheduler, type ActiveSentry } from './sentries';
 import { StuckDetector, type StuckDetection } from './stuck';
 import { cloneValue, toNumber, toText, VariableScope } from './variables';
@@ -43,11 +43,7 @@ import { cloneValue, toNumber, toText, VariableScope } from './variables';
 /** The resolution templates are authored at (regions passed to vision are at this size). */
 const TEMPLATE_REFERENCE: Size = { width: 540, height: 960 };
 
-/** Calls nested deeper than this fail with `call-depth` (a routine calling itself without end). */
-export const MAX_CALL_DEPTH = 32;
-
-/** A routine restarted by its sentries more often than this in one invocation fails. */
-export const MAX_SENTRY_RESTARTS = 100;
+export { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS } from './schema';
 
 export interface RoutineInterpreterDeps {
   device: Device;
