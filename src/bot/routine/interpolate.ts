@@ -8,8 +8,20 @@ import type { SourceRange } from '../../shared/geometry';
 import { durationProblem, parseDuration } from './durations';
 import { interpolateWith } from './interpolationSyntax';
 import { RoutineError } from './errors';
+import type { ValueSource } from './schema';
 import { boolFrom, boolProblem, describe, numberFrom, numberProblem, type NumberRule } from './valueRules';
 import { toText } from './variables';
+
+/**
+ * Where the value at `path` (`steps[2].tap.x`) is written when it is a `${var}` string, so that an error about
+ * the substituted value is located at the value; `fallback` (the step, the condition) otherwise.
+ */
+export function valueRange(routine: { sources?: ReadonlyMap<string, ValueSource> }, path: string, fallback: SourceRange): SourceRange {
+  return routine.sources?.get(path)?.range ?? fallback;
+}
+
+/** Ranges of the values under one base path (a step's action, a condition): `at('x')`. */
+export type ValueLocator = (rel: string) => SourceRange;
 
 /** Looks a variable up; undefined when it is not set. */
 export type VariableLookup = (name: string) => unknown;

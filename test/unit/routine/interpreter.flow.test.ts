@@ -239,7 +239,8 @@ describe('(unit) routine interpreter: actions and control flow', () => {
     assert.equal(r.ok, false);
     assert.equal(r.error?.code, 'missing-variable');
     assert.match(r.error!.message, /'nowhere'/);
-    assert.deepEqual([r.error?.range?.start.line, r.error?.range?.start.col], [3, 5]);
+    // Located at the value that names the variable.
+    assert.deepEqual([r.error?.range?.start.line, r.error?.range?.start.col], [3, 15]);
   });
 
   it('interpolation keeps the type of a lone ${x} and concatenates text otherwise', async () => {
