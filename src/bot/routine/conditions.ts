@@ -6,6 +6,7 @@
 import type { Rect, Size } from '../../shared/geometry';
 import type { ColorResult, ColorSpec, MatchResult } from '../vision/types';
 import { RoutineError } from './errors';
+import { compilePattern, PatternError } from './linearRegex';
 import { describe, interpolateString, resolveDuration, resolveNumber, resolveString, valueRange, type ValueLocator, type VariableLookup } from './interpolate';
 import { RULES } from './valueRules';
 import type { ComparisonOp, LoadedCondition, LoadedRoutine, RegionValue } from './schema';
@@ -146,15 +147,16 @@ export function compare(value: unknown, op: ComparisonOp, operand: unknown, cond
       return toText(value).startsWith(toText(operand));
     case 'endsWith':
       return toText(value).endsWith(toText(operand));
-    case 'matches': {
-      let re: RegExp;
+    case 'matches':
+      // A linear-time engine: no pattern can block the event loop (see linearRegex.ts).
       try {
-        re = new RegExp(toText(operand));
+        return compilePattern(toText(operand)).test(toText(value));
       } catch (e) {
-        throw new RoutineError('invalid-value', `matches: invalid regular expression: ${e instanceof Error ? e.message : String(e)}`, cond?.range);
+        if (e instanceof PatternError) {
+          throw new RoutineError('invalid-value', `matches: ${e.message} (in '${toText(operand)}')`, cond?.range);
+        }
+        throw e;
       }
-      return re.test(toText(value));
-    }
   }
 }
 
