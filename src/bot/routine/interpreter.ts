@@ -551,7 +551,6 @@ class RunEngine implements Engine {
   private async executeStep(step: LoadedStep, parent: ExecContext, afterCondition = false): Promise<void> {
     await this.safePoint(parent, !afterCondition);
     const ctx: ExecContext = { ...parent, step, stepStartedAt: this.clock.now() };
-    const at = (key: string) => valueRange(ctx.frame.routine, `${step.path}.${key}`, step.range);
     const label = step.common.name ?? step.common.id ?? step.action;
     const ids = stepIds(step);
     let retries = 0;
@@ -562,12 +561,12 @@ class RunEngine implements Engine {
         this.emit(ctx, { type: 'log', level: 'debug', message: `skipped ${label} (when: false)`, range: step.range });
         return;
       }
-      retries = resolveNumber(step.common.retries, ctx.lookup, 'retries', at('retries'), RULES.retries);
+      retries = resolveNumber(step.common.retries, ctx.lookup, 'retries', this.rangeOf(ctx, step, 'retries', step.common.retries), RULES.retries);
       if (retries === 0 && step.common.onError === 'retry') {
         retries = 1;
       }
-      backoff = resolveDuration(step.common.backoff, ctx.lookup, 'backoff', at('backoff'));
-      timeout = step.common.timeout === undefined ? undefined : resolveDuration(step.common.timeout, ctx.lookup, 'timeout', at('timeout'));
+      backoff = resolveDuration(step.common.backoff, ctx.lookup, 'backoff', this.rangeOf(ctx, step, 'backoff', step.common.backoff));
+      timeout = step.common.timeout === undefined ? undefined : resolveDuration(step.common.timeout, ctx.lookup, 'timeout', this.rangeOf(ctx, step, 'timeout', step.common.timeout));
     } catch (e) {
       if (isControlSignal(e)) {
         throw e;
@@ -608,6 +607,11 @@ class RunEngine implements Engine {
         return this.stepFailed(step, ctx, label, err, Math.round(this.clock.now() - t0));
       }
     }
+  }
+
+  /** Where a common key's value is written when it is a `${}` string (else the step): errors are located there. */
+  private rangeOf(ctx: ExecContext, step: LoadedStep, key: string, value: unknown): SourceRange {
+    return typeof value === 'string' ? valueRange(ctx.frame.routine, `${step.path}.${key}`, step.range) : step.range;
   }
 
   /** The `step.end` of a step left by a control signal (ok unless a sentry restart) or by a fatal error. */
@@ -1081,7 +1085,7 @@ function stepIds(step: LoadedStep): { id?: string; name?: string } {
 }
 
 /** Longest stretch of steps run without giving the event loop a turn (ms). */
-export const YIELD_AFTER_MS = 10;
+export const YIELD_AFTER_MS = 25;
 
 /**
  * Keeps a run from monopolising the event loop. Steps that only touch variables complete through microtasks, so

@@ -110,23 +110,13 @@ export function describeNumberRule(o: NumberRule): string {
 /** Why `v` does not fit the rule (`expected an integer >= 0, got -3`), or undefined when it does. */
 export function numberProblem(v: unknown, rule: NumberRule): string | undefined {
   const n = numberFrom(v);
-  const bad = () => `expected ${describeNumberRule(rule)}, got ${describe(v)}`;
-  if (n === undefined) {
-    return bad();
-  }
-  if (rule.int && !Number.isInteger(n)) {
-    return bad();
-  }
-  if (rule.positive && !(n > 0)) {
-    return bad();
-  }
-  if (rule.min !== undefined && n < rule.min) {
-    return bad();
-  }
-  if (rule.max !== undefined && n > rule.max) {
-    return bad();
-  }
-  return undefined;
+  const ok =
+    n !== undefined &&
+    (!rule.int || Number.isInteger(n)) &&
+    (!rule.positive || n > 0) &&
+    (rule.min === undefined || n >= rule.min) &&
+    (rule.max === undefined || n <= rule.max);
+  return ok ? undefined : `expected ${describeNumberRule(rule)}, got ${describe(v)}`;
 }
 
 /** Why `v` is not a boolean, or undefined. */
