@@ -13,6 +13,7 @@ import { diagnosticAt, type ParsedYaml, type PathKey } from '../../shared/yamlSo
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import { forEachScalarValue, formatPath, parsePath } from './paths';
 import { MAX_CALL_DEPTH, SYSTEM_VARIABLES, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec, type ScalarValue } from './schema';
+import { boolFrom, numberFrom } from './valueRules';
 import { suggest } from './valueSchemas';
 
 /** Anything that can tell whether a template name exists (the template registry). */
@@ -312,12 +313,14 @@ export function paramTypeProblem(spec: Pick<ParamSpec, 'type' | 'values'>, v: un
   switch (spec.type) {
     case 'string':
       return typeof v === 'string' ? undefined : stringExpectation;
-    case 'int':
-      return typeof v === 'number' && Number.isInteger(v) ? undefined : 'an integer';
+    case 'int': {
+      const n = numberFrom(v);
+      return n !== undefined && Number.isInteger(n) ? undefined : 'an integer';
+    }
     case 'number':
-      return typeof v === 'number' ? undefined : 'a number';
+      return numberFrom(v) !== undefined ? undefined : 'a number';
     case 'bool':
-      return typeof v === 'boolean' ? undefined : 'true or false';
+      return boolFrom(v) !== undefined ? undefined : 'true or false';
     case 'enum':
       return spec.values && !spec.values.some((x) => x === v) ? `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}` : undefined;
   }
@@ -352,12 +355,13 @@ function checkParams(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
         const expected = paramTypeProblem(p, p.default, QUOTED_STRING);
         if (expected) {
           at('default', `the default of a ${p.type} parameter must be ${expected}, got ${JSON.stringify(p.default)}`, 'wrong-default-type');
-        } else if (typeof p.default === 'number') {
-          if (typeof p.min === 'number' && p.default < p.min) {
-            at('default', `the default ${p.default} is below min ${p.min}`, 'default-out-of-range');
+        } else if ((p.type === 'int' || p.type === 'number') && numberFrom(p.default) !== undefined) {
+          const d = numberFrom(p.default)!;
+          if (typeof p.min === 'number' && d < p.min) {
+            at('default', `the default ${d} is below min ${p.min}`, 'default-out-of-range');
           }
-          if (typeof p.max === 'number' && p.default > p.max) {
-            at('default', `the default ${p.default} is above max ${p.max}`, 'default-out-of-range');
+          if (typeof p.max === 'number' && d > p.max) {
+            at('default', `the default ${d} is above max ${p.max}`, 'default-out-of-range');
           }
         }
       }
@@ -519,11 +523,12 @@ function checkCallTarget(
     const expected = v === null ? 'not null' : paramTypeProblem(spec, v, QUOTED_STRING);
     if (expected) {
       out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' must be ${expected}, got ${JSON.stringify(v)}`, 'wrong-param-type'));
-    } else if (typeof v === 'number') {
-      if (typeof spec.min === 'number' && v < spec.min) {
+    } else if ((spec.type === 'int' || spec.type === 'number') && numberFrom(v) !== undefined) {
+      const n = numberFrom(v)!;
+      if (typeof spec.min === 'number' && n < spec.min) {
         out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' is below its min ${spec.min}`, 'param-out-of-range'));
       }
-      if (typeof spec.max === 'number' && v > spec.max) {
+      if (typeof spec.max === 'number' && n > spec.max) {
         out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' is above its max ${spec.max}`, 'param-out-of-range'));
       }
     }

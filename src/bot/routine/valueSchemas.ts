@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { editDistance } from '../../shared/editDistance';
 import { DURATION_HINT, DURATION_PATTERN, durationProblem, MAX_DURATION_MS } from './durations';
-import { VARIABLE_NAME_PATTERN } from './interpolationSyntax';
+import { hasInterpolation, VARIABLE_NAME_PATTERN } from './interpolationSyntax';
 import { boolProblem, describeNumberRule, NUMBER_TEXT_RE, numberProblem, type NumberRule } from './valueRules';
 
 export type SchemaMode = 'validate' | 'document';
@@ -73,7 +73,7 @@ export function numberValue(o: NumberOptions = {}): z.ZodType {
   const text = z
     .string({ error })
     .regex(NUMBER_OR_TEMPLATE_RE, { error })
-    .refine((s) => TEMPLATE_RE.test(s) || numberProblem(s, o) === undefined, { error });
+    .refine((s) => hasInterpolation(s) || numberProblem(s, o) === undefined, { error });
   return withMeta(z.union([n, text], { error }), {
     description: o.description,
     markdownDescription: o.markdownDescription,
@@ -85,7 +85,7 @@ const BOOL_OR_TEMPLATE_RE = /^\s*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])\s*$|\
 /** `true`/`false`, the text `"true"`/`"false"`, or a `${var}` string (checked by the same rule after interpolation). */
 export function boolValue(description?: string, markdownDescription?: string): z.ZodType {
   const error = (iss: { input?: unknown }) => boolProblem(iss.input) ?? 'expected true or false';
-  return withMeta(z.union([z.boolean({ error }), z.string({ error }).regex(BOOL_OR_TEMPLATE_RE, { error })], { error }), { description, markdownDescription });
+  return withMeta(z.union([z.boolean({ error }), z.string({ error }).regex(BOOL_OR_TEMPLATE_RE, { error }).refine((s) => hasInterpolation(s) || boolProblem(s) === undefined, { error })], { error }), { description, markdownDescription });
 }
 
 const DURATION_OR_TEMPLATE = new RegExp(`${DURATION_PATTERN.replace('^', '^\\s*').replace(/\$$/, '\\s*$')}|\\$\\{`);
@@ -100,7 +100,7 @@ export function durationValue(description?: string, markdownDescription?: string
   const text = z
     .string({ error })
     .regex(DURATION_OR_TEMPLATE, { error })
-    .refine((s) => TEMPLATE_RE.test(s) || durationProblem(s) === undefined, { error });
+    .refine((s) => hasInterpolation(s) || durationProblem(s) === undefined, { error });
   return withMeta(z.union([ms, text], { error }), {
     description: description ?? 'A duration: 250ms, 2s, 1.5s, 1m, 1h, or a number of milliseconds.',
     markdownDescription: markdownDescription ?? description ?? 'A duration: `250ms`, `2s`, `1.5s`, `1m`, `1h`, or a number of milliseconds.',

@@ -82,6 +82,28 @@ describe('(unit) routine hardening', () => {
       assert.deepEqual(h.device.taps().map((t) => [t.x, t.y]), [[12, 4]]);
     });
 
+    it('a parameter takes numeric text literally as it does from ${}', async () => {
+      const files = {
+        'routines/main.yaml': y('vars: { n: "7" }', 'steps:', '  - call: add', '    params: { a: "12", b: "${n}" }', '    save: { sum: s }'),
+        'routines/add.yaml': y('params:', '  a: { type: int, required: true }', '  b: { type: int, required: true }', 'steps:', '  - return: { s: "${a}" }'),
+      };
+      const reg = new RoutineRegistry(new MemoryFileStore(files), new MemoryLogger());
+      await reg.reload();
+      assert.deepEqual(reg.entry('main')!.diagnostics, []);
+      reg.dispose();
+      const bad = new RoutineRegistry(new MemoryFileStore({ ...files, 'routines/main.yaml': y('steps:', '  - call: add', '    params: { a: "twelve", b: 1.5 }') }), new MemoryLogger());
+      await bad.reload();
+      assert.deepEqual(
+        bad.entry('main')!.diagnostics.map((d) => d.message),
+        [`parameter 'a' of 'add' must be an integer, got "twelve"`, `parameter 'b' of 'add' must be an integer, got 1.5`],
+      );
+      bad.dispose();
+      const h = harness({ routines: { main: files['routines/main.yaml'], add: files['routines/add.yaml'] } });
+      const r = await h.run('main');
+      assert.equal(r.ok, true, r.error?.message);
+      assert.equal(r.variables.sum, 12);
+    });
+
     it('a duration from ${} beyond 24h is refused like the literal', async () => {
       const h = harness({ routines: { t: y('steps:', '  - wait: "${d}"') } });
       const r = await h.run('t', {}, { variables: { d: '2d' } });
