@@ -208,7 +208,7 @@ function cutDeepNesting(data: unknown, parsed: ParsedYaml): Diagnostic[] {
     }
     if (level > MAX_CONDITION_NESTING) {
       out.push(
-        diagnosticAt(parsed, path, `${formatPath(path)}: conditions nested more than ${MAX_CONDITION_NESTING} deep (any/all/none/not inside each other)`, 'too-deep'),
+        diagnosticAt(parsed, path, `this condition is nested more than ${MAX_CONDITION_NESTING} deep (any/all/none/not inside each other)`, 'too-deep'),
       );
       replace({ elapsed: { ge: 0 } });
       return;
@@ -235,7 +235,7 @@ function cutDeepNesting(data: unknown, parsed: ParsedYaml): Diagnostic[] {
         diagnosticAt(
           parsed,
           [...path, 0],
-          `${formatPath([...path, 0])}: steps nested more than ${MAX_STEP_NESTING} blocks deep; move the inner steps into a routine of their own and call it`,
+          `this step is nested more than ${MAX_STEP_NESTING} blocks deep (then/else/do inside each other); move the inner steps into a routine of their own and call it`,
           'too-deep',
         ),
       );

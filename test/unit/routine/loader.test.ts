@@ -251,7 +251,7 @@ describe('(unit) routine loader', () => {
       assert.equal(d.code, 'too-deep');
       assert.equal(d.line, deep.leafLine);
       assert.equal(d.col, deep.leafCol);
-      assert.match(d.message, new RegExp(`nested more than ${MAX_STEP_NESTING} blocks deep`));
+      assert.match(d.message, new RegExp(`step is nested more than ${MAX_STEP_NESTING} blocks deep`));
       // Hundreds of nested ifs: a nesting error, never a stack overflow (600 and more are refused by the YAML
       // reader itself, still as a nesting error).
       for (const levels of [90, 400, 600]) {
@@ -264,7 +264,7 @@ describe('(unit) routine loader', () => {
       const ce = errors(conds);
       assert.equal(ce.length, 2);
       assert.equal(ce[0].code, 'too-deep');
-      assert.match(ce[0].message, new RegExp(`conditions nested more than ${MAX_CONDITION_NESTING} deep`));
+      assert.match(ce[0].message, new RegExp(`condition is nested more than ${MAX_CONDITION_NESTING} deep`));
       assert.match(ce[1]?.message ?? '', /may not exceed 24h/, 'the other problems of the file are still reported');
       const flow = `steps: ${'[{if: {var: x}, then: '.repeat(300)}[log]${'}]'.repeat(300)}\n`;
       assert.ok(errors(flow).length >= 1);
