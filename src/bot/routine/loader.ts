@@ -68,9 +68,6 @@ export const MAX_CONDITION_NESTING = 32;
  */
 export const MAX_DOCUMENT_DEPTH = 200;
 
-/** @deprecated The step nesting limit; see {@link MAX_STEP_NESTING}. */
-export const MAX_NESTING = MAX_STEP_NESTING;
-
 /**
  * Parses and validates a routine. `registryName` (path under routines/ without .yaml) is the default `name`.
  * Never throws on bad input: every problem is a located diagnostic, and a problem in one part of the file does
