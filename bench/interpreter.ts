@@ -3,7 +3,7 @@
  *
  * Speed of the routine interpreter on steps that never wait (a `repeat` of `increment`): microseconds per step,
  * with one listener on the event feed, and the longest the event loop was blocked while it ran
- * (perf_hooks.monitorEventLoopDelay): the interpreter gives the loop a turn after 25 ms of such steps, so a long
+ * (perf_hooks.monitorEventLoopDelay): the interpreter gives the loop a turn after 10 ms of such steps, so a long
  * variables-only loop never freezes the other bots of the process.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';

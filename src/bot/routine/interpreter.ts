@@ -12,7 +12,7 @@ import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
 import { isDeviceError, type CallOptions, type Device } from '../device';
-import { NodeFileStore } from '../nodePorts';
+import { NodeFileStore, SystemClock } from '../nodePorts';
 import type { Clock, FileStore, Logger } from '../ports';
 import { isVisionError } from '../vision/visionError';
 import type { MatchResult, Vision } from '../vision/types';
@@ -1085,22 +1085,26 @@ function stepIds(step: LoadedStep): { id?: string; name?: string } {
 }
 
 /** Longest stretch of steps run without giving the event loop a turn (ms). */
-export const YIELD_AFTER_MS = 25;
+export const YIELD_AFTER_MS = 10;
 
 /**
  * Keeps a run from monopolising the event loop. Steps that only touch variables complete through microtasks, so
  * a long loop of them would starve timers, signals (Ctrl-C, SIGTERM) and every other bot of the process. This
  * notes whether a macrotask turn happened since it last looked (a `setImmediate` flag) and, after
- * {@link YIELD_AFTER_MS} of the run's clock without one, sleeps 0 ms on that clock (a timer: a full turn of the
- * event loop). Steps that wait on the device or the clock never pay for it; a test clock that only moves on
- * sleeps never asks for a turn.
+ * {@link YIELD_AFTER_MS} of the run's clock without one, waits for a turn: a `setImmediate` with the system clock
+ * (timers, I/O and signals are served first, without a timer's delay), a 0 ms sleep on any other clock (a test
+ * clock then stays in charge of the order of its sleepers; one that only moves on sleeps never asks for a turn).
+ * Steps that wait on the device or the clock never pay for it.
  */
 export class EventLoopYielder {
   private turned = true;
   private since: number;
 
+  private readonly turn: () => Promise<void>;
+
   constructor(private readonly clock: Pick<Clock, 'now' | 'sleep'>) {
     this.since = clock.now();
+    this.turn = clock instanceof SystemClock ? () => new Promise<void>((resolve) => setImmediate(resolve)) : () => clock.sleep(0);
   }
 
   /** A promise to await before the next step when the event loop is due a turn; undefined otherwise (no await). */
@@ -1112,7 +1116,7 @@ export class EventLoopYielder {
     if (this.clock.now() - this.since < YIELD_AFTER_MS) {
       return undefined;
     }
-    return this.clock.sleep(0).then(() => this.arm());
+    return this.turn().then(() => this.arm());
   }
 
   private arm(): void {
