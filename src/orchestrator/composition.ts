@@ -31,6 +31,7 @@ import type { EmulatorKind } from './emulators/presets';
 import { NodeProcessRunner } from './emulators/processRunner';
 import { Orchestrator } from './orchestrator';
 import { PoolManager } from './pools/poolManager';
+import { formatDuration } from '../shared/durations';
 
 /**
  * A routine run that ended with an error, as a typed error (the bot decides on restarts and device drops). Its
@@ -307,7 +308,7 @@ export class AdbServerDeviceProvider implements DeviceProvider {
         }
       }
       if (clock.now() >= deadline) {
-        throw new InstanceRestartError('failed', `instance ${instance} did not finish booting within ${this.opts.bootTimeoutMs ?? 180_000} ms`);
+        throw new InstanceRestartError('failed', `instance ${instance} did not finish booting within ${formatDuration(this.opts.bootTimeoutMs ?? 180_000)}`);
       }
       await clock.sleep(Math.min(1000, left()), opts.signal);
     }

@@ -13,8 +13,9 @@ interface Base {
 export type RoutineEvent =
   | (Base & { type: 'routine.start'; params: Record<string, unknown>; depth: number })
   | (Base & { type: 'routine.end'; ok: boolean; error?: string; depth: number })
-  | (Base & { type: 'step.start'; step: string; path: string; range?: SourceRange })
-  | (Base & { type: 'step.end'; step: string; path: string; range?: SourceRange; ok: boolean; ms: number; error?: string })
+  /** `step` is the step's label (its `name`, else its `id`, else its action); `id` and `name` are its own keys. */
+  | (Base & { type: 'step.start'; step: string; path: string; id?: string; name?: string; range?: SourceRange })
+  | (Base & { type: 'step.end'; step: string; path: string; id?: string; name?: string; range?: SourceRange; ok: boolean; ms: number; error?: string })
   | (Base & { type: 'match'; template: string; found: boolean; score: number; threshold: number; box: Rect; ms: number; range?: SourceRange })
   | (Base & { type: 'var'; name: string; value: unknown; range?: SourceRange })
   | (Base & { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; range?: SourceRange })

@@ -5,6 +5,7 @@
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic, SourceRange } from './geometry';
+import { zodIssueMessage } from './zodIssueMessage';
 
 export type PathKey = string | number;
 
@@ -109,8 +110,8 @@ export function zodIssuesToDiagnostics(parsed: ParsedYaml, issues: readonly z.co
       }
       continue;
     }
-    const where = describePath(path);
-    out.push(diagnosticAt(parsed, path, `${where}: ${issue.message}`, issue.code));
+    const at = nodeAt(parsed.doc, path);
+    out.push(diagnosticAt(parsed, path, zodIssueMessage(issue, describePath(path), at.exact, at.exact && isScalar(at.node) ? at.node.value : at.exact ? parsed.doc.getIn(path) : undefined), issue.code));
   }
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import { Parser } from '@devicefarmer/adbkit';
 import { DeviceError, type DeviceErrorCode } from '../device';
+import { formatDuration } from '../../shared/durations';
 
 export interface GuardContext {
   /** Runs `fn` if the call is cut off (timeout or abort), or at once if it already was. */
@@ -76,7 +77,7 @@ export function guardCall<T>(opts: GuardOptions, body: (ctx: GuardContext) => Pr
       reject(err);
     };
     const timeoutMs = Math.max(0, opts.timeoutMs);
-    const timer = setTimeout(() => cutOff(new DeviceError('timeout', `${what} timed out after ${timeoutMs} ms`, serial)), timeoutMs);
+    const timer = setTimeout(() => cutOff(new DeviceError('timeout', `${what} timed out after ${formatDuration(timeoutMs)} (its timeout)`, serial)), timeoutMs);
     // A DeviceError as the abort reason is passed on as is (closing a device aborts its calls with 'offline').
     const onAbort = (ev: Event) => cutOff(abortError(ev.target as AbortSignal));
     for (const s of signals) {

@@ -6,8 +6,10 @@
 import type { Rect, Size } from '../../shared/geometry';
 import type { ColorResult, ColorSpec, MatchResult } from '../vision/types';
 import { RoutineError } from './errors';
-import { describe, interpolateString, resolveDuration, resolveNumber, resolveString, type VariableLookup } from './interpolate';
-import type { ComparisonOp, LoadedCondition, RegionValue } from './schema';
+import { compilePattern, PatternError } from './linearRegex';
+import { describe, interpolateString, resolveDuration, resolveNumber, resolveString, valueRange, type ValueLocator, type VariableLookup } from './interpolate';
+import { RULES } from './valueRules';
+import type { ComparisonOp, LoadedCondition, LoadedRoutine, RegionValue } from './schema';
 import { isTruthy, toNumber, toText } from './variables';
 
 /** What evaluating a condition needs from the running routine. */
@@ -25,16 +27,19 @@ export interface ConditionEnv {
   stepStartedAt: number;
   /** The routine's reference resolution (coordinates in conditions are at this size). */
   referenceSize: Size;
+  /** Where the routine's `${var}` values are written (errors about them are located at the value). */
+  sources?: LoadedRoutine['sources'];
 }
 
 /** Evaluates a condition; throws a located RoutineError for missing variables or bad values. */
 export async function evaluateCondition(cond: LoadedCondition, env: ConditionEnv): Promise<boolean> {
+  const at: ValueLocator = (rel) => (env.sources ? valueRange({ sources: env.sources }, `${cond.path}.${rel}`, cond.range) : cond.range);
   switch (cond.kind) {
     case 'image':
     case 'notImage': {
       const template = resolveString(cond.template, env.lookup, `${cond.kind} template`, cond.range);
-      const threshold = cond.threshold === undefined ? undefined : resolveNumber(cond.threshold, env.lookup, 'threshold', cond.range, { min: 0, max: 1 });
-      const region = cond.region ? resolveRegion(cond.region, env.lookup, cond) : undefined;
+      const threshold = cond.threshold === undefined ? undefined : resolveNumber(cond.threshold, env.lookup, 'threshold', at(`${cond.kind}.threshold`), RULES.threshold);
+      const region = cond.region ? resolveRegion(cond.region, env.lookup, (k) => at(`${cond.kind}.region.${k}`)) : undefined;
       const r = await env.find(template, { threshold, region }, cond);
       return cond.kind === 'image' ? r.found : !r.found;
     }
@@ -68,13 +73,13 @@ export async function evaluateCondition(cond: LoadedCondition, env: ConditionEnv
       if (!/^#[0-9a-fA-F]{6}$/.test(color)) {
         throw new RoutineError('invalid-value', `color: expected '#rrggbb', got ${describe(color)}`, cond.range);
       }
-      const tolerance = resolveNumber(cond.tolerance, env.lookup, 'tolerance', cond.range, { min: 0, max: 255 });
-      const at = cond.at;
-      const x = resolveNumber(at.x, env.lookup, 'at.x', cond.range);
-      const y = resolveNumber(at.y, env.lookup, 'at.y', cond.range);
+      const tolerance = resolveNumber(cond.tolerance, env.lookup, 'tolerance', at('color.tolerance'), RULES.colorTolerance);
+      const pos = cond.at;
+      const x = resolveNumber(pos.x, env.lookup, 'at.x', at('color.at.x'), RULES.edge);
+      const y = resolveNumber(pos.y, env.lookup, 'at.y', at('color.at.y'), RULES.edge);
       const where =
-        'w' in at && 'h' in at
-          ? { x, y, w: resolveNumber(at.w, env.lookup, 'at.w', cond.range, { min: 1 }), h: resolveNumber(at.h, env.lookup, 'at.h', cond.range, { min: 1 }) }
+        'w' in pos && 'h' in pos
+          ? { x, y, w: resolveNumber(pos.w, env.lookup, 'at.w', at('color.at.w'), RULES.size), h: resolveNumber(pos.h, env.lookup, 'at.h', at('color.at.h'), RULES.size) }
           : { x, y };
       const r = await env.checkColor({ color, tolerance, at: where, referenceSize: env.referenceSize }, cond);
       return r.ok;
@@ -88,12 +93,12 @@ export async function evaluateCondition(cond: LoadedCondition, env: ConditionEnv
   }
 }
 
-function resolveRegion(r: RegionValue, lookup: VariableLookup, cond: { range: LoadedCondition['range'] }): Rect {
+function resolveRegion(r: RegionValue, lookup: VariableLookup, at: ValueLocator): Rect {
   return {
-    x: resolveNumber(r.x, lookup, 'region.x', cond.range, { min: 0 }),
-    y: resolveNumber(r.y, lookup, 'region.y', cond.range, { min: 0 }),
-    w: resolveNumber(r.w, lookup, 'region.w', cond.range, { min: 1 }),
-    h: resolveNumber(r.h, lookup, 'region.h', cond.range, { min: 1 }),
+    x: resolveNumber(r.x, lookup, 'region.x', at('x'), RULES.edge),
+    y: resolveNumber(r.y, lookup, 'region.y', at('y'), RULES.edge),
+    w: resolveNumber(r.w, lookup, 'region.w', at('w'), RULES.size),
+    h: resolveNumber(r.h, lookup, 'region.h', at('h'), RULES.size),
   };
 }
 
@@ -142,15 +147,16 @@ export function compare(value: unknown, op: ComparisonOp, operand: unknown, cond
       return toText(value).startsWith(toText(operand));
     case 'endsWith':
       return toText(value).endsWith(toText(operand));
-    case 'matches': {
-      let re: RegExp;
+    case 'matches':
+      // A linear-time engine: no pattern can block the event loop (see linearRegex.ts).
       try {
-        re = new RegExp(toText(operand));
+        return compilePattern(toText(operand)).test(toText(value));
       } catch (e) {
-        throw new RoutineError('invalid-value', `matches: invalid regular expression: ${e instanceof Error ? e.message : String(e)}`, cond?.range);
+        if (e instanceof PatternError) {
+          throw new RoutineError('invalid-value', `matches: ${e.message} (in '${toText(operand)}')`, cond?.range);
+        }
+        throw e;
       }
-      return re.test(toText(value));
-    }
   }
 }
 

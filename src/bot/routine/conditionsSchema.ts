@@ -3,6 +3,7 @@
  * Used by `if`, `elif`, `while`, `until`, `waitFor`, `assert`, the step key `when` and sentries' `when`.
  */
 import { z } from 'zod';
+import { compilePattern, PatternError } from './linearRegex';
 import {
   durationValue,
   keyedUnion,
@@ -40,7 +41,7 @@ const OP_DOCS: Record<ComparisonOp, string> = {
   contains: 'the text contains this substring',
   startsWith: 'the text starts with this prefix',
   endsWith: 'the text ends with this suffix',
-  matches: 'the text matches this regular expression (JavaScript syntax, unanchored)',
+  matches: 'the text matches this regular expression (JavaScript syntax without backreferences and lookaround, matched in linear time; unanchored)',
 };
 
 /** A point `{x, y}` at the routine's reference resolution. */
@@ -270,9 +271,10 @@ export function buildConditionSchemas(mode: SchemaMode): {
           const m = (v as Record<string, unknown>).matches;
           if (typeof m === 'string' && !m.includes('${')) {
             try {
-              new RegExp(m);
+              compilePattern(m);
             } catch (e) {
-              ctx.addIssue({ code: 'custom', path: ['matches'], message: `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`, params: { code: 'invalid-regex' } });
+              const detail = e instanceof PatternError ? `${e.message} (at offset ${e.index})` : String(e);
+              ctx.addIssue({ code: 'custom', path: ['matches'], message: `invalid regular expression: ${detail}`, params: { code: 'invalid-regex' } });
             }
           }
         });

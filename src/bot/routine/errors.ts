@@ -31,6 +31,8 @@ export type RoutineErrorCode =
   | 'fail'
   /** A sentry ended with `then: abort`. */
   | 'sentry-abort'
+  /** A sentry's condition could not be evaluated (a missing variable, a bad value): the routine fails at once. */
+  | 'sentry-error'
   /** The stuck-detection ladder ran out of rungs. */
   | 'stuck'
   /** Account actions without an account pool. */
@@ -76,7 +78,7 @@ export class RoutineError extends Error {
   }
 }
 
-const FATAL_CODES: ReadonlySet<RoutineErrorCode> = new Set<RoutineErrorCode>(['aborted', 'sentry-abort', 'stuck']);
+const FATAL_CODES: ReadonlySet<RoutineErrorCode> = new Set<RoutineErrorCode>(['aborted', 'sentry-abort', 'sentry-error', 'stuck']);
 
 export function isRoutineError(e: unknown, code?: RoutineErrorCode): e is RoutineError {
   return e instanceof RoutineError && (code === undefined || e.code === code);

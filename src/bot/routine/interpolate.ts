@@ -5,10 +5,23 @@
  * loader checks (`interpolationSyntax.ts`).
  */
 import type { SourceRange } from '../../shared/geometry';
-import { parseDuration } from './durations';
+import { durationProblem, parseDuration } from './durations';
 import { interpolateWith } from './interpolationSyntax';
 import { RoutineError } from './errors';
-import { toNumber, toText } from './variables';
+import type { ValueSource } from './schema';
+import { boolFrom, boolProblem, describe, numberFrom, numberProblem, type NumberRule } from './valueRules';
+import { toText } from './variables';
+
+/**
+ * Where the value at `path` (`steps[2].tap.x`) is written when it is a `${var}` string, so that an error about
+ * the substituted value is located at the value; `fallback` (the step, the condition) otherwise.
+ */
+export function valueRange(routine: { sources?: ReadonlyMap<string, ValueSource> }, path: string, fallback: SourceRange): SourceRange {
+  return routine.sources?.get(path)?.range ?? fallback;
+}
+
+/** Ranges of the values under one base path (a step's action, a condition): `at('x')`. */
+export type ValueLocator = (rel: string) => SourceRange;
 
 /** Looks a variable up; undefined when it is not set. */
 export type VariableLookup = (name: string) => unknown;
@@ -47,39 +60,33 @@ export function interpolateDeep(value: unknown, lookup: VariableLookup, range?: 
   return value;
 }
 
-export interface NumberConstraints {
-  int?: boolean;
-  min?: number;
-  max?: number;
+/** The constraints of a numeric field (the schema checks literals with the same rule). */
+export type NumberConstraints = NumberRule;
+
+/** `what: message (from '${x}')`: a problem with a value, naming the template it came from. */
+function valueError(what: string, problem: string, raw: unknown, v: unknown, range?: SourceRange): RoutineError {
+  const from = typeof raw === 'string' && raw !== v ? ` (from '${raw}')` : '';
+  return new RoutineError('invalid-value', `${what}: ${problem}${from}`, range);
 }
 
-/** A numeric field: a number, or a string that is a number after substitution. */
+/** A numeric field: a number, or text that reads as one, after substitution ({@link numberProblem}). */
 export function resolveNumber(value: unknown, lookup: VariableLookup, what: string, range?: SourceRange, c: NumberConstraints = {}): number {
   const v = typeof value === 'string' ? interpolateString(value, lookup, range, what) : value;
-  const n = toNumber(v);
-  if (n === undefined) {
-    throw new RoutineError('invalid-value', `${what}: expected a number, got ${describe(v)}${typeof value === 'string' && value !== v ? ` (from '${value}')` : ''}`, range);
+  const problem = numberProblem(v, c);
+  if (problem !== undefined) {
+    throw valueError(what, problem, value, v, range);
   }
-  if (c.int && !Number.isInteger(n)) {
-    throw new RoutineError('invalid-value', `${what}: expected an integer, got ${n}`, range);
-  }
-  if (c.min !== undefined && n < c.min) {
-    throw new RoutineError('invalid-value', `${what}: expected at least ${c.min}, got ${n}`, range);
-  }
-  if (c.max !== undefined && n > c.max) {
-    throw new RoutineError('invalid-value', `${what}: expected at most ${c.max}, got ${n}`, range);
-  }
-  return n;
+  return numberFrom(v)!;
 }
 
-/** A duration field: milliseconds, or `250ms`/`2s`/`1m` text, after substitution. */
+/** A duration field: milliseconds, or `250ms`/`2s`/`1m` text, after substitution ({@link durationProblem}). */
 export function resolveDuration(value: unknown, lookup: VariableLookup, what: string, range?: SourceRange): number {
   const v = typeof value === 'string' ? interpolateString(value, lookup, range, what) : value;
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    throw new RoutineError('invalid-value', `${what}: expected a duration like '250ms', '2s', '1m' or a number of milliseconds, got ${describe(v)}`, range);
+  const problem = durationProblem(v);
+  if (problem !== undefined) {
+    throw valueError(what, problem, value, v, range);
   }
-  return ms;
+  return parseDuration(v)!;
 }
 
 /** A string field (numbers and booleans are converted to text). */
@@ -94,40 +101,14 @@ export function resolveString(value: unknown, lookup: VariableLookup, what: stri
   return toText(v);
 }
 
-/** A boolean field: true/false, or "true"/"false" (also "1"/"0", "yes"/"no") after substitution. */
+/** A boolean field: true/false, or the text "true"/"false", after substitution ({@link boolProblem}). */
 export function resolveBool(value: unknown, lookup: VariableLookup, what: string, range?: SourceRange): boolean {
   const v = typeof value === 'string' ? interpolateString(value, lookup, range, what) : value;
-  if (typeof v === 'boolean') {
-    return v;
+  const problem = boolProblem(v);
+  if (problem !== undefined) {
+    throw valueError(what, problem, value, v, range);
   }
-  if (typeof v === 'number') {
-    return v !== 0;
-  }
-  if (typeof v === 'string') {
-    const t = v.trim().toLowerCase();
-    if (t === 'true' || t === '1' || t === 'yes') {
-      return true;
-    }
-    if (t === 'false' || t === '0' || t === 'no' || t === '') {
-      return false;
-    }
-  }
-  throw new RoutineError('invalid-value', `${what}: expected true or false, got ${describe(v)}`, range);
+  return boolFrom(v)!;
 }
 
-/** A short description of a value for messages. */
-export function describe(v: unknown): string {
-  if (v === undefined) {
-    return 'nothing';
-  }
-  if (typeof v === 'string') {
-    return `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
-  }
-  if (Array.isArray(v)) {
-    return 'a list';
-  }
-  if (v !== null && typeof v === 'object') {
-    return 'a map';
-  }
-  return String(v);
-}
+export { describe };

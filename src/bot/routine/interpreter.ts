@@ -12,7 +12,7 @@ import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
 import { isDeviceError, type CallOptions, type Device } from '../device';
-import { NodeFileStore } from '../nodePorts';
+import { NodeFileStore, SystemClock } from '../nodePorts';
 import type { Clock, FileStore, Logger } from '../ports';
 import { isVisionError } from '../vision/visionError';
 import type { MatchResult, Vision } from '../vision/types';
@@ -34,20 +34,18 @@ import {
   type StopReason,
 } from './errors';
 import { DEFAULT_FRAME_MAX_AGE_MS, FrameCache } from './frameCache';
-import { interpolateDeep, resolveBool, resolveDuration, resolveNumber, type VariableLookup } from './interpolate';
-import type { ActionName, LoadedCondition, LoadedRoutine, LoadedStep, ParamSpec } from './schema';
+import { interpolateDeep, resolveBool, resolveDuration, resolveNumber, valueRange, type VariableLookup } from './interpolate';
+import { RULES } from './valueRules';
+import { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS, SYSTEM_VARIABLES, type ActionName, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec } from './schema';
 import { SentryScheduler, type ActiveSentry } from './sentries';
+import { formatCallChain, isReservedVariable } from './staticChecks';
 import { StuckDetector, type StuckDetection } from './stuck';
 import { cloneValue, toNumber, toText, VariableScope } from './variables';
 
 /** The resolution templates are authored at (regions passed to vision are at this size). */
 const TEMPLATE_REFERENCE: Size = { width: 540, height: 960 };
 
-/** Calls nested deeper than this fail with `call-depth` (a routine calling itself without end). */
-export const MAX_CALL_DEPTH = 32;
-
-/** A routine restarted by its sentries more often than this in one invocation fails. */
-export const MAX_SENTRY_RESTARTS = 100;
+export { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS } from './schema';
 
 export interface RoutineInterpreterDeps {
   device: Device;
@@ -278,6 +276,8 @@ class RunEngine implements Engine {
   private lastTapTarget: string | undefined;
   private topScope: VariableScope | undefined;
   private root = new VariableScope();
+  /** Gives the event loop a turn during long runs of steps that never wait (variables-only loops). */
+  private readonly yielder: EventLoopYielder;
 
   constructor(
     private readonly host: RoutineInterpreter,
@@ -290,6 +290,7 @@ class RunEngine implements Engine {
     this.logger = d.logger;
     this.accounts = d.accounts;
     this.frames = new FrameCache(d.device, d.clock, d.frameMaxAgeMs ?? DEFAULT_FRAME_MAX_AGE_MS);
+    this.yielder = new EventLoopYielder(d.clock);
     if (d.fileStore) {
       this.fileStore = d.fileStore;
       this.runDir = d.runDir;
@@ -393,7 +394,18 @@ class RunEngine implements Engine {
   ): Promise<Record<string, unknown>> {
     const depth = parent ? parent.depth + 1 : 0;
     if (depth > MAX_CALL_DEPTH) {
-      throw new RoutineError('call-depth', `calls nested more than ${MAX_CALL_DEPTH} deep (does '${name}' call itself?)`, callRange);
+      const chain: string[] = [];
+      for (let f = parent; f; f = f.parent) {
+        chain.unshift(f.name);
+      }
+      const callee = routine.registryName ?? name;
+      chain.push(callee);
+      const first = chain.indexOf(callee);
+      const message =
+        first < chain.length - 1
+          ? `routine '${callee}' calls itself more than ${MAX_CALL_DEPTH} calls deep (${formatCallChain(chain.slice(first))}); make sure the recursion ends`
+          : `call chain too deep (${depth} > ${MAX_CALL_DEPTH}): ${formatCallChain(chain)}`;
+      throw new RoutineError('call-depth', message, callRange);
     }
     const scope = new VariableScope(parentScope);
     const frame: RoutineFrame = { routine, name: routine.registryName ?? name, scope, depth, startedAt: this.clock.now(), ...(parent ? { parent } : {}) };
@@ -441,11 +453,11 @@ class RunEngine implements Engine {
           }
           const policy = routine.onError;
           if (policy?.action === 'retry') {
-            const max = resolveNumber(policy.retries, ctx.lookup, 'onError.retries', policy.range, { int: true, min: 0 });
+            const max = resolveNumber(policy.retries, ctx.lookup, 'onError.retries', valueRange(routine, 'onError.retries', policy.range), RULES.retries);
             if (routineRetries < max) {
               routineRetries++;
-              const backoff = resolveDuration(policy.backoff, ctx.lookup, 'onError.backoff', policy.range) * 2 ** (routineRetries - 1);
-              this.emit(ctx, { type: 'error', message: `${e.message} (routine retry ${routineRetries}/${max} in ${formatDuration(backoff)})`, code: e.code, ...(e.range ? { range: e.range } : {}) });
+              const backoff = resolveDuration(policy.backoff, ctx.lookup, 'onError.backoff', valueRange(routine, 'onError.backoff', policy.range)) * 2 ** (routineRetries - 1);
+              this.emit(ctx, { type: 'error', message: `${e.message} (routine retry ${routineRetries}/${max} in ${formatDuration(backoff, routine.sources?.get('onError.backoff')?.unit)})`, code: e.code, ...(e.range ? { range: e.range } : {}) });
               await this.sleepPlain(backoff, ctx.signal);
               continue;
             }
@@ -521,7 +533,17 @@ class RunEngine implements Engine {
   // ------------------------------------------------------------------------------------------------------
 
   async executeSteps(steps: readonly LoadedStep[], ctx: ExecContext, opts?: { afterCondition?: boolean }): Promise<void> {
+    if (steps.length === 0) {
+      // An empty loop body still counts: `repeat: 1000000` of nothing must not freeze the process either.
+      await this.yielder.due();
+      this.throwIfAborted(ctx);
+      return;
+    }
     for (let i = 0; i < steps.length; i++) {
+      const turn = this.yielder.due();
+      if (turn) {
+        await turn;
+      }
       await this.executeStep(steps[i], ctx, i === 0 && opts?.afterCondition === true);
     }
   }
@@ -530,6 +552,7 @@ class RunEngine implements Engine {
     await this.safePoint(parent, !afterCondition);
     const ctx: ExecContext = { ...parent, step, stepStartedAt: this.clock.now() };
     const label = step.common.name ?? step.common.id ?? step.action;
+    const ids = stepIds(step);
     let retries = 0;
     let backoff = 0;
     let timeout: number | undefined;
@@ -538,20 +561,20 @@ class RunEngine implements Engine {
         this.emit(ctx, { type: 'log', level: 'debug', message: `skipped ${label} (when: false)`, range: step.range });
         return;
       }
-      retries = resolveNumber(step.common.retries, ctx.lookup, 'retries', step.range, { int: true, min: 0 });
+      retries = resolveNumber(step.common.retries, ctx.lookup, 'retries', this.rangeOf(ctx, step, 'retries', step.common.retries), RULES.retries);
       if (retries === 0 && step.common.onError === 'retry') {
         retries = 1;
       }
-      backoff = resolveDuration(step.common.backoff, ctx.lookup, 'backoff', step.range);
-      timeout = step.common.timeout === undefined ? undefined : resolveDuration(step.common.timeout, ctx.lookup, 'timeout', step.range);
+      backoff = resolveDuration(step.common.backoff, ctx.lookup, 'backoff', this.rangeOf(ctx, step, 'backoff', step.common.backoff));
+      timeout = step.common.timeout === undefined ? undefined : resolveDuration(step.common.timeout, ctx.lookup, 'timeout', this.rangeOf(ctx, step, 'timeout', step.common.timeout));
     } catch (e) {
       if (isControlSignal(e)) {
         throw e;
       }
-      this.emit(ctx, { type: 'step.start', step: label, path: step.path, range: step.range });
+      this.emit(ctx, { type: 'step.start', step: label, path: step.path, ...ids, range: step.range });
       return this.stepFailed(step, ctx, label, this.toRoutineError(e, ctx, step.range), 0);
     }
-    this.emit(ctx, { type: 'step.start', step: label, path: step.path, range: step.range });
+    this.emit(ctx, { type: 'step.start', step: label, path: step.path, ...ids, range: step.range });
     const t0 = this.clock.now();
     for (let attempt = 0; ; attempt++) {
       if (step.action === 'tap' || step.action === 'longPress') {
@@ -559,7 +582,7 @@ class RunEngine implements Engine {
       }
       try {
         await this.runWithTimeout(step, ctx, timeout);
-        this.emit(ctx, { type: 'step.end', step: label, path: step.path, range: step.range, ok: true, ms: Math.round(this.clock.now() - t0) });
+        this.emit(ctx, { type: 'step.end', step: label, path: step.path, ...ids, range: step.range, ok: true, ms: Math.round(this.clock.now() - t0) });
         this.stepCompleted(step);
         return;
       } catch (e) {
@@ -570,7 +593,8 @@ class RunEngine implements Engine {
         const err = this.toRoutineError(e, ctx, step.range);
         if (!err.fatal && attempt < retries) {
           const delay = backoff * 2 ** attempt;
-          this.emit(ctx, { type: 'error', message: `${err.message} (retry ${attempt + 1}/${retries} in ${formatDuration(delay)})`, code: err.code, range: err.range ?? step.range });
+          const unit = ctx.frame.routine.sources?.get(`${step.path}.backoff`)?.unit;
+          this.emit(ctx, { type: 'error', message: `${err.message} (retry ${attempt + 1}/${retries} in ${formatDuration(delay, unit)})`, code: err.code, range: err.range ?? step.range });
           try {
             await this.sleep(delay, ctx);
           } catch (e2) {
@@ -585,17 +609,22 @@ class RunEngine implements Engine {
     }
   }
 
+  /** Where a common key's value is written when it is a `${}` string (else the step): errors are located there. */
+  private rangeOf(ctx: ExecContext, step: LoadedStep, key: string, value: unknown): SourceRange {
+    return typeof value === 'string' ? valueRange(ctx.frame.routine, `${step.path}.${key}`, step.range) : step.range;
+  }
+
   /** The `step.end` of a step left by a control signal (ok unless a sentry restart) or by a fatal error. */
   private endInterruptedStep(step: LoadedStep, ctx: ExecContext, label: string, t0: number, e: unknown): void {
     const restart = e instanceof RestartSignal;
     const ok = isControlSignal(e) && !restart;
     const error = restart ? `restarted by sentry '${e.sentry}'` : ok ? undefined : this.toRoutineError(e, ctx, step.range).message;
-    this.emit(ctx, { type: 'step.end', step: label, path: step.path, range: step.range, ok, ms: Math.round(this.clock.now() - t0), ...(error !== undefined ? { error } : {}) });
+    this.emit(ctx, { type: 'step.end', step: label, path: step.path, ...stepIds(step), range: step.range, ok, ms: Math.round(this.clock.now() - t0), ...(error !== undefined ? { error } : {}) });
   }
 
   /** A step failed for good: apply its onError (or the routine's `continue`), else rethrow. */
   private async stepFailed(step: LoadedStep, ctx: ExecContext, label: string, err: RoutineError, ms: number): Promise<void> {
-    this.emit(ctx, { type: 'step.end', step: label, path: step.path, range: step.range, ok: false, ms, error: err.message });
+    this.emit(ctx, { type: 'step.end', step: label, path: step.path, ...stepIds(step), range: step.range, ok: false, ms, error: err.message });
     if (err.fatal) {
       throw err;
     }
@@ -628,6 +657,7 @@ class RunEngine implements Engine {
       ctx.signal.addEventListener('abort', onParentAbort, { once: true });
     }
     let timedOut = false;
+    const started = this.clock.now();
     void this.clock.sleep(timeout, ctrl.signal).then(
       () => {
         timedOut = true;
@@ -639,7 +669,12 @@ class RunEngine implements Engine {
       await handler(step as never, { ...ctx, signal: ctrl.signal }, this);
     } catch (e) {
       if (timedOut && !ctx.signal.aborted && !isControlSignal(e)) {
-        throw new RoutineError('step-timeout', `${step.action}: the step took longer than its timeout of ${formatDuration(timeout)}`, step.range);
+        const unit = ctx.frame.routine.sources?.get(`${step.path}.timeout`)?.unit;
+        throw new RoutineError(
+          'step-timeout',
+          `${step.action} timed out after ${formatDuration(this.clock.now() - started, unit)} (the step's timeout is ${formatDuration(timeout, unit)})`,
+          step.range,
+        );
       }
       throw e;
     } finally {
@@ -733,8 +768,8 @@ class RunEngine implements Engine {
     }
     const defs = frame.routine.sentries.map((def) => ({
       def,
-      everyMs: resolveDuration(def.every, ctx.lookup, 'every', def.range),
-      cooldownMs: def.cooldown === undefined ? 0 : resolveDuration(def.cooldown, ctx.lookup, 'cooldown', def.range),
+      everyMs: resolveDuration(def.every, ctx.lookup, 'every', valueRange(frame.routine, `${def.path}.every`, def.range)),
+      cooldownMs: def.cooldown === undefined ? 0 : resolveDuration(def.cooldown, ctx.lookup, 'cooldown', valueRange(frame.routine, `${def.path}.cooldown`, def.range)),
     }));
     this.sentries.push(frame, defs, this.clock.now());
   }
@@ -752,6 +787,11 @@ class RunEngine implements Engine {
         if (err.fatal) {
           throw err;
         }
+        if (err.code === 'missing-variable' || err.code === 'invalid-value') {
+          // The routine's own mistake: it would fail the same way on every check, so the routine fails now.
+          throw new RoutineError('sentry-error', `sentry '${s.def.name}': ${err.message}`, err.range ?? s.def.when.range);
+        }
+        // A device or vision failure may pass: reported, and checked again next time.
         this.emit(sctx, { type: 'error', message: `sentry '${s.def.name}': ${err.message}`, code: err.code, range: err.range ?? s.def.range });
         this.sentries.checked(s, this.clock.now());
         continue;
@@ -803,12 +843,13 @@ class RunEngine implements Engine {
     const c = frame.routine.stuck!;
     const sameTarget = c.sameTarget
       ? {
-          count: resolveNumber(c.sameTarget.count, ctx.lookup, 'stuck.sameTarget.count', c.range, { int: true, min: 1 }),
-          window: resolveNumber(c.sameTarget.window, ctx.lookup, 'stuck.sameTarget.window', c.range, { int: true, min: 1 }),
+          count: resolveNumber(c.sameTarget.count, ctx.lookup, 'stuck.sameTarget.count', valueRange(frame.routine, 'stuck.sameTarget.count', c.range), RULES.sameTargetCount),
+          window: resolveNumber(c.sameTarget.window, ctx.lookup, 'stuck.sameTarget.window', valueRange(frame.routine, 'stuck.sameTarget.window', c.range), RULES.sameTargetWindow),
         }
       : undefined;
-    const noProgressMs = c.noProgress === undefined ? undefined : resolveDuration(c.noProgress, ctx.lookup, 'stuck.noProgress', c.range);
-    const detector = new StuckDetector({ ...(noProgressMs !== undefined ? { noProgressMs } : {}), ...(sameTarget ? { sameTarget } : {}), ladder: c.ladder }, this.clock.now());
+    const noProgressMs = c.noProgress === undefined ? undefined : resolveDuration(c.noProgress, ctx.lookup, 'stuck.noProgress', valueRange(frame.routine, 'stuck.noProgress', c.range));
+    const noProgressUnit = frame.routine.sources?.get('stuck.noProgress')?.unit;
+    const detector = new StuckDetector({ ...(noProgressMs !== undefined ? { noProgressMs, ...(noProgressUnit ? { noProgressUnit } : {}) } : {}), ...(sameTarget ? { sameTarget } : {}), ladder: c.ladder }, this.clock.now());
     this.stuck.push({ frame, detector, range: c.range });
   }
 
@@ -918,6 +959,7 @@ class RunEngine implements Engine {
       routineStartedAt: ctx.frame.startedAt,
       stepStartedAt: ctx.stepStartedAt,
       referenceSize: this.referenceSize(ctx),
+      sources: ctx.frame.routine.sources,
     });
   }
 
@@ -1028,9 +1070,61 @@ class RunEngine implements Engine {
   }
 
   setVariable(ctx: ExecContext, name: string, value: unknown, where: 'local' | 'root' = 'local'): void {
+    if (where === 'local' && isReservedVariable(name)) {
+      throw new RoutineError('invalid-value', `'${name}' is a system variable (${SYSTEM_VARIABLES.join(', ')}): a routine cannot set it`, ctx.step?.range ?? ctx.frame.routine.range);
+    }
     const scope = where === 'root' ? this.root : ctx.frame.scope;
     scope.set(name, value);
     this.emit(ctx, { type: 'var', name, value: cloneValue(value), ...(ctx.step ? { range: ctx.step.range } : {}) });
+  }
+}
+
+/** The `id` and `name` keys of a step, for its events. */
+function stepIds(step: LoadedStep): { id?: string; name?: string } {
+  return { ...(step.common.id !== undefined ? { id: step.common.id } : {}), ...(step.common.name !== undefined ? { name: step.common.name } : {}) };
+}
+
+/** Longest stretch of steps run without giving the event loop a turn (ms). */
+export const YIELD_AFTER_MS = 10;
+
+/**
+ * Keeps a run from monopolising the event loop. Steps that only touch variables complete through microtasks, so
+ * a long loop of them would starve timers, signals (Ctrl-C, SIGTERM) and every other bot of the process. This
+ * notes whether a macrotask turn happened since it last looked (a `setImmediate` flag) and, after
+ * {@link YIELD_AFTER_MS} of the run's clock without one, waits for a turn: a `setImmediate` with the system clock
+ * (timers, I/O and signals are served first, without a timer's delay), a 0 ms sleep on any other clock (a test
+ * clock then stays in charge of the order of its sleepers; one that only moves on sleeps never asks for a turn).
+ * Steps that wait on the device or the clock never pay for it.
+ */
+export class EventLoopYielder {
+  private turned = true;
+  private since: number;
+
+  private readonly turn: () => Promise<void>;
+
+  constructor(private readonly clock: Pick<Clock, 'now' | 'sleep'>) {
+    this.since = clock.now();
+    this.turn = clock instanceof SystemClock ? () => new Promise<void>((resolve) => setImmediate(resolve)) : () => clock.sleep(0);
+  }
+
+  /** A promise to await before the next step when the event loop is due a turn; undefined otherwise (no await). */
+  due(): Promise<void> | undefined {
+    if (this.turned) {
+      this.arm();
+      return undefined;
+    }
+    if (this.clock.now() - this.since < YIELD_AFTER_MS) {
+      return undefined;
+    }
+    return this.turn().then(() => this.arm());
+  }
+
+  private arm(): void {
+    this.turned = false;
+    this.since = this.clock.now();
+    setImmediate(() => {
+      this.turned = true;
+    });
   }
 }
 

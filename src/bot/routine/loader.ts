@@ -3,12 +3,12 @@
  * single-file static checks → a normalised {@link LoadedRoutine} whose steps and conditions carry their YAML
  * source range and a stable path (`steps[3].then[0]`).
  */
-import type { Scalar } from 'yaml';
+import { isMap, isSeq, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { diagnosticAt, parseYaml, rangeAt, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
 import { ELAPSED_OPS, COMPARISON_OPS, type ComparisonOp, type ElapsedOp } from './conditionsSchema';
-import { parseDuration } from './durations';
+import { durationUnitOf, parseDuration } from './durations';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import {
   ACTION_NAMES,
@@ -33,6 +33,7 @@ import {
   type StepOnError,
   type StuckConfig,
   type Target,
+  type ValueSource,
 } from './schema';
 import { complexKeys, forEachScalarValue, formatPath } from './paths';
 import { checkRoutineFile } from './staticChecks';
@@ -41,22 +42,53 @@ import { isPlainMap, UNKNOWN_KEYS_MARK } from './valueSchemas';
 export interface RoutineParse {
   /** Set only when there is no error (warnings allowed). */
   value?: LoadedRoutine;
+  /**
+   * When the file has errors: the parts of it that are valid (steps, sentries and settings without a problem of
+   * their own), so that the checks across files (called routines, their parameters, templates) still report
+   * everything. Never run.
+   */
+  partial?: LoadedRoutine;
   diagnostics: Diagnostic[];
   /** The parsed YAML, for callers that locate further diagnostics (cross-file checks). */
   parsed: ParsedYaml;
 }
 
-/** Largest nesting of steps and conditions accepted (deeper documents are rejected with a located error). */
-export const MAX_NESTING = 64;
+/**
+ * Most blocks (`if`, `while`, `until`, `repeat` bodies) nested inside each other. A step deeper than this is an
+ * error located at it; move the inner steps into a routine of their own and `call` it.
+ */
+export const MAX_STEP_NESTING = 32;
+
+/** Most conditions (`any`, `all`, `none`, `not`) nested inside each other. */
+export const MAX_CONDITION_NESTING = 32;
+
+/**
+ * Most levels of maps and lists in a routine file. A backstop checked without recursion before anything else
+ * reads the document, so no input can exhaust the stack (the step and condition limits above apply first).
+ */
+export const MAX_DOCUMENT_DEPTH = 200;
 
 /**
  * Parses and validates a routine. `registryName` (path under routines/ without .yaml) is the default `name`.
- * Never throws on bad input: every problem is a located diagnostic.
+ * Never throws on bad input: every problem is a located diagnostic, and a problem in one part of the file does
+ * not hide the problems of the others.
  */
 export function parseRoutine(text: string, file: string, registryName?: string): RoutineParse {
   const parsed = parseYaml(text, file);
-  const diagnostics = [...parsed.diagnostics];
+  // The YAML reader itself runs out of stack on absurd nesting (hundreds of levels): say what it means.
+  const diagnostics = parsed.diagnostics.map((d) =>
+    /call stack/i.test(d.message)
+      ? { ...d, code: 'too-deep', message: `the document nests too deep to be read (steps may nest at most ${MAX_STEP_NESTING} blocks deep, conditions ${MAX_CONDITION_NESTING})` }
+      : d,
+  );
   if (diagnostics.some((d) => d.severity === 'error')) {
+    return { diagnostics, parsed };
+  }
+  const tooDeep = firstNodeDeeperThan(parsed.doc.contents, MAX_DOCUMENT_DEPTH);
+  if (tooDeep) {
+    const s = parsed.lineCounter.linePos(tooDeep[0]);
+    const e = parsed.lineCounter.linePos(tooDeep[1]);
+    diagnostics.push({ file, line: s.line, col: s.col, endLine: e.line, endCol: e.col, severity: 'error', message: `the document nests maps and lists more than ${MAX_DOCUMENT_DEPTH} levels deep`, code: 'too-deep' });
     return { diagnostics, parsed };
   }
   const complex = complexKeys(parsed.doc.contents);
@@ -79,31 +111,213 @@ export function parseRoutine(text: string, file: string, registryName?: string):
     diagnostics.push({ file, line: 1, col: 1, severity: 'error', message: 'the routine is empty: expected a map with at least steps: [...]', code: 'empty-document' });
     return { diagnostics, parsed };
   }
-  const depth = nestingDepth(data, 0);
-  if (depth > MAX_NESTING) {
-    const deep = deepestPath(data);
-    diagnostics.push(diagnosticAt(parsed, deep, `nesting deeper than ${MAX_NESTING} levels`, 'too-deep'));
+  // Aliases can make the data deeper than the document: check the data too (it is at most this deep once cut).
+  if (dataDeeperThan(data, MAX_DOCUMENT_DEPTH)) {
+    diagnostics.push(diagnosticAt(parsed, [], `the document (with its aliases expanded) nests maps and lists more than ${MAX_DOCUMENT_DEPTH} levels deep`, 'too-deep'));
     return { diagnostics, parsed };
   }
+  diagnostics.push(...cutDeepNesting(data, parsed));
   const r = routineFileSchema.safeParse(data);
-  if (!r.success) {
-    diagnostics.push(...routineIssuesToDiagnostics(parsed, r.error.issues, data));
-  }
+  const issues = r.success ? [] : r.error.issues;
+  diagnostics.push(...routineIssuesToDiagnostics(parsed, issues, data));
   diagnostics.push(...interpolationDiagnostics(parsed));
-  if (diagnostics.some((d) => d.severity === 'error')) {
-    return { diagnostics: sortDiagnostics(dedupe(diagnostics)), parsed };
-  }
+  const hasErrors = diagnostics.some((d) => d.severity === 'error');
   let routine: LoadedRoutine;
   try {
-    routine = normaliseRoutine(data as Record<string, unknown>, parsed, registryName);
+    routine = normaliseRoutine(isPlainMap(data) ? data : {}, parsed, registryName, hasErrors ? badParts(issues) : undefined);
   } catch (e) {
     // Validation passed, so this is a bug of ours; still report it located instead of crashing the caller.
-    diagnostics.push(diagnosticAt(parsed, [], `internal error while loading the routine: ${e instanceof Error ? e.message : String(e)}`, 'internal-error'));
-    return { diagnostics, parsed };
+    if (!hasErrors) {
+      diagnostics.push(diagnosticAt(parsed, [], `internal error while loading the routine: ${e instanceof Error ? e.message : String(e)}`, 'internal-error'));
+    }
+    return { diagnostics: sortDiagnostics(dedupe(diagnostics)), parsed };
   }
-  diagnostics.push(...checkRoutineFile(routine, parsed));
+  diagnostics.push(...checkRoutineFile(routine, parsed, { partial: hasErrors }));
   const out = sortDiagnostics(dedupe(diagnostics));
-  return { value: out.some((d) => d.severity === 'error') ? undefined : routine, diagnostics: out, parsed };
+  const valid = !out.some((d) => d.severity === 'error');
+  return { ...(valid ? { value: routine } : { partial: routine }), diagnostics: out, parsed };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Depth limits (no recursion on unbounded input)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Offsets of the first YAML node (document order) more than `max` maps/lists deep, found without recursion. */
+function firstNodeDeeperThan(root: unknown, max: number): [number, number] | undefined {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 0 }];
+  while (stack.length) {
+    const { node, depth } = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) {
+      continue;
+    }
+    const level = depth + 1;
+    if (level > max) {
+      const r = (node as { range?: [number, number, number] }).range;
+      return r ? [r[0], r[1]] : [0, 0];
+    }
+    const children: unknown[] = isMap(node) ? node.items.flatMap((p) => [p.key, p.value]) : node.items;
+    for (let i = children.length - 1; i >= 0; i--) {
+      stack.push({ node: children[i], depth: level });
+    }
+  }
+  return undefined;
+}
+
+/** True when plain data nests more than `max` maps/lists (checked without recursion, stopping early). */
+function dataDeeperThan(root: unknown, max: number): boolean {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: root, depth: 0 }];
+  let visited = 0;
+  while (stack.length) {
+    const { v, depth } = stack.pop()!;
+    const children = Array.isArray(v) ? v : isPlainMap(v) ? Object.values(v) : undefined;
+    if (!children) {
+      continue;
+    }
+    if (depth + 1 > max) {
+      return true;
+    }
+    // Aliases may share one subtree many times; the YAML library caps alias expansion, this caps the walk.
+    visited += children.length;
+    if (visited > 5_000_000) {
+      return true;
+    }
+    for (const c of children) {
+      stack.push({ v: c, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
+const STEP_LIST_KEYS = ['then', 'else', 'do'] as const;
+const CONDITION_KEYS_OF_STEP = ['if', 'while', 'until', 'assert', 'when'] as const;
+
+/**
+ * Reports steps nested deeper than {@link MAX_STEP_NESTING} blocks and conditions deeper than
+ * {@link MAX_CONDITION_NESTING}, each at the first step (condition) beyond the limit, and cuts them out of
+ * `data` (a too-deep block becomes empty, a too-deep condition a placeholder) so the rest of the file is still
+ * validated. The data is at most {@link MAX_DOCUMENT_DEPTH} deep here, which bounds the recursion.
+ */
+function cutDeepNesting(data: unknown, parsed: ParsedYaml): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const condition = (c: unknown, path: PathKey[], level: number, replace: (v: unknown) => void): void => {
+    if (!isPlainMap(c)) {
+      return;
+    }
+    if (level > MAX_CONDITION_NESTING) {
+      out.push(
+        diagnosticAt(parsed, path, `this condition is nested more than ${MAX_CONDITION_NESTING} deep (any/all/none/not inside each other)`, 'too-deep'),
+      );
+      replace({ elapsed: { ge: 0 } });
+      return;
+    }
+    for (const k of ['any', 'all', 'none'] as const) {
+      const list = c[k];
+      if (Array.isArray(list)) {
+        list.forEach((x, i) => condition(x, [...path, k, i], level + 1, (v) => (list[i] = v)));
+      }
+    }
+    if ('not' in c) {
+      condition(c.not, [...path, 'not'], level + 1, (v) => (c.not = v));
+    }
+    if (isPlainMap(c.condition)) {
+      condition(c.condition, [...path, 'condition'], level, (v) => (c.condition = v));
+    }
+  };
+  const steps = (list: unknown, path: PathKey[], level: number): void => {
+    if (!Array.isArray(list) || list.length === 0) {
+      return;
+    }
+    if (level > MAX_STEP_NESTING) {
+      out.push(
+        diagnosticAt(
+          parsed,
+          [...path, 0],
+          `this step is nested more than ${MAX_STEP_NESTING} blocks deep (then/else/do inside each other); move the inner steps into a routine of their own and call it`,
+          'too-deep',
+        ),
+      );
+      list.length = 0;
+      return;
+    }
+    list.forEach((s, i) => {
+      if (!isPlainMap(s)) {
+        return;
+      }
+      const sp: PathKey[] = [...path, i];
+      for (const k of CONDITION_KEYS_OF_STEP) {
+        if (k in s) {
+          condition(s[k], [...sp, k], 1, (v) => (s[k] = v));
+        }
+      }
+      if (isPlainMap(s.waitFor)) {
+        condition(s.waitFor, [...sp, 'waitFor'], 1, (v) => (s.waitFor = v));
+      }
+      for (const k of STEP_LIST_KEYS) {
+        steps(s[k], [...sp, k], level + 1);
+      }
+      if (Array.isArray(s.elif)) {
+        s.elif.forEach((b, j) => {
+          if (isPlainMap(b)) {
+            condition(b.if, [...sp, 'elif', j, 'if'], 1, (v) => (b.if = v));
+            steps(b.then, [...sp, 'elif', j, 'then'], level + 1);
+          }
+        });
+      }
+    });
+  };
+  if (!isPlainMap(data)) {
+    return out;
+  }
+  steps(data.steps, ['steps'], 1);
+  if (Array.isArray(data.sentries)) {
+    data.sentries.forEach((s, i) => {
+      if (isPlainMap(s)) {
+        condition(s.when, ['sentries', i, 'when'], 1, (v) => (s.when = v));
+        steps(s.steps, ['sentries', i, 'steps'], 1);
+      }
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Partial loading: which parts of a file with errors are left out
+// ---------------------------------------------------------------------------------------------------------
+
+/** Paths (formatted) of the parts that have a problem of their own: steps, sentries, params, top-level keys. */
+export interface BadParts {
+  steps: Set<string>;
+  sentries: Set<string>;
+  params: Set<string>;
+  topLevel: Set<string>;
+}
+
+/** The step (or other part) each issue belongs to: the innermost step on its path, else its sentry or key. */
+function badParts(issues: readonly z.core.$ZodIssue[]): BadParts {
+  const out: BadParts = { steps: new Set(), sentries: new Set(), params: new Set(), topLevel: new Set() };
+  for (const issue of issues) {
+    const path = issue.path.filter((p): p is PathKey => typeof p === 'string' || typeof p === 'number');
+    let owner = -1;
+    for (let i = 0; i + 1 < path.length; i++) {
+      const k = path[i];
+      const topSteps = k === 'steps' && (i === 0 || (i === 2 && path[0] === 'sentries'));
+      if ((topSteps || k === 'then' || k === 'else' || k === 'do') && typeof path[i + 1] === 'number') {
+        owner = i + 2;
+      }
+    }
+    if (owner > 0) {
+      out.steps.add(formatPath(path.slice(0, owner)));
+    } else if (path[0] === 'sentries' && typeof path[1] === 'number') {
+      out.sentries.add(formatPath(path.slice(0, 2)));
+    } else if (path[0] === 'params' && typeof path[1] === 'string') {
+      out.params.add(path[1]);
+    } else if (typeof path[0] === 'string') {
+      out.topLevel.add(path[0]);
+    } else {
+      out.topLevel.add('(document)');
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -179,7 +393,7 @@ export function routineIssuesToDiagnostics(parsed: ParsedYaml, issues: readonly 
         diagnosticAt(
           parsed,
           path.slice(0, -1),
-          `missing required key '${String(key)}' in ${parentWhere === '(document)' ? 'the routine' : parentWhere} (${message})`,
+          `missing required key '${String(key)}' in ${parentWhere === '(document)' ? 'the routine' : parentWhere} (${message.replace(/, got nothing$/, '')})`,
           'missing-key',
         ),
       );
@@ -208,46 +422,6 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
     seen.add(k);
     return true;
   });
-}
-
-function nestingDepth(v: unknown, depth: number): number {
-  if (depth > MAX_NESTING + 1) {
-    return depth;
-  }
-  let max = depth;
-  if (Array.isArray(v)) {
-    for (const x of v) {
-      max = Math.max(max, nestingDepth(x, depth + 1));
-    }
-  } else if (isPlainMap(v)) {
-    for (const x of Object.values(v)) {
-      max = Math.max(max, nestingDepth(x, depth + 1));
-    }
-  }
-  return max;
-}
-
-function deepestPath(v: unknown): PathKey[] {
-  const path: PathKey[] = [];
-  let cur = v;
-  for (let i = 0; i < MAX_NESTING + 1; i++) {
-    let next: [PathKey, unknown] | undefined;
-    let best = -1;
-    const children: Array<[PathKey, unknown]> = Array.isArray(cur) ? cur.map((x, j) => [j, x]) : isPlainMap(cur) ? Object.entries(cur) : [];
-    for (const [k, x] of children) {
-      const d = nestingDepth(x, 0);
-      if (d > best) {
-        best = d;
-        next = [k, x];
-      }
-    }
-    if (!next) {
-      break;
-    }
-    path.push(next[0]);
-    cur = next[1];
-  }
-  return path;
 }
 
 /** Paths whose strings are documentation, not interpolated at run time. */
@@ -296,7 +470,14 @@ function locateInScalar(parsed: ParsedYaml, node: Scalar, index: number, message
 type Raw = Record<string, unknown>;
 
 class Normaliser {
-  constructor(private readonly parsed: ParsedYaml) {}
+  /** Where values are written: `${var}` strings and literal durations (see {@link LoadedRoutine.sources}). */
+  readonly sources = new Map<string, ValueSource>();
+
+  constructor(
+    private readonly parsed: ParsedYaml,
+    /** Set when the file has errors: the parts left out of the partial routine. */
+    private readonly bad?: BadParts,
+  ) {}
 
   range(path: readonly PathKey[]): SourceRange {
     return rangeAt(this.parsed, path);
@@ -306,9 +487,9 @@ class Normaliser {
     return { range: this.range(path), path: formatPath(path) };
   }
 
-  duration(v: unknown, def: number): DurationValue;
-  duration(v: unknown, def?: undefined): DurationValue | undefined;
-  duration(v: unknown, def?: number): DurationValue | undefined {
+  duration(v: unknown, path: PathKey[], def: number): DurationValue;
+  duration(v: unknown, path: PathKey[], def?: undefined): DurationValue | undefined;
+  duration(v: unknown, path: PathKey[], def?: number): DurationValue | undefined {
     if (v === undefined || v === null) {
       return def;
     }
@@ -317,7 +498,14 @@ class Normaliser {
     }
     const ms = parseDuration(v);
     if (ms === undefined) {
+      if (this.bad) {
+        return def ?? 0;
+      }
       throw new Error(`invalid duration ${JSON.stringify(v)} passed validation`);
+    }
+    const unit = durationUnitOf(v);
+    if (unit) {
+      this.sources.set(formatPath(path), { range: this.range(path), unit });
     }
     return ms;
   }
@@ -394,7 +582,7 @@ class Normaliser {
       const comparisons: Array<{ op: ElapsedOp; value: DurationValue }> = [];
       for (const op of ELAPSED_OPS) {
         if (o[op] !== undefined) {
-          comparisons.push({ op, value: this.duration(o[op], 0) });
+          comparisons.push({ op, value: this.duration(o[op], [...path, 'elapsed', op], 0) });
         }
       }
       return { kind: 'elapsed', since: typeof o.since === 'string' ? o.since : 'routine', comparisons, ...loc };
@@ -424,7 +612,36 @@ class Normaliser {
   }
 
   steps(v: unknown, path: PathKey[]): LoadedStep[] {
-    return Array.isArray(v) ? v.map((s, i) => this.step(s, [...path, i])) : [];
+    if (!Array.isArray(v)) {
+      return [];
+    }
+    const out: LoadedStep[] = [];
+    v.forEach((s, i) => {
+      const p = [...path, i];
+      const step = this.part(() => this.step(s, p), formatPath(p), this.bad?.steps);
+      if (step) {
+        out.push(step);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * One part of the routine (a step, a sentry, a parameter, a top-level setting). In a file with errors, a part
+   * with a problem of its own is left out, and so is one that cannot be normalised.
+   */
+  part<T>(make: () => T, key: string, bad: Set<string> | undefined): T | undefined {
+    if (!this.bad) {
+      return make();
+    }
+    if (bad?.has(key)) {
+      return undefined;
+    }
+    try {
+      return make();
+    } catch {
+      return undefined;
+    }
   }
 
   step(v: unknown, path: PathKey[]): LoadedStep {
@@ -441,9 +658,9 @@ class Normaliser {
     const common: StepCommon = {
       ...(typeof s.id === 'string' ? { id: s.id } : {}),
       ...(typeof s.name === 'string' ? { name: s.name } : {}),
-      ...(s.timeout !== undefined ? { timeout: this.duration(s.timeout) } : {}),
+      ...(s.timeout !== undefined ? { timeout: this.duration(s.timeout, [...path, 'timeout']) } : {}),
       retries: s.retries !== undefined ? this.num(s.retries) : DEFAULTS.retries,
-      backoff: this.duration(s.backoff, DEFAULTS.backoff),
+      backoff: this.duration(s.backoff, [...path, 'backoff'], DEFAULTS.backoff),
       ...(s.onError !== undefined ? { onError: this.stepOnError(s.onError) } : {}),
       ...(s.when !== undefined ? { when: this.condition(s.when, [...path, 'when']) } : {}),
     };
@@ -464,29 +681,29 @@ class Normaliser {
       case 'tap':
         return { target: this.target(value) } satisfies ActionArgs['tap'];
       case 'longPress':
-        return { target: this.target(value), duration: this.duration(o.duration, DEFAULTS.longPressDuration) } satisfies ActionArgs['longPress'];
+        return { target: this.target(value), duration: this.duration(o.duration, [...path, 'longPress', 'duration'], DEFAULTS.longPressDuration) } satisfies ActionArgs['longPress'];
       case 'swipe':
-        return { from: this.point(o.from), to: this.point(o.to), duration: this.duration(o.duration, DEFAULTS.swipeDuration) } satisfies ActionArgs['swipe'];
+        return { from: this.point(o.from), to: this.point(o.to), duration: this.duration(o.duration, [...path, 'swipe', 'duration'], DEFAULTS.swipeDuration) } satisfies ActionArgs['swipe'];
       case 'text':
         return { text: String(value) } satisfies ActionArgs['text'];
       case 'key':
         return { key: typeof value === 'string' && !hasInterpolation(value) && !value.startsWith('KEYCODE_') ? `KEYCODE_${value}` : (value as string | number) } satisfies ActionArgs['key'];
       case 'wait':
-        return { duration: this.duration(value, 0) } satisfies ActionArgs['wait'];
+        return { duration: this.duration(value, [...path, 'wait'], 0) } satisfies ActionArgs['wait'];
       case 'waitFor': {
         const condPath: PathKey[] = 'condition' in o ? [...path, 'waitFor', 'condition'] : [...path, 'waitFor'];
         const condRaw: Raw = 'condition' in o ? (o.condition as Raw) : Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'timeout' && k !== 'interval' && k !== 'onTimeout'));
         return {
           condition: this.condition(condRaw, condPath),
-          timeout: this.duration(o.timeout, DEFAULTS.waitForTimeout),
-          interval: this.duration(o.interval, DEFAULTS.waitForInterval),
+          timeout: this.duration(o.timeout, [...path, 'waitFor', 'timeout'], DEFAULTS.waitForTimeout),
+          interval: this.duration(o.interval, [...path, 'waitFor', 'interval'], DEFAULTS.waitForInterval),
           onTimeout: (o.onTimeout as 'fail' | 'continue' | undefined) ?? 'fail',
         } satisfies ActionArgs['waitFor'];
       }
       case 'waitStable':
         return {
-          timeout: this.duration(o.timeout, DEFAULTS.waitStableTimeout),
-          interval: this.duration(o.interval, DEFAULTS.waitStableInterval),
+          timeout: this.duration(o.timeout, [...path, 'waitStable', 'timeout'], DEFAULTS.waitStableTimeout),
+          interval: this.duration(o.interval, [...path, 'waitStable', 'interval'], DEFAULTS.waitStableInterval),
           ...(o.region !== undefined ? { region: this.region(o.region) } : {}),
           tolerance: o.tolerance !== undefined ? this.num(o.tolerance) : DEFAULTS.waitStableTolerance,
           onTimeout: (o.onTimeout as 'fail' | 'continue' | undefined) ?? 'fail',
@@ -574,18 +791,27 @@ class Normaliser {
       return out;
     }
     for (const [name, raw] of Object.entries(v)) {
-      const p = raw as Raw;
-      out[name] = {
-        type: p.type as ParamSpec['type'],
-        ...(p.default !== undefined ? { default: p.default as ScalarValue } : {}),
-        ...(typeof p.description === 'string' ? { description: p.description } : {}),
-        ...(typeof p.label === 'string' ? { label: p.label } : {}),
-        ...(Array.isArray(p.values) ? { values: [...(p.values as Array<string | number>)] } : {}),
-        ...(p.min !== undefined ? { min: this.num(p.min) } : {}),
-        ...(p.max !== undefined ? { max: this.num(p.max) } : {}),
-        required: p.required === true,
-        range: this.range(['params', name]),
-      };
+      const spec = this.part(
+        (): ParamSpec => {
+          const p = raw as Raw;
+          return {
+            type: p.type as ParamSpec['type'],
+            ...(p.default !== undefined ? { default: p.default as ScalarValue } : {}),
+            ...(typeof p.description === 'string' ? { description: p.description } : {}),
+            ...(typeof p.label === 'string' ? { label: p.label } : {}),
+            ...(Array.isArray(p.values) ? { values: [...(p.values as Array<string | number>)] } : {}),
+            ...(p.min !== undefined ? { min: this.num(p.min) } : {}),
+            ...(p.max !== undefined ? { max: this.num(p.max) } : {}),
+            required: p.required === true,
+            range: this.range(['params', name]),
+          };
+        },
+        name,
+        this.bad?.params,
+      );
+      if (spec) {
+        out[name] = spec;
+      }
     }
     return out;
   }
@@ -594,19 +820,35 @@ class Normaliser {
     if (!Array.isArray(v)) {
       return [];
     }
-    return v.map((raw, i) => {
-      const s = raw as Raw;
+    const out: LoadedSentry[] = [];
+    v.forEach((raw, i) => {
       const path: PathKey[] = ['sentries', i];
-      return {
-        name: s.name as string,
-        every: this.duration(s.every, DEFAULTS.sentryEvery),
-        when: this.condition(s.when, [...path, 'when']),
-        steps: this.steps(s.steps, [...path, 'steps']),
-        then: (s.then as LoadedSentry['then'] | undefined) ?? 'resume',
-        ...(s.cooldown !== undefined ? { cooldown: this.duration(s.cooldown) } : {}),
-        ...this.located(path),
-      };
+      const sentry = this.part(
+        (): LoadedSentry => {
+          const s = raw as Raw;
+          return {
+            name: s.name as string,
+            every: this.duration(s.every, [...path, 'every'], DEFAULTS.sentryEvery),
+            when: this.condition(s.when, [...path, 'when']),
+            steps: this.steps(s.steps, [...path, 'steps']),
+            then: (s.then as LoadedSentry['then'] | undefined) ?? 'resume',
+            ...(s.cooldown !== undefined ? { cooldown: this.duration(s.cooldown, [...path, 'cooldown']) } : {}),
+            ...this.located(path),
+          };
+        },
+        formatPath(path),
+        this.bad?.sentries,
+      );
+      if (sentry) {
+        out.push(sentry);
+      }
     });
+    return out;
+  }
+
+  /** A top-level setting, left out of a partial routine when it has a problem. */
+  top<T>(key: string, make: () => T): T | undefined {
+    return this.part(make, key, this.bad?.topLevel);
   }
 
   onError(v: unknown): OnErrorPolicy | undefined {
@@ -623,7 +865,7 @@ class Normaliser {
       ...(typeof o.routine === 'string' ? { routine: o.routine } : {}),
       params: this.scalars(o.params),
       retries: o.retries !== undefined ? this.num(o.retries) : 1,
-      backoff: this.duration(o.backoff, DEFAULTS.backoff),
+      backoff: this.duration(o.backoff, ['onError', 'backoff'], DEFAULTS.backoff),
       range,
     };
   }
@@ -635,7 +877,7 @@ class Normaliser {
     const o = v as Raw;
     const same = o.sameTarget as Raw | undefined;
     return {
-      ...(o.noProgress !== undefined ? { noProgress: this.duration(o.noProgress) } : {}),
+      ...(o.noProgress !== undefined ? { noProgress: this.duration(o.noProgress, ['stuck', 'noProgress']) } : {}),
       ...(same ? { sameTarget: { count: this.num(same.count), window: this.num(same.window) } } : {}),
       ladder: Array.isArray(o.ladder) ? ([...o.ladder] as StuckConfig['ladder']) : [...DEFAULTS.stuckLadder],
       range: this.range(['stuck']),
@@ -651,29 +893,44 @@ function defaultName(file: string, registryName?: string): string {
   return base.replace(/\.ya?ml$/i, '');
 }
 
-function normaliseRoutine(data: Raw, parsed: ParsedYaml, registryName?: string): LoadedRoutine {
-  const n = new Normaliser(parsed);
+function normaliseRoutine(data: Raw, parsed: ParsedYaml, registryName?: string, bad?: BadParts): LoadedRoutine {
+  const n = new Normaliser(parsed, bad);
   let resolution: { width: number; height: number } = { ...DEFAULTS.resolution };
-  if (typeof data.resolution === 'string') {
-    const [w, h] = data.resolution.split('x').map(Number);
+  const res = n.top('resolution', () => data.resolution);
+  if (typeof res === 'string') {
+    const [w, h] = res.split('x').map(Number);
     resolution = { width: w, height: h };
   }
-  const onError = n.onError(data.onError);
-  const stuck = n.stuck(data.stuck);
-  return {
-    name: typeof data.name === 'string' ? data.name : defaultName(parsed.file, registryName),
+  const onError = n.top('onError', () => n.onError(data.onError));
+  const stuck = n.top('stuck', () => n.stuck(data.stuck));
+  const name = n.top('name', () => data.name);
+  const description = n.top('description', () => data.description);
+  const tags = n.top('tags', () => data.tags);
+  const app = n.top('app', () => data.app);
+  const routine: LoadedRoutine = {
+    name: typeof name === 'string' ? name : defaultName(parsed.file, registryName),
     ...(registryName ? { registryName } : {}),
     file: parsed.file,
-    ...(typeof data.description === 'string' ? { description: data.description } : {}),
-    tags: Array.isArray(data.tags) ? (data.tags as string[]) : [],
+    ...(typeof description === 'string' ? { description } : {}),
+    tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
     params: n.params(data.params),
-    vars: n.scalars(data.vars),
-    ...(typeof data.app === 'string' ? { app: data.app } : {}),
+    vars: n.top('vars', () => n.scalars(data.vars)) ?? {},
+    ...(typeof app === 'string' ? { app } : {}),
     resolution,
     sentries: n.sentries(data.sentries),
     ...(onError ? { onError } : {}),
     ...(stuck ? { stuck } : {}),
     steps: n.steps(data.steps, ['steps']),
     range: n.range([]),
+    sources: n.sources,
   };
+  forEachScalarValue(parsed.doc.contents, (node, path) => {
+    if (typeof node.value === 'string' && node.value.includes('${')) {
+      const key = formatPath(path);
+      if (!n.sources.has(key)) {
+        n.sources.set(key, { range: n.range(path) });
+      }
+    }
+  });
+  return routine;
 }

@@ -45,6 +45,8 @@ interface FileRecord {
   file: string;
   text: string;
   routine?: LoadedRoutine;
+  /** The valid parts of a file with errors: its references to other files are still checked. */
+  partial?: LoadedRoutine;
   fileDiagnostics: Diagnostic[];
   crossDiagnostics: Diagnostic[];
   parsed?: ParsedYaml;
@@ -279,7 +281,7 @@ export class RoutineRegistry extends DisposableBase implements RoutineLookup {
         continue;
       }
       const r = parseRoutine(text, file, name);
-      next.set(name, { name, file, text, routine: r.value, fileDiagnostics: r.diagnostics, crossDiagnostics: [], parsed: r.parsed });
+      next.set(name, { name, file, text, routine: r.value, partial: r.partial, fileDiagnostics: r.diagnostics, crossDiagnostics: [], parsed: r.parsed });
     }
     for (const p of ignored) {
       folder.push({ file: p, line: 1, col: 1, severity: 'warning', message: 'ignored: routine files end in .yaml', code: 'ignored-file' });
@@ -313,8 +315,9 @@ export class RoutineRegistry extends DisposableBase implements RoutineLookup {
       }
     }
     for (const r of this.records.values()) {
-      if (r.routine && r.parsed) {
-        r.crossDiagnostics.push(...checkRoutineReferences(r.routine, r.parsed, { routines: this, templates: this.templates }));
+      const checked = r.routine ?? r.partial;
+      if (checked && r.parsed) {
+        r.crossDiagnostics.push(...checkRoutineReferences(checked, r.parsed, { routines: this, templates: this.templates }));
       }
     }
     for (const d of findCallCycles(valid, (n) => this.records.get(n)?.parsed)) {

@@ -19,7 +19,7 @@ import {
   type ComparisonOp,
   type ElapsedOp,
 } from './conditionsSchema';
-import type { Duration } from './durations';
+import type { Duration, DurationUnit } from './durations';
 import {
   boolValue,
   durationValue,
@@ -167,8 +167,17 @@ export type StuckRung = (typeof STUCK_RUNGS)[number];
 export const PARAM_TYPES = ['string', 'int', 'number', 'bool', 'enum'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
 
-/** System variables every routine can read. `now` is the clock time in ms (for `elapsed.since`). */
-export const SYSTEM_VARIABLES = ['account_id', 'cycle', 'bot_instance', 'has_pool', 'now'] as const;
+/** Calls nested deeper than this fail (`call-depth`); `validate` reports longer chains without recursion. */
+export const MAX_CALL_DEPTH = 32;
+
+/** A routine restarted by its sentries more often than this in one invocation fails. */
+export const MAX_SENTRY_RESTARTS = 100;
+
+/**
+ * System variables every routine can read and none may write (`set`, `increment`, `save`, `vars`, `params`).
+ * `now` is the clock time in ms (for `elapsed.since`); `group` and `orchestration_id` are set in group runs.
+ */
+export const SYSTEM_VARIABLES = ['account_id', 'cycle', 'bot_instance', 'has_pool', 'now', 'group', 'orchestration_id'] as const;
 
 /** Defaults the loader fills in (so the interpreter never has to guess them). All durations in ms. */
 export const DEFAULTS = {
@@ -1101,6 +1110,12 @@ export interface StuckConfig {
   range: SourceRange;
 }
 
+/** Where a value of a routine file is written (and, for a literal duration, the unit the author wrote it in). */
+export interface ValueSource {
+  range: SourceRange;
+  unit?: DurationUnit;
+}
+
 export interface LoadedRoutine {
   /** Display name: `name:` or the registry name. */
   name: string;
@@ -1119,6 +1134,11 @@ export interface LoadedRoutine {
   steps: LoadedStep[];
   /** Range of the whole document. */
   range: SourceRange;
+  /**
+   * The `${var}` strings and literal durations of the file by path (`steps[2].tap.x`): run-time errors about a
+   * substituted value are located at the value, and messages repeat a duration in the unit it was written in.
+   */
+  sources?: ReadonlyMap<string, ValueSource>;
 }
 export type Routine = LoadedRoutine;
 

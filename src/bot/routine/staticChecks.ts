@@ -7,11 +7,13 @@
  *   parameters and wrongly typed literal parameter values of `call`, values `save`d but never returned,
  *   unknown template names, call cycles (warning).
  */
+import { isMap } from 'yaml';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { diagnosticAt, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import { forEachScalarValue, formatPath, parsePath } from './paths';
-import { SYSTEM_VARIABLES, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec, type ScalarValue } from './schema';
+import { MAX_CALL_DEPTH, SYSTEM_VARIABLES, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec, type ScalarValue } from './schema';
+import { boolFrom, numberFrom } from './valueRules';
 import { suggest } from './valueSchemas';
 
 /** Anything that can tell whether a template name exists (the template registry). */
@@ -113,12 +115,38 @@ export function walkAllConditions(routine: LoadedRoutine, visitor: (c: LoadedCon
 // Single-file checks
 // ---------------------------------------------------------------------------------------------------------
 
-const TERMINAL_ACTIONS = new Set(['break', 'continue', 'return', 'stop', 'fail']);
+/** Control-flow steps after which nothing in the same list runs (unless they have a `when`). */
+const CONTROL_ACTIONS = new Set(['break', 'continue', 'return', 'stop']);
+
+/**
+ * True when nothing after `step` in its list can run: a `break`, `continue`, `return` or `stop` without `when`,
+ * or a `fail` without `when` whose failure is not absorbed (its `onError`, else the routine's `onError: continue`,
+ * lets the routine go on with the next step).
+ */
+function endsItsList(step: LoadedStep, routine: LoadedRoutine): boolean {
+  if (step.common.when) {
+    return false;
+  }
+  if (CONTROL_ACTIONS.has(step.action)) {
+    return true;
+  }
+  if (step.action !== 'fail') {
+    return false;
+  }
+  const policy = step.common.onError ?? (routine.onError?.action === 'continue' ? 'continue' : 'abort');
+  return policy === 'abort' || policy === 'retry';
+}
+
+export interface FileCheckOptions {
+  /** The routine is the valid part of a file with errors: skip the checks a missing part would mislead. */
+  partial?: boolean;
+}
 
 /** Checks that need only the routine itself. */
-export function checkRoutineFile(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
+export function checkRoutineFile(routine: LoadedRoutine, parsed: ParsedYaml, opts: FileCheckOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
   out.push(...checkParams(routine, parsed));
+  out.push(...checkReservedNames(routine, parsed));
 
   // break / continue outside loops, return in sentries, duplicate ids
   const ids = new Map<string, LoadedStep>();
@@ -151,18 +179,129 @@ export function checkRoutineFile(routine: LoadedRoutine, parsed: ParsedYaml): Di
   const lists: LoadedStep[][] = [routine.steps, ...routine.sentries.map((s) => s.steps)];
   walkSteps(routine, (s) => childStepLists(s).forEach((c) => lists.push(c.steps)));
   for (const list of lists) {
-    const i = list.findIndex((s) => TERMINAL_ACTIONS.has(s.action) && !s.common.when && s.common.onError === undefined);
+    const i = list.findIndex((s) => endsItsList(s, routine));
     if (i >= 0 && i < list.length - 1) {
       const next = list[i + 1];
       out.push(fromRange(next.range, `${next.path}: unreachable step (after '${list[i].action}' at line ${list[i].range.start.line})`, 'unreachable', 'warning'));
     }
   }
 
-  if (routine.steps.length === 0) {
+  if (routine.steps.length === 0 && !opts.partial) {
     out.push(diagnosticAt(parsed, ['steps'], 'the routine has no steps', 'no-steps', 'warning'));
   }
 
-  out.push(...checkVariables(routine, parsed));
+  if (!opts.partial) {
+    // A step left out of a partial routine may be the one that sets a variable: no "never defined" guesses then.
+    out.push(...checkVariables(routine, parsed));
+    out.push(...checkSentryVariables(routine, parsed));
+  }
+  return out;
+}
+
+/** Names a routine may not write: the system variables. */
+export function isReservedVariable(name: string): boolean {
+  return (SYSTEM_VARIABLES as readonly string[]).includes(name);
+}
+
+function reservedMessage(name: string, how: string): string {
+  return `'${name}' is a system variable (${SYSTEM_VARIABLES.join(', ')}): ${how}; choose another name`;
+}
+
+/** `set`, `increment`, `save`, `vars` and `params` may not write a system variable. */
+function checkReservedNames(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (path: PathKey[], name: string, how: string, where: 'key' | 'value') => out.push(diagnosticAt(parsed, path, reservedMessage(name, how), 'reserved-variable', 'error', where));
+  for (const name of Object.keys(routine.params)) {
+    if (isReservedVariable(name)) {
+      at(['params', name], name, 'it cannot be a parameter', 'key');
+    }
+  }
+  for (const name of Object.keys(routine.vars)) {
+    if (isReservedVariable(name)) {
+      at(['vars', name], name, 'it cannot be set', 'key');
+    }
+  }
+  walkSteps(routine, (s) => {
+    const p = parsePath(s.path);
+    switch (s.action) {
+      case 'set':
+        for (const k of Object.keys(s.args.values)) {
+          if (isReservedVariable(k)) {
+            at([...p, 'set', k], k, 'it cannot be set', 'key');
+          }
+        }
+        break;
+      case 'increment':
+      case 'decrement':
+        if (isReservedVariable(s.args.var)) {
+          const node = parsed.doc.getIn([...p, s.action], true);
+          at(isMap(node) ? [...p, s.action, 'var'] : [...p, s.action], s.args.var, `it cannot be changed by ${s.action}`, 'value');
+        }
+        break;
+      case 'call':
+        for (const k of Object.keys(s.args.save)) {
+          if (isReservedVariable(k)) {
+            at([...p, 'save', k], k, 'a returned value cannot be saved into it', 'key');
+          }
+        }
+        break;
+      case 'checkoutAccount':
+      case 'getAccountField':
+        if (s.args.save !== undefined && isReservedVariable(s.args.save)) {
+          at([...p, s.action, 'save'], s.args.save, 'it cannot be the save target', 'value');
+        }
+        break;
+      default:
+        break;
+    }
+  });
+  return out;
+}
+
+/**
+ * A sentry is checked as soon as its routine starts, so the variables its `when` reads must exist then: a
+ * parameter, a `vars` entry or a system variable (or one of a calling routine). Reading one only steps set
+ * fails the routine at run time; warned here.
+ */
+function checkSentryVariables(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const atStart = new Set<string>([...SYSTEM_VARIABLES, ...Object.keys(routine.params), ...Object.keys(routine.vars)]);
+  const defined = definedVariables(routine);
+  routine.sentries.forEach((sentry) => {
+    const names = new Map<string, PathKey[]>();
+    walkCondition(sentry.when, (c) => {
+      if (c.kind === 'var') {
+        names.set(c.name, [...parsePath(c.path), 'var']);
+      } else if (c.kind === 'elapsed' && c.since !== 'routine' && c.since !== 'step' && !hasInterpolation(c.since)) {
+        names.set(c.since, [...parsePath(c.path), 'elapsed', 'since']);
+      }
+    });
+    forEachScalarValue(parsed.doc.getIn(parsePath(sentry.when.path), true), (node, rel) => {
+      if (typeof node.value === 'string' && node.value.includes('${')) {
+        const r = parseInterpolation(node.value);
+        if (r.ok) {
+          for (const part of r.parts) {
+            if (typeof part !== 'string' && !names.has(part.name)) {
+              names.set(part.name, [...parsePath(sentry.when.path), ...rel]);
+            }
+          }
+        }
+      }
+    });
+    for (const [name, path] of names) {
+      if (!atStart.has(name) && defined.has(name)) {
+        out.push(
+          diagnosticAt(
+            parsed,
+            path,
+            `sentry '${sentry.name}' reads variable '${name}', which only a step sets: the sentry is checked as soon as the routine starts, and a missing variable fails the routine (give it a value under vars:)`,
+            'sentry-variable',
+            'warning',
+          ),
+        );
+      }
+    }
+  });
   return out;
 }
 
@@ -174,12 +313,14 @@ export function paramTypeProblem(spec: Pick<ParamSpec, 'type' | 'values'>, v: un
   switch (spec.type) {
     case 'string':
       return typeof v === 'string' ? undefined : stringExpectation;
-    case 'int':
-      return typeof v === 'number' && Number.isInteger(v) ? undefined : 'an integer';
+    case 'int': {
+      const n = numberFrom(v);
+      return n !== undefined && Number.isInteger(n) ? undefined : 'an integer';
+    }
     case 'number':
-      return typeof v === 'number' ? undefined : 'a number';
+      return numberFrom(v) !== undefined ? undefined : 'a number';
     case 'bool':
-      return typeof v === 'boolean' ? undefined : 'true or false';
+      return boolFrom(v) !== undefined ? undefined : 'true or false';
     case 'enum':
       return spec.values && !spec.values.some((x) => x === v) ? `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}` : undefined;
   }
@@ -214,12 +355,13 @@ function checkParams(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
         const expected = paramTypeProblem(p, p.default, QUOTED_STRING);
         if (expected) {
           at('default', `the default of a ${p.type} parameter must be ${expected}, got ${JSON.stringify(p.default)}`, 'wrong-default-type');
-        } else if (typeof p.default === 'number') {
-          if (typeof p.min === 'number' && p.default < p.min) {
-            at('default', `the default ${p.default} is below min ${p.min}`, 'default-out-of-range');
+        } else if ((p.type === 'int' || p.type === 'number') && numberFrom(p.default) !== undefined) {
+          const d = numberFrom(p.default)!;
+          if (typeof p.min === 'number' && d < p.min) {
+            at('default', `the default ${d} is below min ${p.min}`, 'default-out-of-range');
           }
-          if (typeof p.max === 'number' && p.default > p.max) {
-            at('default', `the default ${p.default} is above max ${p.max}`, 'default-out-of-range');
+          if (typeof p.max === 'number' && d > p.max) {
+            at('default', `the default ${d} is above max ${p.max}`, 'default-out-of-range');
           }
         }
       }
@@ -381,11 +523,12 @@ function checkCallTarget(
     const expected = v === null ? 'not null' : paramTypeProblem(spec, v, QUOTED_STRING);
     if (expected) {
       out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' must be ${expected}, got ${JSON.stringify(v)}`, 'wrong-param-type'));
-    } else if (typeof v === 'number') {
-      if (typeof spec.min === 'number' && v < spec.min) {
+    } else if ((spec.type === 'int' || spec.type === 'number') && numberFrom(v) !== undefined) {
+      const n = numberFrom(v)!;
+      if (typeof spec.min === 'number' && n < spec.min) {
         out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' is below its min ${spec.min}`, 'param-out-of-range'));
       }
-      if (typeof spec.max === 'number' && v > spec.max) {
+      if (typeof spec.max === 'number' && n > spec.max) {
         out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' is above its max ${spec.max}`, 'param-out-of-range'));
       }
     }
@@ -447,55 +590,194 @@ export function checkRoutineReferences(routine: LoadedRoutine, parsed: ParsedYam
   return out;
 }
 
+interface CallEdge {
+  to: string;
+  step?: LoadedStep;
+  /** Path keys of the callee's name, for locating a diagnostic. */
+  at: PathKey[];
+  range: SourceRange;
+}
+
+/** Static calls of every routine: `call` steps, step `onError: {call}` and the routine's `onError` routine. */
+function callEdges(routines: ReadonlyMap<string, LoadedRoutine>, withRecovery: boolean): Map<string, CallEdge[]> {
+  const edges = new Map<string, CallEdge[]>();
+  for (const [name, r] of routines) {
+    const list: CallEdge[] = [];
+    walkSteps(r, (s) => {
+      if (s.action === 'call' && !hasInterpolation(s.args.routine) && routines.has(s.args.routine)) {
+        list.push({ to: s.args.routine, step: s, at: [...parsePath(s.path), 'call'], range: s.range });
+      }
+      const oe = s.common.onError;
+      if (withRecovery && oe && typeof oe === 'object' && !hasInterpolation(oe.call) && routines.has(oe.call)) {
+        list.push({ to: oe.call, step: s, at: [...parsePath(s.path), 'onError', 'call'], range: s.range });
+      }
+    });
+    const ro = r.onError;
+    if (withRecovery && ro?.action === 'call' && ro.routine !== undefined && !hasInterpolation(ro.routine) && routines.has(ro.routine)) {
+      list.push({ to: ro.routine, at: ['onError', 'routine'], range: ro.range });
+    }
+    edges.set(name, list);
+  }
+  return edges;
+}
+
 /**
  * Call cycles (a routine reaching itself through `call`): one warning per cycle, at the call that closes it.
- * Recursion may be intended, so this is a warning; the interpreter bounds call depth at run time.
+ * Recursion may be intended, so this is a warning; the interpreter bounds call depth at run time. Also reports,
+ * as errors, call chains without recursion that are deeper than {@link MAX_CALL_DEPTH} (they always fail).
  */
 export function findCallCycles(
   routines: ReadonlyMap<string, LoadedRoutine>,
   parsedOf: (name: string) => ParsedYaml | undefined,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const edges = new Map<string, Array<{ to: string; step: LoadedStep }>>();
-  for (const [name, r] of routines) {
-    const list: Array<{ to: string; step: LoadedStep }> = [];
-    walkSteps(r, (s) => {
-      if (s.action === 'call' && !hasInterpolation(s.args.routine) && routines.has(s.args.routine)) {
-        list.push({ to: s.args.routine, step: s });
-      }
-    });
-    edges.set(name, list);
-  }
+  const edges = callEdges(routines, false);
+  const locate = (from: string, e: CallEdge, code: string, severity: 'error' | 'warning'): Diagnostic => {
+    const parsed = parsedOf(from);
+    return parsed ? diagnosticAt(parsed, e.at, '', code, severity) : fromRange(e.range, '', code, severity);
+  };
   const state = new Map<string, 1 | 2>();
   const stack: string[] = [];
   const reported = new Set<string>();
-  const dfs = (n: string) => {
-    state.set(n, 1);
-    stack.push(n);
-    for (const e of edges.get(n) ?? []) {
+  // Iterative depth-first search (a long chain of routines must not exhaust the stack).
+  for (const root of [...routines.keys()].sort()) {
+    if (state.has(root)) {
+      continue;
+    }
+    const frames: Array<{ n: string; i: number }> = [{ n: root, i: 0 }];
+    state.set(root, 1);
+    stack.push(root);
+    while (frames.length) {
+      const f = frames[frames.length - 1];
+      const list = edges.get(f.n) ?? [];
+      if (f.i >= list.length) {
+        frames.pop();
+        stack.pop();
+        state.set(f.n, 2);
+        continue;
+      }
+      const e = list[f.i++];
       const st = state.get(e.to);
       if (st === 1) {
         const cycle = [...stack.slice(stack.indexOf(e.to)), e.to];
         const key = [...cycle].slice(0, -1).sort().join('|');
         if (!reported.has(key)) {
           reported.add(key);
-          const parsed = parsedOf(n);
-          const d = parsed
-            ? diagnosticAt(parsed, [...parsePath(e.step.path), 'call'], '', 'call-cycle', 'warning')
-            : fromRange(e.step.range, '', 'call-cycle', 'warning');
-          out.push({ ...d, message: `routine '${e.to}' calls itself (${cycle.join(' → ')}); make sure the recursion ends` });
+          out.push({ ...locate(f.n, e, 'call-cycle', 'warning'), message: `routine '${e.to}' calls itself (${cycle.join(' → ')}); make sure the recursion ends` });
         }
       } else if (st === undefined) {
-        dfs(e.to);
+        state.set(e.to, 1);
+        stack.push(e.to);
+        frames.push({ n: e.to, i: 0 });
       }
     }
-    stack.pop();
-    state.set(n, 2);
-  };
-  for (const n of [...routines.keys()].sort()) {
-    if (!state.has(n)) {
-      dfs(n);
+  }
+  out.push(...findDeepCallChains(routines, locate));
+  return out;
+}
+
+/** `a → b → c`, shortened in the middle when long. */
+export function formatCallChain(names: readonly string[]): string {
+  const shown = names.length <= 8 ? names : [...names.slice(0, 4), '…', ...names.slice(-3)];
+  return shown.join(' → ');
+}
+
+/**
+ * Call chains (through `call` and `onError` recovery calls) longer than {@link MAX_CALL_DEPTH}, leaving out the
+ * routines that take part in recursion (warned as cycles). One error per routine whose chain is too deep, at its
+ * call that starts the chain.
+ */
+function findDeepCallChains(
+  routines: ReadonlyMap<string, LoadedRoutine>,
+  locate: (from: string, e: CallEdge, code: string, severity: 'error' | 'warning') => Diagnostic,
+): Diagnostic[] {
+  const edges = callEdges(routines, true);
+  const names = [...routines.keys()].sort();
+  // Tarjan's strongly connected components, iteratively; components come out callees first.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const sccStack: string[] = [];
+  const order: string[][] = [];
+  let counter = 0;
+  for (const root of names) {
+    if (index.has(root)) {
+      continue;
     }
+    const frames: Array<{ n: string; i: number }> = [{ n: root, i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    sccStack.push(root);
+    onStack.add(root);
+    while (frames.length) {
+      const f = frames[frames.length - 1];
+      const list = edges.get(f.n) ?? [];
+      if (f.i < list.length) {
+        const to = list[f.i++].to;
+        if (!index.has(to)) {
+          index.set(to, counter);
+          low.set(to, counter++);
+          sccStack.push(to);
+          onStack.add(to);
+          frames.push({ n: to, i: 0 });
+        } else if (onStack.has(to)) {
+          low.set(f.n, Math.min(low.get(f.n)!, index.get(to)!));
+        }
+        continue;
+      }
+      frames.pop();
+      if (frames.length) {
+        const parent = frames[frames.length - 1].n;
+        low.set(parent, Math.min(low.get(parent)!, low.get(f.n)!));
+      }
+      if (low.get(f.n) === index.get(f.n)) {
+        const comp: string[] = [];
+        let x: string;
+        do {
+          x = sccStack.pop()!;
+          onStack.delete(x);
+          comp.push(x);
+        } while (x !== f.n);
+        order.push(comp);
+      }
+    }
+  }
+  const recursive = new Set<string>();
+  for (const comp of order) {
+    if (comp.length > 1 || (edges.get(comp[0]) ?? []).some((e) => e.to === comp[0])) {
+      comp.forEach((n) => recursive.add(n));
+    }
+  }
+  const longest = new Map<string, { calls: number; via?: CallEdge }>();
+  for (const comp of order) {
+    for (const n of comp) {
+      if (recursive.has(n)) {
+        continue;
+      }
+      let best: { calls: number; via?: CallEdge } = { calls: 0 };
+      for (const e of edges.get(n) ?? []) {
+        const c = longest.get(e.to);
+        if (c && c.calls + 1 > best.calls) {
+          best = { calls: c.calls + 1, via: e };
+        }
+      }
+      longest.set(n, best);
+    }
+  }
+  const out: Diagnostic[] = [];
+  for (const n of names) {
+    const l = longest.get(n);
+    if (!l?.via || l.calls <= MAX_CALL_DEPTH) {
+      continue;
+    }
+    const chain = [n];
+    for (let cur = longest.get(n); cur?.via; cur = longest.get(cur.via.to)) {
+      chain.push(cur.via.to);
+    }
+    out.push({
+      ...locate(n, l.via, 'call-depth', 'error'),
+      message: `call chain too deep (${l.calls} > ${MAX_CALL_DEPTH}): ${formatCallChain(chain)}; run some of these routines one after the other instead of inside each other`,
+    });
   }
   return out;
 }

@@ -5,6 +5,7 @@
  * itself (`restartEmulator`, `notify`) is emitted as an event for the orchestrator. When every rung has been tried
  * the routine fails with `stuck`. The ladder starts over once `window` steps complete without a detection.
  */
+import { formatDuration, type DurationUnit } from './durations';
 
 export const STUCK_RUNGS = ['tapAgain', 'back', 'restartApp', 'restartEmulator', 'notify'] as const;
 export type StuckRung = (typeof STUCK_RUNGS)[number];
@@ -12,6 +13,8 @@ export type StuckRung = (typeof STUCK_RUNGS)[number];
 export interface StuckConfig {
   /** No step completed for this long (ms). */
   noProgressMs?: number;
+  /** The unit `noProgress` was written in, for messages. */
+  noProgressUnit?: DurationUnit;
   /** The same tap target `count` times within the last `window` completed steps. */
   sameTarget?: { count: number; window: number };
   ladder: readonly StuckRung[];
@@ -88,7 +91,7 @@ export class StuckDetector {
       detail = `tapped ${this.pendingSameTarget} ${this.config.sameTarget!.count} times within ${this.config.sameTarget!.window} steps`;
     } else if (this.config.noProgressMs !== undefined && now - this.lastProgress >= this.config.noProgressMs) {
       reason = 'no-progress';
-      detail = `no step completed for ${Math.round(now - this.lastProgress)} ms`;
+      detail = `no step completed for ${formatDuration(now - this.lastProgress, this.config.noProgressUnit)} (stuck.noProgress is ${formatDuration(this.config.noProgressMs, this.config.noProgressUnit)})`;
     }
     if (!reason) {
       return undefined;

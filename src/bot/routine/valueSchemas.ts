@@ -11,8 +11,9 @@
  */
 import { z } from 'zod';
 import { editDistance } from '../../shared/editDistance';
-import { DURATION_HINT, DURATION_PATTERN, MAX_DURATION_MS } from './durations';
-import { VARIABLE_NAME_PATTERN } from './interpolationSyntax';
+import { DURATION_HINT, DURATION_PATTERN, durationProblem, MAX_DURATION_MS } from './durations';
+import { hasInterpolation, VARIABLE_NAME_PATTERN } from './interpolationSyntax';
+import { boolProblem, describeNumberRule, NUMBER_TEXT_RE, numberProblem, type NumberRule } from './valueRules';
 
 export type SchemaMode = 'validate' | 'document';
 
@@ -41,84 +42,69 @@ export function templateString(what: string): z.ZodString {
   return z.string({ error: `expected ${what}` }).regex(TEMPLATE_RE, { error: `expected ${what}, got a string without \${variable}` });
 }
 
-export interface NumberOptions {
-  int?: boolean;
-  min?: number;
-  max?: number;
-  /** Exclusive lower bound (for example sizes > 0). */
-  positive?: boolean;
+export interface NumberOptions extends NumberRule {
   description?: string;
   markdownDescription?: string;
 }
 
-function describeNumber(o: NumberOptions): string {
-  let s = o.int ? 'an integer' : 'a number';
-  if (o.positive) {
-    s += ' > 0';
-  } else if (o.min !== undefined && o.max !== undefined) {
-    s += ` from ${o.min} to ${o.max}`;
-  } else if (o.min !== undefined) {
-    s += ` >= ${o.min}`;
-  } else if (o.max !== undefined) {
-    s += ` <= ${o.max}`;
-  }
-  return s;
-}
+/** Text that is a decimal number or contains a `${variable}` (the JSON Schema pattern of numeric text). */
+const NUMBER_OR_TEMPLATE_RE = new RegExp(`${NUMBER_TEXT_RE.source}|\\$\\{`);
 
-/** A number (optionally an integer within bounds), or a string with `${var}` converted after interpolation. */
+/**
+ * A number (optionally an integer within bounds), text that reads as one, or a string with `${var}` converted and
+ * checked by the same rule after interpolation (valueRules.ts).
+ */
 export function numberValue(o: NumberOptions = {}): z.ZodType {
-  const what = describeNumber(o);
-  let n = z.number({ error: `expected ${what} or a "\${variable}" string` });
+  const problem = (v: unknown) => numberProblem(v, o) ?? `expected ${describeNumberRule(o)}`;
+  const error = (iss: { input?: unknown }) => problem(iss.input);
+  let n = z.number({ error });
   if (o.int) {
-    n = n.int({ error: `expected ${what}` });
+    n = n.int({ error });
   }
   if (o.positive) {
-    n = n.gt(0, { error: `expected ${what}` });
+    n = n.gt(0, { error });
   }
   if (o.min !== undefined) {
-    n = n.min(o.min, { error: `expected ${what}` });
+    n = n.min(o.min, { error });
   }
   if (o.max !== undefined) {
-    n = n.max(o.max, { error: `expected ${what}` });
+    n = n.max(o.max, { error });
   }
-  return withMeta(z.union([n, templateString(`${what} or a "\${variable}" string`)], { error: `expected ${what} or a "\${variable}" string` }), {
+  const text = z
+    .string({ error })
+    .regex(NUMBER_OR_TEMPLATE_RE, { error })
+    .refine((s) => hasInterpolation(s) || numberProblem(s, o) === undefined, { error });
+  return withMeta(z.union([n, text], { error }), {
     description: o.description,
     markdownDescription: o.markdownDescription,
   });
 }
 
-/** `true`/`false` or a `${var}` string. */
+const BOOL_OR_TEMPLATE_RE = /^\s*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])\s*$|\$\{/;
+
+/** `true`/`false`, the text `"true"`/`"false"`, or a `${var}` string (checked by the same rule after interpolation). */
 export function boolValue(description?: string, markdownDescription?: string): z.ZodType {
-  return withMeta(
-    z.union([z.boolean({ error: 'expected true or false' }), templateString('true, false or a "${variable}" string')], {
-      error: 'expected true, false or a "${variable}" string',
-    }),
-    { description, markdownDescription },
-  );
+  const error = (iss: { input?: unknown }) => boolProblem(iss.input) ?? 'expected true or false';
+  return withMeta(z.union([z.boolean({ error }), z.string({ error }).regex(BOOL_OR_TEMPLATE_RE, { error }).refine((s) => hasInterpolation(s) || boolProblem(s) === undefined, { error })], { error }), { description, markdownDescription });
 }
 
-const DURATION_OR_TEMPLATE = new RegExp(`(?:${DURATION_PATTERN.slice(1, -1)}$)|\\$\\{`);
+const DURATION_OR_TEMPLATE = new RegExp(`${DURATION_PATTERN.replace('^', '^\\s*').replace(/\$$/, '\\s*$')}|\\$\\{`);
 
-/** A duration: `250ms`, `2s`, `1.5s`, `1m`, `1h`, a number of milliseconds, or a `${var}` string. */
+/**
+ * A duration: `250ms`, `2s`, `1.5s`, `1m`, `1h`, a number of milliseconds (also as text), or a `${var}` string;
+ * at most 24h. Literal values and values after substitution are checked by the same rule ({@link durationProblem}).
+ */
 export function durationValue(description?: string, markdownDescription?: string): z.ZodType {
-  const ms = z.number({ error: `expected ${DURATION_HINT}` }).min(0, { error: `expected ${DURATION_HINT} (not negative)` }).max(MAX_DURATION_MS, { error: 'a duration may not exceed 24h' });
+  const error = (iss: { input?: unknown }) => durationProblem(iss.input) ?? `expected ${DURATION_HINT}`;
+  const ms = z.number({ error }).min(0, { error }).max(MAX_DURATION_MS, { error });
   const text = z
-    .string({ error: `expected ${DURATION_HINT}` })
-    .regex(DURATION_OR_TEMPLATE, { error: `expected ${DURATION_HINT}` })
-    .refine((s) => TEMPLATE_RE.test(s) || durationTextOk(s), { error: 'a duration may not exceed 24h' });
-  return withMeta(z.union([ms, text], { error: `expected ${DURATION_HINT}` }), {
+    .string({ error })
+    .regex(DURATION_OR_TEMPLATE, { error })
+    .refine((s) => hasInterpolation(s) || durationProblem(s) === undefined, { error });
+  return withMeta(z.union([ms, text], { error }), {
     description: description ?? 'A duration: 250ms, 2s, 1.5s, 1m, 1h, or a number of milliseconds.',
     markdownDescription: markdownDescription ?? description ?? 'A duration: `250ms`, `2s`, `1.5s`, `1m`, `1h`, or a number of milliseconds.',
   });
-}
-
-function durationTextOk(s: string): boolean {
-  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)$/.exec(s.trim());
-  if (!m) {
-    return true;
-  }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms'];
-  return Number(m[1]) * unit <= MAX_DURATION_MS;
 }
 
 /** A string; every string field may contain `${var}`. */

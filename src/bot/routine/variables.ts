@@ -4,6 +4,7 @@
  * scope (a child of its caller's), holding its params, `vars` and what its steps `set`. Reads fall through to the
  * parents; writes stay local, so a called routine never clobbers its caller's variables.
  */
+import { numberFrom } from './valueRules';
 
 /** Values a variable can hold (what YAML scalars and lists/maps of them give). */
 export type VariableValue = unknown;
@@ -110,19 +111,9 @@ export function isTruthy(v: unknown): boolean {
   return true;
 }
 
-/** Converts to a number when it is one (numbers, numeric strings); undefined otherwise. */
+/** Converts to a number when it is one (numbers, text that reads as a decimal number); undefined otherwise. */
 export function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') {
-    return Number.isFinite(v) ? v : undefined;
-  }
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v.trim());
-    return Number.isFinite(n) ? n : undefined;
-  }
-  if (typeof v === 'boolean') {
-    return undefined;
-  }
-  return undefined;
+  return numberFrom(v);
 }
 
 /** Text form of a value for string fields and messages. */

@@ -12,6 +12,7 @@ import { DeviceTracker, type BackoffOptions, type DeviceState, type DeviceTransi
 import { instanceSerials, resolveInstance, type EmulatorKind, type InstanceAddress } from './presets';
 import { expandCommand, TemplateError, validateTemplate } from './commandTemplate';
 import type { ProcessResult, ProcessRunner } from './processRunner';
+import { formatDuration } from '../../shared/durations';
 
 export type EmulatorErrorCode = 'invalid-config' | 'unknown-instance' | 'no-command' | 'command-failed' | 'timeout' | 'aborted' | 'not-connected' | 'disposed';
 
@@ -280,7 +281,7 @@ export class EmulatorManager extends DisposableBase {
         throw this.cutOffError(instance, opts.signal);
       }
       if (left() <= 0) {
-        throw new EmulatorError('timeout', `instance ${instance} (${address.serial}) did not come online in ${opts.timeoutMs} ms${lastError ? `: ${lastError}` : ''}`, instance);
+        throw new EmulatorError('timeout', `instance ${instance} (${address.serial}) did not come online within ${formatDuration(opts.timeoutMs ?? 0)}${lastError ? `: ${lastError}` : ''}`, instance);
       }
       const st = this.status(instance);
       if (st.online) {
@@ -368,7 +369,7 @@ export class EmulatorManager extends DisposableBase {
       throw new EmulatorError('command-failed', `${what} command '${cmd.file}' could not start: ${r.spawnError}`, instance);
     }
     if (r.timedOut) {
-      throw new EmulatorError('timeout', `${what} command '${cmd.file}' timed out after ${timeoutMs} ms`, instance);
+      throw new EmulatorError('timeout', `${what} command '${cmd.file}' timed out after ${formatDuration(timeoutMs)} (its timeout)`, instance);
     }
     if (r.aborted) {
       throw this.cutOffError(instance, opts.signal);

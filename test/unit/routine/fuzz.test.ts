@@ -276,6 +276,8 @@ function checkResult(text: string, file: string, index: number): 'ok' | 'rejecte
       !d.message.includes('\u0000unknown-keys') &&
       (d.severity === 'error' || d.severity === 'warning');
     assert.ok(ok, `document ${index}: bad diagnostic ${JSON.stringify(d)}\n---\n${text.slice(0, 2000)}`);
+    // Whatever passes validation loads: an internal error would mean the schema let a bad value through.
+    assert.notEqual(d.code, 'internal-error', `document ${index}: ${d.message}\n---\n${text.slice(0, 2000)}`);
   }
   if (!r.value) {
     assert.ok(

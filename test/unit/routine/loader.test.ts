@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Diagnostic } from '../../../src/shared/geometry';
-import { MAX_NESTING, parseRoutine } from '../../../src/bot/routine/loader';
+import { MAX_CONDITION_NESTING, MAX_STEP_NESTING, parseRoutine } from '../../../src/bot/routine/loader';
 import type { LoadedStep, StepOf } from '../../../src/bot/routine/schema';
 
 function load(text: string, name?: string) {
@@ -195,7 +195,7 @@ describe('(unit) routine loader', () => {
       assert.equal(d.col, 21);
       assert.match(d.message, /steps\[0\]\.tap\.y: expected a number/);
       assert.match(only('steps:\n  - wait: 2 seconds\n').message, /expected a duration like '250ms'/);
-      assert.match(only('steps:\n  - wait: -5\n').message, /not negative/);
+      assert.match(only('steps:\n  - wait: -5\n').message, /not a negative/);
       assert.match(only('steps:\n  - wait: 48h\n').message, /24h/);
       assert.match(only('steps:\n  - key: BAKC\n').message, /expected a key/);
       assert.match(only('steps:\n  - repeat: 1.5\n    do: []\n').message, /integer/);
@@ -231,15 +231,85 @@ describe('(unit) routine loader', () => {
       assert.match(only('- a\n- b\n').message, /map/);
     });
 
-    it('rejects nesting beyond the limit with a located error', () => {
-      let steps = '[]';
-      for (let i = 0; i < MAX_NESTING; i++) {
-        steps = `[ { repeat: 1, do: ${steps} } ]`;
-      }
-      const d = only(`steps: ${steps}\n`);
+    it('rejects steps nested beyond the limit at the first step beyond it, without exhausting the stack', () => {
+      const nested = (levels: number, leaf: string) => {
+        const lines = ['steps:'];
+        let ind = '  ';
+        for (let i = 0; i < levels; i++) {
+          lines.push(`${ind}- if: { var: x }`, `${ind}  then:`);
+          ind += '    ';
+        }
+        lines.push(`${ind}- ${leaf}`);
+        return { text: `${lines.join('\n')}\n`, leafLine: lines.length, leafCol: ind.length + 3 };
+      };
+      // At the limit: loads.
+      const ok = nested(MAX_STEP_NESTING - 1, 'log: deep');
+      assert.deepEqual(errors(`vars: { x: 1 }\n${ok.text}`), []);
+      // One beyond: one located error at the first step beyond the limit.
+      const deep = nested(MAX_STEP_NESTING, 'log: deep');
+      const d = only(deep.text);
       assert.equal(d.code, 'too-deep');
-      assert.equal(d.line, 1);
-      assert.ok(d.col > 1);
+      assert.equal(d.line, deep.leafLine);
+      assert.equal(d.col, deep.leafCol);
+      assert.match(d.message, new RegExp(`step is nested more than ${MAX_STEP_NESTING} blocks deep`));
+      // Hundreds of nested ifs: a nesting error, never a stack overflow (600 and more are refused by the YAML
+      // reader itself, still as a nesting error).
+      for (const levels of [90, 400, 600]) {
+        const e = errors(nested(levels, 'log: deep').text);
+        assert.ok(e.length >= 1 && e.every((x) => x.code === 'too-deep'), `${levels}: ${e.map((x) => x.message).join('\n')}`);
+        assert.ok(!e.some((x) => /call stack/i.test(x.message)));
+      }
+      assert.equal(errors(nested(90, 'log: deep').text)[0].line, deep.leafLine);
+      const conds = `steps:\n  - if: ${'{ not: '.repeat(150)}{ var: x }${' }'.repeat(150)}\n    then: [ { log: a } ]\n  - wait: 2d\n`;
+      const ce = errors(conds);
+      assert.equal(ce.length, 2);
+      assert.equal(ce[0].code, 'too-deep');
+      assert.match(ce[0].message, new RegExp(`condition is nested more than ${MAX_CONDITION_NESTING} deep`));
+      assert.match(ce[1]?.message ?? '', /may not exceed 24h/, 'the other problems of the file are still reported');
+      const flow = `steps: ${'[{if: {var: x}, then: '.repeat(300)}[log]${'}]'.repeat(300)}\n`;
+      assert.ok(errors(flow).length >= 1);
+      const maps = `vars:\n  a: ${'{a: '.repeat(400)}1${'}'.repeat(400)}\nsteps: []\n`;
+      assert.equal(only(maps).code, 'too-deep');
+    });
+  });
+
+  describe('durations and typed values: one rule for literal and substituted values', () => {
+    it('refuses durations that are malformed, negative or beyond 24h, located at the value', () => {
+      for (const [v, re] of [
+        ['-1s', /negative/],
+        ['1h 30m', /no spaces inside/],
+        ['1.5.5s', /expected a duration/],
+        ['abc5s', /expected a duration/],
+        ['2d', /may not exceed 24h \(got 2d\)/],
+        ['1d1ms', /may not exceed 24h \(got 86400001ms\)/],
+        ['24h1m', /may not exceed 24h/],
+      ] as const) {
+        const d = only(`steps:\n  - wait: 1s\n  - wait: ${v}\n`);
+        assert.match(d.message, re, v);
+        assert.equal(d.line, 3, v);
+        assert.equal(d.col, 11, v);
+        assert.notEqual(d.code, 'internal-error', v);
+      }
+      assert.deepEqual(errors('steps:\n  - wait: "500"\n  - wait: 24h\n  - wait: 1h30m\n'), []);
+    });
+
+    it('numeric text is a number, literal or substituted; true/false text a boolean', () => {
+      const r = load('steps:\n  - tap: { x: "12", y: " 3.5 " }\n  - repeat: "2"\n    do: [ { tap: { template: a, optional: "TRUE" } } ]\n');
+      assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.match(only('steps:\n  - tap: { x: "12", y: "-1" }\n').message, /tap\.y: expected a number >= 0, got '-1'/);
+      assert.match(only('steps:\n  - tap: { x: "0x10", y: 1 }\n').message, /expected a number >= 0/);
+      assert.match(only('steps:\n  - tap: { x: .nan, y: 1 }\n').message, /got NaN/);
+      assert.match(only('steps:\n  - tap: { template: a, optional: 1 }\n').message, /expected true or false, got 1/);
+    });
+  });
+
+  describe('a file with errors still reports its other problems', () => {
+    it('keeps the valid parts as a partial routine', () => {
+      const r = load('steps:\n  - tap: ok\n    thne: 1\n  - wait: 5x\n  - call: other\n  - tap: { x: 1, y: 2 }\n');
+      assert.equal(r.value, undefined);
+      assert.ok(r.partial);
+      assert.deepEqual(r.partial.steps.map((s) => s.path), ['steps[2]', 'steps[3]']);
+      assert.deepEqual(r.diagnostics.map((d) => d.line), [3, 4]);
     });
   });
 

@@ -145,7 +145,7 @@ describe('(unit) workspace validation and `validate`', () => {
       const lines = r.out.trim().split('\n');
       assert.deepEqual(lines, [
         "groups/farmers.yaml:2:10: warning: routine 'farm' has errors (see routines/farm.yaml): the group cannot run",
-        "routines/farm.yaml:2:10: missing required key 'y' in steps[0].tap (expected a number >= 0 or a \"${variable}\" string)",
+        "routines/farm.yaml:2:10: missing required key 'y' in steps[0].tap (expected a number >= 0)",
         "routines/farm.yaml:3:5: steps[1].wiat: a step needs an action ('wiat' is not known: did you mean 'wait'?)",
       ]);
       assert.match(r.err, /2 errors, 1 warning /);

@@ -5,7 +5,8 @@
  */
 import type { Engine, ExecContext } from '../context';
 import { BreakSignal, ContinueSignal, ReturnSignal, RoutineError, StopSignal } from '../errors';
-import { interpolateDeep, resolveNumber, resolveString } from '../interpolate';
+import { interpolateDeep, resolveNumber, resolveString, valueRange } from '../interpolate';
+import { RULES } from '../valueRules';
 import type { LoadedCondition, LoadedStep, StepOf } from '../schema';
 
 export async function ifAction(step: StepOf<'if'>, ctx: ExecContext, engine: Engine): Promise<void> {
@@ -40,7 +41,7 @@ async function conditionalLoop(
   engine: Engine,
   goOn: (cond: LoadedCondition) => Promise<boolean>,
 ): Promise<void> {
-  const max = step.args.max === undefined ? undefined : resolveNumber(step.args.max, ctx.lookup, 'max', step.range, { int: true, min: 0 });
+  const max = step.args.max === undefined ? undefined : resolveNumber(step.args.max, ctx.lookup, 'max', valueRange(ctx.frame.routine, `${step.path}.max`, step.range), RULES.loopMax);
   let iterations = 0;
   for (;;) {
     if (!(await goOn(step.args.condition))) {
@@ -70,7 +71,7 @@ export async function untilAction(step: StepOf<'until'>, ctx: ExecContext, engin
 }
 
 export async function repeat(step: StepOf<'repeat'>, ctx: ExecContext, engine: Engine): Promise<void> {
-  const times = resolveNumber(step.args.times, ctx.lookup, 'repeat', step.range, { int: true, min: 0 });
+  const times = resolveNumber(step.args.times, ctx.lookup, 'repeat', valueRange(ctx.frame.routine, `${step.path}.repeat`, step.range), RULES.repeat);
   for (let i = 0; i < times; i++) {
     if ((await body(step.args.do, ctx, engine)) === 'break') {
       return;

@@ -4,9 +4,10 @@ import type { RawFrame } from '../../device';
 import type { Engine, ExecContext } from '../context';
 import { formatDuration } from '../durations';
 import { RoutineError } from '../errors';
-import { resolveDuration, resolveNumber } from '../interpolate';
+import { resolveDuration, resolveNumber, valueRange } from '../interpolate';
+import { RULES } from '../valueRules';
 import type { StepOf } from '../schema';
-import { resolveRegion } from './input';
+import { locator, resolveRegion } from './input';
 
 /** Shortest poll interval (a 0 interval would spin without the clock moving). */
 const MIN_INTERVAL_MS = 10;
@@ -15,13 +16,14 @@ const MIN_INTERVAL_MS = 10;
 export const PIXEL_CHANGE_THRESHOLD = 16;
 
 export async function wait(step: StepOf<'wait'>, ctx: ExecContext, engine: Engine): Promise<void> {
-  const ms = resolveDuration(step.args.duration, ctx.lookup, 'wait', step.range);
+  const ms = resolveDuration(step.args.duration, ctx.lookup, 'wait', valueRange(ctx.frame.routine, `${step.path}.wait`, step.range));
   await engine.sleep(ms, ctx);
 }
 
 export async function waitFor(step: StepOf<'waitFor'>, ctx: ExecContext, engine: Engine): Promise<void> {
-  const timeout = resolveDuration(step.args.timeout, ctx.lookup, 'timeout', step.range);
-  const interval = Math.max(MIN_INTERVAL_MS, resolveDuration(step.args.interval, ctx.lookup, 'interval', step.range));
+  const at = locator(ctx, `${step.path}.waitFor`, step.range);
+  const timeout = resolveDuration(step.args.timeout, ctx.lookup, 'timeout', at('timeout'));
+  const interval = Math.max(MIN_INTERVAL_MS, resolveDuration(step.args.interval, ctx.lookup, 'interval', at('interval')));
   const deadline = engine.clock.now() + timeout;
   for (;;) {
     if (await engine.evaluate(step.args.condition, ctx)) {
@@ -42,10 +44,11 @@ export async function waitFor(step: StepOf<'waitFor'>, ctx: ExecContext, engine:
 }
 
 export async function waitStable(step: StepOf<'waitStable'>, ctx: ExecContext, engine: Engine): Promise<void> {
-  const timeout = resolveDuration(step.args.timeout, ctx.lookup, 'timeout', step.range);
-  const interval = Math.max(MIN_INTERVAL_MS, resolveDuration(step.args.interval, ctx.lookup, 'interval', step.range));
-  const tolerance = resolveNumber(step.args.tolerance, ctx.lookup, 'tolerance', step.range, { min: 0, max: 1 });
-  const region = step.args.region ? resolveRegion(step.args.region, ctx.lookup, 'region', step.range) : undefined;
+  const at = locator(ctx, `${step.path}.waitStable`, step.range);
+  const timeout = resolveDuration(step.args.timeout, ctx.lookup, 'timeout', at('timeout'));
+  const interval = Math.max(MIN_INTERVAL_MS, resolveDuration(step.args.interval, ctx.lookup, 'interval', at('interval')));
+  const tolerance = resolveNumber(step.args.tolerance, ctx.lookup, 'tolerance', at('tolerance'), RULES.stableTolerance);
+  const region = step.args.region ? resolveRegion(step.args.region, ctx.lookup, 'region', (k) => at(`region.${k}`)) : undefined;
   const ref = engine.referenceSize(ctx);
   const deadline = engine.clock.now() + timeout;
   let prev = await engine.frames.fresh({ signal: ctx.signal });
