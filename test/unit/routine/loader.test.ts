@@ -227,7 +227,7 @@ describe('(unit) routine loader', () => {
       assert.ok(e.length > 0);
       assert.ok(e[0].line >= 1 && e[0].col >= 1);
       assert.match(only('').message, /empty/);
-      assert.match(only('steps: []\nsteps: []\n').message, /unique|duplicate/i);
+      assert.match(only('steps: []\nsteps: []\n').message, /key 'steps' appears twice \(first at 1:1\)/);
       assert.match(only('- a\n- b\n').message, /map/);
     });
 
