@@ -122,9 +122,22 @@ export function translateYamlError(e: YAMLError, ctx: YamlMessageContext): YamlP
   if (/^Block scalar/.test(m)) {
     return { offset: start, message: "bad indentation of a '|' or '>' text block: its lines must be indented more than its key" };
   }
-  if (/^Unexpected .* token in YAML stream: "(.*)"$/.test(m) || /^Unexpected .* token$/.test(m)) {
-    const src = text.slice(start, Math.max(start + 1, Math.min(end, start + 20))).split('\n')[0];
-    return { offset: start, end, message: `unexpected '${src}' here` };
+  if (/ token in YAML stream/.test(m)) {
+    const src = snippet(text, start, end);
+    return {
+      offset: start,
+      end,
+      message: `unexpected '${src}': the document cannot go on here, so nothing from here on is read (check the indentation of this line and of the lines above)`,
+    };
+  }
+  if (/^Unexpected .* at node end$/.test(m)) {
+    return { offset: start, end, message: `unexpected '${snippet(text, start, end)}' after a value (a missing ',' or line break?)` };
+  }
+  if (/^Unexpected .* token$/.test(m)) {
+    return { offset: start, end, message: `unexpected '${snippet(text, start, end)}' here` };
+  }
+  if (/^Block collections are not allowed within flow collections/.test(m)) {
+    return { offset: start, end, message: "a '- ' list or 'key: value' lines cannot go inside [...] or {...}: close the bracket first, or write the inner list or map in brackets too" };
   }
   return { offset: start, end, message: cleanYamlMessage(m) };
 }
@@ -136,6 +149,11 @@ export function translateYamlError(e: YAMLError, ctx: YamlMessageContext): YamlP
 function at(ctx: YamlMessageContext, offset: number): string {
   const p = ctx.lineCounter.linePos(offset);
   return `${p.line}:${p.col}`;
+}
+
+/** The source text from `start` (to `end`, at most 20 characters, one line). */
+function snippet(text: string, start: number, end: number): string {
+  return text.slice(start, Math.max(start + 1, Math.min(end, start + 20))).split(/\r?\n/)[0];
 }
 
 /** The plain word at `offset` (up to white space, ':' or a flow indicator), at most 40 characters. */

@@ -5,7 +5,7 @@
 import { Composer, CST, isAlias, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, Parser, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic, SourceRange } from './geometry';
-import { describeYamlFile, translateYamlError } from './yamlMessages';
+import { cleanYamlMessage, describeYamlFile, translateYamlError, type YamlProblem } from './yamlMessages';
 
 export type PathKey = string | number;
 
@@ -61,6 +61,12 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
   Error.stackTraceLimit = 0;
   try {
     return parseLimited(text, file, { ...YAML_LIMITS, ...options.limits });
+  } catch (e) {
+    // A bug of ours or of the library: still one located diagnostic, never an exception for the loaders.
+    const lineCounter = new LineCounter();
+    lineCounter.addNewLine(0);
+    const message = `cannot read the YAML: ${e instanceof Error ? e.message : String(e)}`;
+    return { file, text, doc: emptyDocument(), lineCounter, diagnostics: [{ file, line: 1, col: 1, endLine: 1, endCol: 1, severity: 'error', message, code: 'yaml-invalid' }] };
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
@@ -139,12 +145,25 @@ function parseLimited(text: string, file: string, limits: YamlLimits): ParsedYam
   const found: Diagnostic[] = [];
   let untranslated = 0;
   for (const [severity, list] of [['error', doc.errors], ['warning', doc.warnings]] as const) {
+    // After the document ended early, every further token is "unexpected in the stream": only the first counts.
+    let streamEnded = false;
+    const relevant = list.filter((e) => {
+      const stream = / token in YAML stream/.test(e.message);
+      const keep = !(stream && streamEnded);
+      streamEnded ||= stream;
+      return keep;
+    });
     // A file that is not YAML at all has an error per token: word the first few, count the others.
-    for (const e of list.slice(0, MAX_SYNTAX_ERRORS * 2)) {
-      const p = translateYamlError(e, ctx);
+    for (const e of relevant.slice(0, MAX_SYNTAX_ERRORS * 2)) {
+      let p: YamlProblem;
+      try {
+        p = translateYamlError(e, ctx);
+      } catch {
+        p = { offset: e.pos[0], end: e.pos[1], message: cleanYamlMessage(e.message) };
+      }
       found.push({ ...locate(lineCounter, file, p.offset, p.end ?? p.offset), severity, message: p.message, code: `yaml-${e.code.toLowerCase()}` });
     }
-    untranslated += Math.max(0, list.length - MAX_SYNTAX_ERRORS * 2);
+    untranslated += Math.max(0, relevant.length - MAX_SYNTAX_ERRORS * 2);
   }
   if (second) {
     const off = second.range[0];

@@ -75,6 +75,8 @@ describe('(unit) yamlSource: YAML mistakes in words a user can act on', () => {
     ['an unknown alias', 'steps:\n  - log: *greeting\n', 2, 10, /^unknown alias '\*greeting': there is no anchor '&greeting' before it$/],
     ['an alias inside the node it repeats', 'vars: &v\n  self: *v\n', 2, 9, /^alias '\*v' is inside the node it repeats/],
     ['a line that is no key: value', 'a: |\nb\n', 2, 1, /^'b' is not followed by ':'/],
+    ['text after a closed bracket', 'steps:\n  - tap: [1, 2] 3\n', 2, 17, /^unexpected '3' after a value \(a missing ',' or line break\?\)$/],
+    ['a block list inside brackets', 'steps: [\n  - log: a\n]\n', 2, 3, /^a '- ' list or 'key: value' lines cannot go inside \[\.\.\.\] or \{\.\.\.\}/],
   ];
   for (const [what, text, line, col, message] of cases) {
     it(what, () => {
