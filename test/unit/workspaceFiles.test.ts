@@ -125,11 +125,17 @@ describe('(unit) workspace files: symbolic links and sizes', function () {
     const reg = new RoutineRegistry(new NodeFileStore(ws), new MemoryLogger());
     try {
       await reg.reload();
-      assert.deepEqual(reg.names(), ['main', 'nav/home']);
+      // The refused file stays listed (invalid, with its reason); nothing is read through a link out of the workspace.
+      assert.deepEqual(reg.names(), ['evil', 'main', 'nav/home']);
+      assert.equal(reg.get('evil'), undefined);
+      assert.deepEqual(
+        reg.entry('evil')?.diagnostics.map((d) => d.code),
+        ['link-outside'],
+      );
       const errors = reg.diagnostics().filter((d) => d.severity === 'error');
       assert.deepEqual(errors.map((d) => [d.file, d.line, d.col, d.code]), [
-        ['routines/evil.yaml', 1, 1, 'link-outside'],
         ['routines/ext', 1, 1, 'link-outside'],
+        ['routines/evil.yaml', 1, 1, 'link-outside'],
       ]);
     } finally {
       reg.dispose();

@@ -252,7 +252,16 @@ export class RoutineRegistry extends DisposableBase implements RoutineLookup {
     });
     const { files, dirs, ignored } = listing;
     const next = new Map<string, FileRecord>();
-    const folder: Diagnostic[] = [...listing.diagnostics];
+    const folder: Diagnostic[] = [];
+    for (const d of listing.diagnostics) {
+      if (d.severity === 'error' && d.file.endsWith('.yaml') && d.file.startsWith(`${this.dir}/`)) {
+        // A refused routine file (a link leaving the workspace) stays listed under its name, with the reason.
+        const name = d.file.slice(this.dir.length + 1, -'.yaml'.length);
+        next.set(name, { name, file: d.file, text: `\0${d.message}`, fileDiagnostics: [d], crossDiagnostics: [] });
+      } else {
+        folder.push(d);
+      }
+    }
     for (const file of files) {
       const name = file.slice(this.dir.length + 1, -'.yaml'.length);
       // Checked by size before reading: a huge file is refused without being read, let alone parsed.
