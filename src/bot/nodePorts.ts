@@ -2,7 +2,7 @@
 import { promises as fsp, watch as fsWatch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Clock, FileStat, FileStore, Logger, LogLevel, LogRecord } from './ports';
+import { FileTooLargeError, PathEscapeError, type Clock, type FileStat, type FileStore, type Logger, type LogLevel, type LogRecord, type ReadOptions } from './ports';
 
 export class SystemClock implements Clock {
   now(): number {
@@ -76,19 +76,34 @@ export const nullLogger: Logger = {
   child: () => nullLogger,
 };
 
-export class PathEscapeError extends Error {
-  constructor(readonly requested: string, readonly root: string) {
-    super(`path '${requested}' escapes the workspace root`);
-    this.name = 'PathEscapeError';
-  }
+export { PathEscapeError, FileTooLargeError } from './ports';
+
+/** `fs.watch`, as NodeFileStore uses it (tests pass a fake to provoke watcher errors). */
+export type WatchFunction = (dir: string, options: { persistent: boolean }, listener: (event: string, name: string | Buffer | null) => void) => FSWatcher;
+
+export interface NodeFileStoreOptions {
+  watch?: WatchFunction;
+  /** First delay before re-establishing a failed watch (doubled per failure in a row, at most 30 s). Default 500 ms. */
+  rewatchDelayMs?: number;
 }
 
-/** FileStore on the real filesystem, confined to `root`. */
+const MAX_REWATCH_DELAY_MS = 30_000;
+
+/**
+ * FileStore on the real filesystem, confined to `root`: no path may leave it by `..`, and what is read, listed or
+ * statted may not leave it through a symbolic link either (links are resolved and the real path must be inside
+ * the real root).
+ */
 export class NodeFileStore implements FileStore {
   readonly root: string;
+  private realRoot: string | undefined;
+  private readonly watchImpl: WatchFunction;
+  private readonly rewatchDelayMs: number;
 
-  constructor(root: string) {
+  constructor(root: string, options: NodeFileStoreOptions = {}) {
     this.root = path.resolve(root);
+    this.watchImpl = options.watch ?? ((d, o, l) => fsWatch(d, o, l));
+    this.rewatchDelayMs = options.rewatchDelayMs ?? 500;
   }
 
   resolve(p: string): string {
@@ -100,14 +115,44 @@ export class NodeFileStore implements FileStore {
     return abs;
   }
 
-  async readFile(p: string): Promise<Uint8Array> {
-    return fsp.readFile(this.resolve(p));
+  async readFile(p: string, options: ReadOptions = {}): Promise<Uint8Array> {
+    const real = await this.contained(p);
+    if (options.maxBytes === undefined) {
+      return fsp.readFile(real);
+    }
+    const fh = await fsp.open(real, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      if (size > options.maxBytes) {
+        throw new FileTooLargeError(p, size, options.maxBytes);
+      }
+      // Read at most one byte more than allowed: a file growing meanwhile is still refused, never read whole.
+      const buf = Buffer.alloc(size + 1);
+      let n = 0;
+      for (;;) {
+        const r = await fh.read(buf, n, buf.length - n, n);
+        if (r.bytesRead === 0) {
+          break;
+        }
+        n += r.bytesRead;
+        if (n > options.maxBytes) {
+          throw new FileTooLargeError(p, n, options.maxBytes);
+        }
+        if (n === buf.length) {
+          break;
+        }
+      }
+      return buf.subarray(0, n);
+    } finally {
+      await fh.close();
+    }
   }
 
-  async readText(p: string): Promise<string> {
-    return fsp.readFile(this.resolve(p), 'utf8');
+  async readText(p: string, options: ReadOptions = {}): Promise<string> {
+    return Buffer.from(await this.readFile(p, options)).toString('utf8');
   }
 
+  // Writes check the path lexically only: the data folder (`.fleet`) may be a link to another disk.
   async writeFileAtomic(p: string, data: Uint8Array | string): Promise<void> {
     const target = this.resolve(p);
     await fsp.mkdir(path.dirname(target), { recursive: true });
@@ -132,8 +177,17 @@ export class NodeFileStore implements FileStore {
   }
 
   async stat(p: string): Promise<FileStat | undefined> {
+    let real: string;
     try {
-      const s = await fsp.stat(this.resolve(p));
+      real = await this.contained(p);
+    } catch (e) {
+      if (e instanceof PathEscapeError) {
+        throw e;
+      }
+      return undefined;
+    }
+    try {
+      const s = await fsp.stat(real);
       return { isFile: s.isFile(), isDirectory: s.isDirectory(), mtimeMs: s.mtimeMs, size: s.size };
     } catch {
       return undefined;
@@ -141,8 +195,17 @@ export class NodeFileStore implements FileStore {
   }
 
   async list(dir: string): Promise<string[]> {
+    let real: string;
     try {
-      return (await fsp.readdir(this.resolve(dir))).sort();
+      real = await this.contained(dir);
+    } catch (e) {
+      if (e instanceof PathEscapeError) {
+        throw e;
+      }
+      return [];
+    }
+    try {
+      return (await fsp.readdir(real)).sort();
     } catch {
       return [];
     }
@@ -152,12 +215,21 @@ export class NodeFileStore implements FileStore {
     await fsp.mkdir(this.resolve(dir), { recursive: true });
   }
 
-  watch(dir: string, onChange: (paths: string[]) => void): { dispose(): void } {
+  async realPath(p: string): Promise<string> {
+    const real = await this.contained(p);
+    return path.relative(await this.rootReal(), real).split(path.sep).join('/');
+  }
+
+  watch(dir: string, onChange: (paths: string[]) => void, onError?: (error: Error) => void): { dispose(): void } {
     const abs = this.resolve(dir);
     let pending = new Set<string>();
     let timer: NodeJS.Timeout | undefined;
+    let retry: NodeJS.Timeout | undefined;
     let watcher: FSWatcher | undefined;
     let disposed = false;
+    let failures = 0;
+    /** Whether the next successful start must report "anything may have changed". */
+    let missed = false;
     const flush = () => {
       timer = undefined;
       const paths = [...pending];
@@ -166,45 +238,153 @@ export class NodeFileStore implements FileStore {
         onChange(paths);
       }
     };
-    const start = () => {
+    const stop = () => {
+      const w = watcher;
+      watcher = undefined;
       try {
-        watcher = fsWatch(abs, { persistent: false }, (_ev, name) => {
-          if (!name || name.startsWith('.') || name.endsWith('.tmp')) {
+        w?.close();
+      } catch {
+        // already closed
+      }
+    };
+    const later = (ms: number) => {
+      if (!disposed) {
+        retry = setTimeout(() => {
+          retry = undefined;
+          start();
+        }, ms);
+        retry.unref();
+      }
+    };
+    const failed = (e: unknown) => {
+      stop();
+      failures++;
+      missed = true;
+      const delay = Math.min(MAX_REWATCH_DELAY_MS, this.rewatchDelayMs * 2 ** (failures - 1));
+      const err = e instanceof Error ? e : new Error(String(e));
+      onError?.(new Error(`watching '${dir}' failed (${errorText(err)}); retrying in ${delay < 1000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}`, { cause: err }));
+      later(delay);
+    };
+    const start = () => {
+      if (disposed) {
+        return;
+      }
+      let w: FSWatcher;
+      try {
+        w = this.watchImpl(abs, { persistent: false }, (_ev, name) => {
+          if (watcher !== w || disposed) {
             return;
           }
-          pending.add(path.relative(this.root, path.join(abs, name.toString())));
+          const n = name?.toString();
+          if (n === path.basename(abs)) {
+            // The watched folder itself was removed or renamed: the watch is dead; wait for the folder to return.
+            void fsp.stat(abs).then(
+              () => undefined,
+              () => {
+                if (watcher === w) {
+                  stop();
+                  missed = true;
+                  later(this.rewatchDelayMs);
+                }
+              },
+            );
+          }
+          if (!n || n.startsWith('.') || n.endsWith('.tmp')) {
+            return;
+          }
+          pending.add(path.relative(this.root, path.join(abs, n)));
           timer ??= setTimeout(flush, 50);
         });
-        watcher.on('error', () => undefined);
-      } catch {
-        // Directory does not exist yet: poll until it does.
-        const poll = setInterval(() => {
-          if (disposed) {
-            clearInterval(poll);
-            return;
-          }
-          fsp.stat(abs).then(
-            () => {
-              clearInterval(poll);
-              if (!disposed) {
-                start();
-              }
-            },
-            () => undefined,
-          );
-        }, 500);
-        poll.unref();
+      } catch (e) {
+        if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) {
+          // The folder does not exist (yet): look again later; it counts as changed when it appears.
+          missed = true;
+          later(this.rewatchDelayMs);
+        } else {
+          failed(e);
+        }
+        return;
+      }
+      watcher = w;
+      w.on('error', (e: unknown) => {
+        if (watcher === w && !disposed) {
+          failed(e);
+        }
+      });
+      failures = 0;
+      if (missed) {
+        missed = false;
+        onChange([]);
       }
     };
     start();
+    // The first start reports nothing missed: the caller has just read the folder.
     return {
       dispose() {
         disposed = true;
-        watcher?.close();
+        stop();
         if (timer) {
           clearTimeout(timer);
+        }
+        if (retry) {
+          clearTimeout(retry);
         }
       },
     };
   }
+
+  private async rootReal(): Promise<string> {
+    if (this.realRoot === undefined) {
+      try {
+        this.realRoot = await fsp.realpath(this.root);
+      } catch {
+        return this.root;
+      }
+    }
+    return this.realRoot;
+  }
+
+  /**
+   * The real (links resolved) absolute path of `p`. Throws PathEscapeError, naming the link, when it leaves the
+   * real root, and the file system's error (ENOENT, ELOOP...) when it cannot be resolved.
+   */
+  private async contained(p: string): Promise<string> {
+    const abs = this.resolve(p);
+    const real = await fsp.realpath(abs);
+    const root = await this.rootReal();
+    if (!isInside(root, real)) {
+      const st = await fsp.stat(real).catch(() => undefined);
+      throw new PathEscapeError(p, this.root, await this.escapingLink(abs, root), st ? (st.isDirectory() ? 'directory' : st.isFile() ? 'file' : 'other') : undefined);
+    }
+    return real;
+  }
+
+  /** The first component of `abs` (workspace-relative) whose real path is outside the root. */
+  private async escapingLink(abs: string, root: string): Promise<string | undefined> {
+    const parts = path.relative(this.root, abs).split(path.sep).filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const prefix = path.join(this.root, ...parts.slice(0, i));
+      try {
+        if (!isInside(root, await fsp.realpath(prefix))) {
+          return parts.slice(0, i).join('/');
+        }
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+}
+
+function isInside(root: string, real: string): boolean {
+  return real === root || real.startsWith(root.endsWith(path.sep) ? root : `${root}${path.sep}`);
+}
+
+function isErrno(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
+
+function errorText(e: Error): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
 }

@@ -9,6 +9,7 @@ import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import { diagnosticAt, parseYaml } from '../shared/yamlSource';
 import type { Clock, FileStore, Logger } from '../bot/ports';
 import { nullLogger } from '../bot/nodePorts';
+import { fileErrorDiagnostic, isYamlName, listWorkspaceFiles, readWorkspaceYaml } from '../bot/workspaceFiles';
 import {
   applyDefinitionToDocument,
   cloneGroupDefinition,
@@ -84,22 +85,33 @@ export class DefinitionsStore implements Disposable {
   /** Reads every definition file (again). */
   load(): Promise<void> {
     return this.serialize(async () => {
-      const names = (await this.files.list(this.dir)).filter((n) => YAML_FILE.test(n) && !n.startsWith('.'));
-      const next = new Map<string, DefinitionEntry>();
-      for (const n of names) {
-        const file = `${this.dir}/${n}`;
-        const text = await this.readIfFile(file);
-        if (text !== undefined) {
-          next.set(file, this.parseEntry(file, text));
-        }
-      }
-      const changed = this.diffNames(this.byFile, next);
-      this.byFile = next;
-      this.resolveDuplicates();
-      if (changed.length) {
-        this._onDidChange.fire({ names: changed });
-      }
+      await this.loadAll();
     });
+  }
+
+  private async loadAll(): Promise<string[]> {
+    const listing = await listWorkspaceFiles(this.files, this.dir, { include: isYamlName });
+    const next = new Map<string, DefinitionEntry>();
+    for (const file of listing.files) {
+      const entry = await this.readEntry(file);
+      if (entry) {
+        next.set(file, entry);
+      }
+    }
+    // A refused link is listed as an entry of its own, so its diagnostic shows wherever definitions are listed.
+    for (const d of listing.diagnostics) {
+      if (d.severity === 'error' && !next.has(d.file)) {
+        next.set(d.file, this.refusedEntry(d.file, d));
+      }
+    }
+    const sorted = new Map([...next.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const changed = this.diffNames(this.byFile, sorted);
+    this.byFile = sorted;
+    this.resolveDuplicates();
+    if (changed.length) {
+      this._onDidChange.fire({ names: changed });
+    }
+    return changed;
   }
 
   /** Starts watching the folder (idempotent); changes are re-read and reported through onDidChange. */
@@ -107,22 +119,29 @@ export class DefinitionsStore implements Disposable {
     if (this.watcher || this.disposed) {
       return;
     }
-    this.watcher = this.files.watch(this.dir, (paths) => {
-      void this.refresh(paths).catch((e: unknown) => this.logger.log('warn', 're-reading group definitions failed', { error: String(e) }));
-    });
+    this.watcher = this.files.watch(
+      this.dir,
+      (paths) => {
+        void this.refresh(paths).catch((e: unknown) => this.logger.log('warn', 're-reading group definitions failed', { error: String(e) }));
+      },
+      (e) => this.logger.log('warn', `live reload of group definitions: ${e.message}`),
+    );
   }
 
-  /** Re-reads the given workspace-relative files (added, changed or deleted). */
+  /** Re-reads the given workspace-relative files (added, changed or deleted); all of them for an empty list. */
   refresh(paths: readonly string[]): Promise<string[]> {
     return this.serialize(async () => {
+      if (paths.length === 0) {
+        return this.loadAll();
+      }
       const wanted = paths.map((p) => p.replace(/\\/g, '/')).filter((p) => YAML_FILE.test(p) && p.startsWith(`${this.dir}/`) && !p.slice(this.dir.length + 1).includes('/'));
       const before = new Map(this.byFile);
       for (const file of new Set(wanted)) {
-        const text = await this.readIfFile(file);
-        if (text === undefined) {
+        const entry = await this.readEntry(file);
+        if (entry === undefined) {
           this.byFile.delete(file);
-        } else if (this.byFile.get(file)?.text !== text) {
-          this.byFile.set(file, this.parseEntry(file, text));
+        } else if (this.byFile.get(file)?.text !== entry.text) {
+          this.byFile.set(file, entry);
         }
       }
       this.byFile = new Map([...this.byFile.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -170,7 +189,12 @@ export class DefinitionsStore implements Disposable {
       let text: string;
       if (existing) {
         file = existing.file;
-        const current = (await this.readIfFile(file)) ?? '';
+        const read = await this.readText(file);
+        if (read && 'diagnostic' in read) {
+          // Never overwrite a file that could not be read (too large, a link leaving the workspace).
+          throw new GroupDefinitionError('invalid-definition', `cannot save '${toSave.name}': ${read.diagnostic.message}`, [read.diagnostic]);
+        }
+        const current = read?.text ?? '';
         const parsed = parseYaml(current, file);
         if (parsed.diagnostics.some((d) => d.severity === 'error') || current.trim() === '') {
           text = newDefinitionText(toSave);
@@ -222,16 +246,34 @@ export class DefinitionsStore implements Disposable {
     return run;
   }
 
-  private async readIfFile(file: string): Promise<string | undefined> {
-    const st = await this.files.stat(file);
-    if (!st?.isFile) {
-      return undefined;
-    }
+  /** The text of a definition file, a diagnostic when it cannot be read, undefined when it is not there. */
+  private async readText(file: string): Promise<{ text: string } | { diagnostic: Diagnostic } | undefined> {
+    let st;
     try {
-      return await this.files.readText(file);
-    } catch {
+      st = await this.files.stat(file);
+    } catch (e) {
+      return { diagnostic: fileErrorDiagnostic(file, e) };
+    }
+    if (st && !st.isFile) {
       return undefined;
     }
+    const read = await readWorkspaceYaml(this.files, file);
+    return 'missing' in read ? undefined : read;
+  }
+
+  private async readEntry(file: string): Promise<DefinitionEntry | undefined> {
+    const read = await this.readText(file);
+    if (!read) {
+      return undefined;
+    }
+    return 'diagnostic' in read ? this.refusedEntry(file, read.diagnostic) : this.parseEntry(file, read.text);
+  }
+
+  /** An entry for a file that cannot be read: named after the file, invalid, with the reason. */
+  private refusedEntry(file: string, diagnostic: Diagnostic): DefinitionEntry {
+    const stem = file.slice(file.lastIndexOf('/') + 1).replace(YAML_FILE, '');
+    // The text records the refusal, so an unchanged refusal is no change.
+    return Object.freeze({ file, name: stem, diagnostics: [diagnostic], text: `\0${diagnostic.message}` });
   }
 
   private parseEntry(file: string, text: string): DefinitionEntry {

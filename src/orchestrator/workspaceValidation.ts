@@ -6,7 +6,8 @@
  */
 import type { Diagnostic } from '../shared/geometry';
 import { diagnosticAt, type ParsedYaml } from '../shared/yamlSource';
-import type { FileStore, Logger } from '../bot/ports';
+import { PathEscapeError, type FileStore, type Logger } from '../bot/ports';
+import { listWorkspaceFiles, readWorkspaceYaml } from '../bot/workspaceFiles';
 import { nullLogger } from '../bot/nodePorts';
 import { RoutineRegistry } from '../bot/routine/registry';
 import { sortDiagnostics } from '../bot/routine/loader';
@@ -34,37 +35,23 @@ export interface WorkspaceValidationResult {
 const MAX_DEPTH = 16;
 const MAX_FILES = 5000;
 
-/** Workspace-relative paths of the `.yaml` files under `dir` (recursive), sorted. */
-async function yamlFiles(files: FileStore, dir: string, recursive: boolean): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string, depth: number): Promise<void> => {
-    if (depth > MAX_DEPTH || out.length >= MAX_FILES) {
-      return;
-    }
-    for (const name of await files.list(d)) {
-      if (name.startsWith('.') || name.endsWith('.tmp')) {
-        continue;
-      }
-      const p = `${d}/${name}`;
-      const st = await files.stat(p);
-      if (st?.isDirectory && recursive) {
-        await walk(p, depth + 1);
-      } else if (st?.isFile && name.endsWith('.yaml')) {
-        out.push(p);
-      }
-    }
-  };
-  await walk(dir, 0);
-  return out.sort();
+/** Workspace-relative paths of the `.yaml` files under `dir` (recursive), sorted; link problems go to `out`. */
+async function yamlFiles(files: FileStore, dir: string, recursive: boolean, out: Diagnostic[]): Promise<string[]> {
+  const listing = await listWorkspaceFiles(files, dir, { recursive, include: (n) => n.endsWith('.yaml'), maxDepth: MAX_DEPTH, maxFiles: MAX_FILES });
+  out.push(...listing.diagnostics);
+  return listing.files;
 }
 
+/** The file's text, or undefined with a located diagnostic in `out` (unreadable, too large, a link leaving the workspace). */
 async function readOrDiagnose(files: FileStore, file: string, out: Diagnostic[]): Promise<string | undefined> {
-  try {
-    return await files.readText(file);
-  } catch (e) {
-    out.push({ file, line: 1, col: 1, severity: 'error', message: `cannot read the file: ${e instanceof Error ? e.message : String(e)}`, code: 'read-failed' });
-    return undefined;
+  const read = await readWorkspaceYaml(files, file);
+  if ('text' in read) {
+    return read.text;
   }
+  if ('diagnostic' in read) {
+    out.push(read.diagnostic);
+  }
+  return undefined;
 }
 
 function stem(file: string): string {
@@ -83,7 +70,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
 
   // templates/
   const templateNames = new Map<string, { file: string; line: number; col: number }>();
-  const templateFiles = await yamlFiles(files, 'templates', true);
+  const templateFiles = await yamlFiles(files, 'templates', true, out);
   for (const file of templateFiles) {
     const text = await readOrDiagnose(files, file, out);
     if (text === undefined) {
@@ -116,13 +103,17 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       }
       if (t.image && options.checkImages !== false) {
         let st;
+        let refused: string | undefined;
         try {
           st = await files.stat(t.image);
-        } catch {
+        } catch (e) {
           st = undefined;
+          refused = e instanceof PathEscapeError ? e.message : undefined;
         }
-        if (!st?.isFile) {
-          const at = t.imageAt ?? t.src;
+        const at = t.imageAt ?? t.src;
+        if (refused) {
+          out.push({ file: t.src.file, line: at.line, col: at.col, severity: 'error', message: `template '${t.name}': image '${t.image}' is refused: ${refused}`, code: 'path-escape' });
+        } else if (!st?.isFile) {
           out.push({ file: t.src.file, line: at.line, col: at.col, severity: 'error', message: `template '${t.name}': image '${t.image}' not found`, code: 'image-missing' });
         }
       }
@@ -138,7 +129,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
     // pools/
     const pools = new Map<string, { def: PoolDefinition; file: string }>();
     const poolLooks = new LookalikeNames('pool');
-    const poolFiles = await yamlFiles(files, 'pools', false);
+    const poolFiles = await yamlFiles(files, 'pools', false, out);
     for (const file of poolFiles) {
       const text = await readOrDiagnose(files, file, out);
       if (text === undefined) {
@@ -163,7 +154,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
     const poolKnown = (name: string) => pools.has(name) || poolFiles.some((f) => stem(f) === name);
 
     // groups/
-    const groupFiles = await yamlFiles(files, 'groups', false);
+    const groupFiles = await yamlFiles(files, 'groups', false, out);
     const groupNames = new Map<string, string>();
     const groupLooks = new LookalikeNames('group');
     for (const file of groupFiles) {

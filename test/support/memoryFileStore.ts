@@ -1,5 +1,5 @@
 /** An in-memory FileStore for unit tests (registries, validation, pools): binary-safe, with non-recursive watching. */
-import type { FileStat, FileStore } from '../../src/bot/ports';
+import { FileTooLargeError, PathEscapeError, type FileStat, type FileStore, type ReadOptions } from '../../src/bot/ports';
 
 export class MemoryFileStore implements FileStore {
   readonly root = '/memory';
@@ -20,17 +20,28 @@ export class MemoryFileStore implements FileStore {
   /** How many times a file was read (tests of caches count them). */
   reads = 0;
 
-  async readFile(p: string): Promise<Uint8Array> {
+  async readFile(p: string, options: ReadOptions = {}): Promise<Uint8Array> {
     this.reads++;
     const f = this.files.get(norm(p));
     if (!f) {
       throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
     }
+    if (options.maxBytes !== undefined && f.data.byteLength > options.maxBytes) {
+      throw new FileTooLargeError(p, f.data.byteLength, options.maxBytes);
+    }
     return f.data;
   }
 
-  async readText(p: string): Promise<string> {
-    return new TextDecoder().decode(await this.readFile(p));
+  async readText(p: string, options: ReadOptions = {}): Promise<string> {
+    return new TextDecoder().decode(await this.readFile(p, options));
+  }
+
+  /** No links in memory: a path is its own real path (ENOENT when nothing is there). */
+  async realPath(p: string): Promise<string> {
+    if (!(await this.stat(p))) {
+      throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+    }
+    return norm(p);
   }
 
   /** Paths written through `writeFileAtomic`, in order (tests of "no needless write"). */
@@ -141,7 +152,7 @@ function norm(p: string): string {
     }
     if (seg === '..') {
       if (!parts.length) {
-        throw new Error(`path '${p}' escapes the workspace root`);
+        throw new PathEscapeError(p, '/memory');
       }
       parts.pop();
     } else {

@@ -6,7 +6,7 @@
 import { isMap, isSeq, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
-import { diagnosticAt, parseYaml, rangeAt, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
+import { diagnosticAt, parseYaml, rangeAt, yamlData, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
 import { ELAPSED_OPS, COMPARISON_OPS, type ComparisonOp, type ElapsedOp } from './conditionsSchema';
 import { durationUnitOf, parseDuration } from './durations';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
@@ -100,13 +100,12 @@ export function parseRoutine(text: string, file: string, registryName?: string):
     }
     return { diagnostics: sortDiagnostics(diagnostics), parsed };
   }
-  let data: unknown;
-  try {
-    data = parsed.doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    diagnostics.push(diagnosticAt(parsed, [], `cannot read the YAML: ${e instanceof Error ? e.message : String(e)}`, 'yaml-invalid'));
+  const read = yamlData(parsed);
+  if ('diagnostic' in read) {
+    diagnostics.push(read.diagnostic);
     return { diagnostics, parsed };
   }
+  const data = read.data;
   if (data === null || data === undefined) {
     diagnostics.push({ file, line: 1, col: 1, severity: 'error', message: 'the routine is empty: expected a map with at least steps: [...]', code: 'empty-document' });
     return { diagnostics, parsed };

@@ -3,13 +3,14 @@
  * `routines/` without `.yaml` (`sentries/popups`). Invalid routines stay listed with their diagnostics.
  * Cross-file checks (called routines, their parameters, template names, call cycles) run on every reload.
  */
-import type { Diagnostic } from '../../shared/geometry';
+import { formatDiagnostic, type Diagnostic } from '../../shared/geometry';
 import { Emitter, toDisposable, DisposableBase, type Disposable } from '../../shared/lifecycle';
 import type { ParsedYaml } from '../../shared/yamlSource';
 import type { FileStore, Logger } from '../ports';
 import { parseRoutine, sortDiagnostics } from './loader';
 import type { LoadedRoutine } from './schema';
 import { checkRoutineReferences, findCallCycles, type RoutineLookup, type TemplateLookup } from './staticChecks';
+import { listWorkspaceFiles, readWorkspaceYaml } from '../workspaceFiles';
 
 export interface RoutineEntry {
   /** Registry name: path under the routines folder without `.yaml`, `/`-separated. */
@@ -199,11 +200,31 @@ export class RoutineRegistry extends DisposableBase implements RoutineLookup {
       if (!this.watchers.has(d)) {
         this.watchers.set(
           d,
-          this.files.watch(d, () => {
-            this.reload().catch((e: unknown) => this.logger.log('error', `reloading routines failed: ${e instanceof Error ? e.message : String(e)}`));
-          }),
+          this.files.watch(
+            d,
+            () => {
+              const folderBefore = new Set(this.folderDiagnostics.map(formatDiagnostic));
+              this.reload().then(
+                (ev) => this.reportNewProblems(ev, folderBefore),
+                (e: unknown) => this.logger.log('error', `reloading routines failed: ${e instanceof Error ? e.message : String(e)}`),
+              );
+            },
+            (e) => this.logger.log('warn', `live reload of routines: ${e.message}`),
+          ),
         );
       }
+    }
+  }
+
+  /** After a reload caused by an edit: the errors of the files that changed, so a running fleet tells its user. */
+  private reportNewProblems(ev: RoutinesChangeEvent, folderBefore: ReadonlySet<string>): void {
+    const problems = this.folderDiagnostics.map(formatDiagnostic).filter((d) => !folderBefore.has(d));
+    for (const name of [...ev.added, ...ev.changed]) {
+      const r = this.records.get(name);
+      problems.push(...(r?.fileDiagnostics ?? []).filter((d) => d.severity === 'error').map(formatDiagnostic));
+    }
+    for (const p of problems) {
+      this.logger.log('warn', p);
     }
   }
 
@@ -221,60 +242,41 @@ export class RoutineRegistry extends DisposableBase implements RoutineLookup {
     return new Map([...this.records.keys()].map((n) => [n, this.diagnosticsKey(n)]));
   }
 
-  private async listFiles(): Promise<{ files: string[]; dirs: string[]; ignored: string[] }> {
-    const files: string[] = [];
-    const dirs: string[] = [];
-    const ignored: string[] = [];
-    const walk = async (dir: string, depth: number): Promise<void> => {
-      if (depth > MAX_DIR_DEPTH || files.length >= this.maxFiles) {
-        return;
-      }
-      for (const entry of await this.files.list(dir)) {
-        if (entry.startsWith('.') || entry.endsWith('.tmp')) {
-          continue;
-        }
-        const p = `${dir}/${entry}`;
-        const st = await this.files.stat(p);
-        if (!st) {
-          continue;
-        }
-        if (st.isDirectory) {
-          dirs.push(p);
-          await walk(p, depth + 1);
-        } else if (st.isFile && entry.endsWith('.yaml')) {
-          if (files.length < this.maxFiles) {
-            files.push(p);
-          }
-        } else if (st.isFile && entry.endsWith('.yml')) {
-          ignored.push(p);
-        }
-      }
-    };
-    await walk(this.dir, 0);
-    return { files: files.sort(), dirs: dirs.sort(), ignored: ignored.sort() };
-  }
-
   private async loadOnce(): Promise<RoutinesChangeEvent> {
     const before = this.snapshotDiagnostics();
     const beforeText = new Map([...this.records].map(([n, r]) => [n, r.text]));
-    const { files, dirs, ignored } = await this.listFiles();
+    const listing = await listWorkspaceFiles(this.files, this.dir, {
+      recursive: true,
+      include: (n) => n.endsWith('.yaml'),
+      ignore: (n) => n.endsWith('.yml'),
+      maxDepth: MAX_DIR_DEPTH,
+      maxFiles: this.maxFiles,
+    });
+    const { files, dirs, ignored } = listing;
     const next = new Map<string, FileRecord>();
     const folder: Diagnostic[] = [];
+    for (const d of listing.diagnostics) {
+      if (d.severity === 'error' && d.file.endsWith('.yaml') && d.file.startsWith(`${this.dir}/`)) {
+        // A refused routine file (a link leaving the workspace) stays listed under its name, with the reason.
+        const name = d.file.slice(this.dir.length + 1, -'.yaml'.length);
+        next.set(name, { name, file: d.file, text: `\0${d.message}`, fileDiagnostics: [d], crossDiagnostics: [] });
+      } else {
+        folder.push(d);
+      }
+    }
     for (const file of files) {
       const name = file.slice(this.dir.length + 1, -'.yaml'.length);
-      let text: string;
-      try {
-        text = await this.files.readText(file);
-      } catch (e) {
-        next.set(name, {
-          name,
-          file,
-          text: '',
-          fileDiagnostics: [{ file, line: 1, col: 1, severity: 'error', message: `cannot read the file: ${e instanceof Error ? e.message : String(e)}`, code: 'read-failed' }],
-          crossDiagnostics: [],
-        });
+      // Checked by size before reading: a huge file is refused without being read, let alone parsed.
+      const read = await readWorkspaceYaml(this.files, file);
+      if ('missing' in read) {
         continue;
       }
+      if ('diagnostic' in read) {
+        // The text records the refusal, so an unchanged refusal is no change.
+        next.set(name, { name, file, text: `\0${read.diagnostic.message}`, fileDiagnostics: [read.diagnostic], crossDiagnostics: [] });
+        continue;
+      }
+      const text = read.text;
       const old = this.records.get(name);
       if (old && old.text === text && old.file === file) {
         next.set(name, { ...old, crossDiagnostics: [] });
@@ -285,9 +287,6 @@ export class RoutineRegistry extends DisposableBase implements RoutineLookup {
     }
     for (const p of ignored) {
       folder.push({ file: p, line: 1, col: 1, severity: 'warning', message: 'ignored: routine files end in .yaml', code: 'ignored-file' });
-    }
-    if (files.length >= this.maxFiles) {
-      folder.push({ file: this.dir, line: 1, col: 1, severity: 'warning', message: `only the first ${this.maxFiles} routine files were loaded`, code: 'too-many-files' });
     }
     this.records = next;
     this.folderDiagnostics = folder;

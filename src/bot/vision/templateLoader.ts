@@ -3,7 +3,7 @@
  * templates with the same defaults. Pure: no file access (the registry checks the images).
  */
 import type { Diagnostic, Point, Rect, Size } from '../../shared/geometry';
-import { diagnosticAt, parseYaml, rangeAt, zodIssuesToDiagnostics, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
+import { diagnosticAt, parseYaml, rangeAt, yamlData, zodIssuesToDiagnostics, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
 import {
   colorEntrySchema,
   TEMPLATE_DEFAULTS,
@@ -128,7 +128,12 @@ export function loadTemplateFile(text: string, file: string): LoadedTemplateFile
   if (parsed.diagnostics.some((d) => d.severity === 'error')) {
     return out;
   }
-  const data: unknown = parsed.doc.toJS({ maxAliasCount: 100 });
+  const read = yamlData(parsed);
+  if ('diagnostic' in read) {
+    out.diagnostics.push(read.diagnostic);
+    return out;
+  }
+  const data = read.data;
   if (data === null || data === undefined) {
     out.diagnostics.push(diagnosticAt(parsed, [], 'the file is empty: expected a map with a templates: list', 'empty-file', 'warning'));
     return out;

@@ -6,7 +6,8 @@
 import { editDistance } from '../../shared/editDistance';
 import type { Diagnostic } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
-import type { FileStore, Logger } from '../ports';
+import { PathEscapeError, type FileStore, type Logger } from '../ports';
+import { isYamlName, listWorkspaceFiles, readWorkspaceYaml } from '../workspaceFiles';
 import { createTemplateImage } from './frame';
 import { sharpDecoder, type ImageDecoder } from './imageCodec';
 import { loadTemplateFile, normalizeImagePath, specFromInline } from './templateLoader';
@@ -195,12 +196,16 @@ export class TemplateRegistry implements TemplateProvider, Disposable {
     for (const d of dirs) {
       try {
         this.watchers.push(
-          this.fileStore.watch(d, (paths) => {
-            for (const p of paths) {
-              this.images.delete(p.replace(/\\/g, '/'));
-            }
-            this.load().catch((e: unknown) => this.logger.log('error', `template reload failed: ${String(e)}`));
-          }),
+          this.fileStore.watch(
+            d,
+            (paths) => {
+              for (const p of paths) {
+                this.images.delete(p.replace(/\\/g, '/'));
+              }
+              this.load().catch((e: unknown) => this.logger.log('error', `template reload failed: ${String(e)}`));
+            },
+            (e) => this.logger.log('warn', `live reload of templates: ${e.message}`),
+          ),
         );
       } catch (e) {
         this.logger.log('warn', `cannot watch ${d}: ${String(e)}`);
@@ -233,6 +238,9 @@ export class TemplateRegistry implements TemplateProvider, Disposable {
     try {
       return await this.fileStore.readFile(rel);
     } catch (e) {
+      if (e instanceof PathEscapeError) {
+        throw new VisionError('path-escape', `image '${rel}' is refused: ${e.message}`, { cause: e });
+      }
       throw new VisionError('image-missing', `image '${rel}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
     }
   }
@@ -241,17 +249,18 @@ export class TemplateRegistry implements TemplateProvider, Disposable {
     const diagnostics: Diagnostic[] = [];
     const templates = new Map<string, Entry>();
     const colors = new Map<string, { spec: NamedColorSpec; source: { file: string; line: number; col: number } }>();
-    const files = (await this.fileStore.list(this.dir)).filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.'));
-    for (const name of files) {
-      const file = `${this.dir}/${name}`;
-      let text: string;
-      try {
-        text = await this.fileStore.readText(file);
-      } catch (e) {
-        diagnostics.push({ file, line: 1, col: 1, severity: 'error', message: `cannot read ${file}: ${String(e)}`, code: 'read-failed' });
+    const listing = await listWorkspaceFiles(this.fileStore, this.dir, { include: isYamlName });
+    diagnostics.push(...listing.diagnostics);
+    for (const file of listing.files) {
+      const read = await readWorkspaceYaml(this.fileStore, file);
+      if ('missing' in read) {
         continue;
       }
-      const loaded = loadTemplateFile(text, file);
+      if ('diagnostic' in read) {
+        diagnostics.push(read.diagnostic);
+        continue;
+      }
+      const loaded = loadTemplateFile(read.text, file);
       diagnostics.push(...loaded.diagnostics);
       /** False (with a diagnostic) when the name is taken by a template or a colour already. */
       const isNewName = (name: string, source: { line: number; col: number }): boolean => {
@@ -366,7 +375,12 @@ export class TemplateRegistry implements TemplateProvider, Disposable {
     } catch {
       return { error: { code: 'path-escape', message: `image path '${rel}' leaves the workspace` } };
     }
-    const st = await this.fileStore.stat(rel);
+    let st;
+    try {
+      st = await this.fileStore.stat(rel);
+    } catch (e) {
+      return { error: { code: 'path-escape', message: e instanceof PathEscapeError ? `image '${rel}' is refused: ${e.message}` : `image '${rel}': ${String(e)}` } };
+    }
     if (!st) {
       return { error: { code: 'image-missing', message: `image '${rel}' does not exist` } };
     }

@@ -322,7 +322,8 @@ export function parseAccountsJson(text: string, file: string): ParsedImport {
     diagnostics.push(diag(file, line, col, msg.replace(/ in JSON at position \d+.*$/, ''), 'json-syntax'));
     return { format: 'json', rows: [], diagnostics, skipped: 0 };
   }
-  const parsed = parseYaml(text, file);
+  // An import file is no workspace YAML file: only the nesting and alias limits apply.
+  const parsed = parseYaml(text, file, { limits: { maxBytes: Infinity, maxNodes: Infinity } });
   const root = parsed.doc.contents;
   let base: PathKey[] = [];
   let list: unknown = root;

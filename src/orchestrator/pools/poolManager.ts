@@ -9,6 +9,7 @@
  */
 import type { AccountFieldValue } from '../../bot/accounts';
 import type { Clock, FileStore, Logger } from '../../bot/ports';
+import { isYamlName, listWorkspaceFiles, readWorkspaceYaml } from '../../bot/workspaceFiles';
 import type { Diagnostic } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import { AccountDatabase, type DatabaseOpenReport } from './accountDatabase';
@@ -220,11 +221,16 @@ export class PoolManager implements Disposable {
   async loadDefinitions(options: { watch?: boolean } = {}): Promise<LoadDefinitionsResult> {
     const result = await this.reloadDefinitions();
     if ((options.watch ?? true) && !this.watcher) {
-      this.watcher = this.fileStore.watch(this.poolsDir, (paths) => {
-        if (paths.some((p) => /\.ya?ml$/i.test(p))) {
-          void this.reloadDefinitions().catch((e: unknown) => this.logger.log('error', `reloading pool definitions failed: ${(e as Error).message}`));
-        }
-      });
+      this.watcher = this.fileStore.watch(
+        this.poolsDir,
+        (paths) => {
+          // [] means anything may have changed (the watch was re-established).
+          if (paths.length === 0 || paths.some((p) => /\.ya?ml$/i.test(p))) {
+            void this.reloadDefinitions().catch((e: unknown) => this.logger.log('error', `reloading pool definitions failed: ${(e as Error).message}`));
+          }
+        },
+        (e) => this.logger.log('warn', `live reload of pool definitions: ${e.message}`),
+      );
     }
     return result;
   }
@@ -248,19 +254,19 @@ export class PoolManager implements Disposable {
   }
 
   private async readDefinitions(): Promise<LoadDefinitionsResult> {
-    const names = (await this.fileStore.list(this.poolsDir)).filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.'));
+    const listing = await listWorkspaceFiles(this.fileStore, this.poolsDir, { include: isYamlName });
     const defs = new Map<string, PoolDefinition>();
-    const diagnostics: Diagnostic[] = [];
-    for (const n of names) {
-      const file = `${this.poolsDir}/${n}`;
-      let text: string;
-      try {
-        text = await this.fileStore.readText(file);
-      } catch (e) {
-        diagnostics.push({ file, line: 1, col: 1, severity: 'error', message: `cannot read: ${(e as Error).message}`, code: 'read-failed' });
+    const diagnostics: Diagnostic[] = [...listing.diagnostics];
+    for (const file of listing.files) {
+      const read = await readWorkspaceYaml(this.fileStore, file);
+      if ('missing' in read) {
         continue;
       }
-      const r = parsePoolDefinition(text, file);
+      if ('diagnostic' in read) {
+        diagnostics.push(read.diagnostic);
+        continue;
+      }
+      const r = parsePoolDefinition(read.text, file);
       diagnostics.push(...r.diagnostics);
       if (!r.value) {
         continue;
