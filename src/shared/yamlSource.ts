@@ -32,7 +32,7 @@ export interface YamlLimits {
 }
 
 /** The limits of every workspace YAML file (routines, templates, groups, pools). */
-export const YAML_LIMITS: Readonly<YamlLimits> = Object.freeze({ maxBytes: 256 * 1024, maxNodes: 5_000, maxDepth: 64 });
+export const YAML_LIMITS: Readonly<YamlLimits> = Object.freeze({ maxBytes: 256 * 1024, maxNodes: 5_000, maxDepth: 200 });
 
 export interface ParseYamlOptions {
   /** Overrides of {@link YAML_LIMITS} (for example a bigger `maxBytes` for account imports). */

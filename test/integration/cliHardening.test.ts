@@ -115,18 +115,18 @@ describe('(integration) CLI: hostile workspace files', function () {
     assert.deepEqual(got, [
       'groups/laughs.yaml:4:24: too-many-nodes',
       'pools/laughs.yaml:4:24: too-many-nodes',
-      'routines/dashes.yaml:2:134: too-deep',
+      'routines/dashes.yaml:2:406: too-deep',
       'routines/deep3000.yaml:1:1: file-too-large',
-      'routines/deep600.yaml:69:70: too-deep',
+      'routines/deep600.yaml:205:207: too-deep',
       'templates/laughs.yaml:4:24: too-many-nodes',
     ]);
     assert.match(report.diagnostics[0].message, /^the file is too complex: with its aliases expanded \('\*c' repeats 820 nodes\) a group definition holds more than 5000 keys, values and list items$/);
     assert.match(report.diagnostics[3].message, /^the file is too large \(4\.3 MB\): a routine file may be at most 256 KB$/);
-    assert.equal(report.diagnostics[4].message, 'nested deeper than 64 levels');
+    assert.equal(report.diagnostics[4].message, 'nested deeper than 200 levels');
 
     const text = await cli(['validate', '--root', ws]);
     assert.equal(text.code, 1);
-    assert.ok(text.lines.includes('routines/deep600.yaml:69:70: nested deeper than 64 levels'), text.lines.join('\n'));
+    assert.ok(text.lines.includes('routines/deep600.yaml:205:207: nested deeper than 200 levels'), text.lines.join('\n'));
     assert.match(text.stderr, /6 errors, 0 warnings \(checked 9 routines/);
 
     const groups = await cli(['groups', 'list', '--root', ws, '--json']);
