@@ -18,14 +18,23 @@ import { SYSTEM_VARIABLES } from '../bot/routine/schema';
 import { cursorContext, CURSOR_MARK, type CursorContext } from './cursorContext';
 import type { DeviceList } from './devices';
 import { paramMarkdown, paramSummary, routineMarkdown, templateMarkdown } from './docsFormat';
-import type { FileModel } from './fileModel';
-import type { ParamDecl } from './routineFacts';
+import { MAX_MODEL_CHARS } from './fileModel';
+import { routineFacts, type ParamDecl, type RoutineFacts } from './routineFacts';
 import { schemaFor } from './schemaCatalog';
 import { schemaDoc, type JsonSchema, type SchemaNavigator, type Snippet } from './schemaNavigator';
 import { needsQuotes, snippetText } from './yamlSnippets';
 import type { WorkspaceIndex } from './workspaceIndex';
-import type { WorkspacePaths } from './workspacePaths';
+import { routinePath, type FleetFileKind, type WorkspacePaths } from './workspacePaths';
+import type { TextLines } from './textLines';
 import { valueOf, type PathKey } from './yamlNodes';
+
+/** What completion needs of the document: its text (parsed once, with the cursor marker, by the completion itself). */
+export interface CompletionDocument {
+  path: string;
+  kind: FleetFileKind;
+  text: string;
+  lines: TextLines;
+}
 
 export interface CompletionDeps {
   index: WorkspaceIndex;
@@ -65,11 +74,19 @@ class ItemBuilder {
   private readonly labels = new Set<string>();
   private readonly range: Range;
 
+  private facts: RoutineFacts | undefined;
+
   constructor(
-    model: FileModel,
-    private readonly ctx: CursorContext,
+    readonly doc: CompletionDocument,
+    readonly ctx: CursorContext,
   ) {
-    this.range = model.lines.range(ctx.replace);
+    this.range = doc.lines.range(ctx.replace);
+  }
+
+  /** Facts of the routine being edited, from the text parsed for completion (the cursor marker left out). */
+  routineFacts(): RoutineFacts {
+    this.facts ??= routineFacts(this.ctx.root, this.ctx.patchedText);
+    return this.facts;
   }
 
   edit(newText: string): TextEdit {
@@ -108,8 +125,8 @@ function snippetEscape(s: string): string {
 }
 
 /** Completion items at `offset` of a document. */
-export async function complete(model: FileModel, offset: number, deps: CompletionDeps): Promise<CompletionItem[]> {
-  if (model.tooLarge) {
+export async function complete(model: CompletionDocument, offset: number, deps: CompletionDeps): Promise<CompletionItem[]> {
+  if (model.text.length > MAX_MODEL_CHARS) {
     return [];
   }
   const ctx = cursorContext(model.lines, offset);
@@ -118,8 +135,8 @@ export async function complete(model: FileModel, offset: number, deps: Completio
   }
   const b = new ItemBuilder(model, ctx);
   if (ctx.kind === 'variable') {
-    if (model.facts.kind === 'routine') {
-      variableItems(b, model, ctx, offset, true);
+    if (model.kind === 'routine') {
+      variableItems(b, true);
     }
     return b.items;
   }
@@ -310,7 +327,7 @@ function str(node: unknown): string | undefined {
 
 type ValueKind = 'template' | 'routine' | 'variable' | 'pool' | 'instance' | 'serial';
 
-function valueKind(model: FileModel, path: readonly PathKey[]): ValueKind | undefined {
+function valueKind(model: CompletionDocument, path: readonly PathKey[]): ValueKind | undefined {
   const last = path[path.length - 1];
   const parent = path[path.length - 2];
   if (model.kind === 'routine') {
@@ -345,7 +362,7 @@ function valueKind(model: FileModel, path: readonly PathKey[]): ValueKind | unde
   return undefined;
 }
 
-async function semanticValues(b: ItemBuilder, model: FileModel, ctx: CursorContext, deps: CompletionDeps): Promise<void> {
+async function semanticValues(b: ItemBuilder, model: CompletionDocument, ctx: CursorContext, deps: CompletionDeps): Promise<void> {
   switch (valueKind(model, ctx.path)) {
     case 'template':
       for (const t of await deps.index.templates()) {
@@ -362,25 +379,24 @@ async function semanticValues(b: ItemBuilder, model: FileModel, ctx: CursorConte
       }
       break;
     case 'routine':
-      for (const r of await deps.index.routines()) {
-        if (r.path === model.path && ctx.path[ctx.path.length - 1] !== 'call') {
-          continue;
-        }
+      for (const name of await deps.index.routineNames()) {
+        // The routine being edited is not parsed again for its own documentation.
+        const r = routinePath(name) === model.path ? undefined : await deps.index.routine(name);
         b.add(
           {
-            label: r.routineName,
+            label: name,
             kind: CompletionItemKind.Module,
-            detail: firstSentence(r.facts.description) ?? r.path,
-            documentation: md(routineMarkdown(r)),
-            insert: b.value(r.routineName),
+            detail: firstSentence(r?.facts.description) ?? routinePath(name),
+            documentation: md(r ? routineMarkdown(r) : undefined),
+            insert: b.value(name),
           },
           SORT.semantic,
         );
       }
       break;
     case 'variable':
-      if (model.facts.kind === 'routine') {
-        variableItems(b, model, ctx, ctx.offset, false);
+      if (model.kind === 'routine') {
+        variableItems(b, false);
       }
       break;
     case 'pool':
@@ -407,7 +423,7 @@ async function semanticValues(b: ItemBuilder, model: FileModel, ctx: CursorConte
 }
 
 /** The routine whose parameters a map holds: a call's `params`, an onError call's, or a group's `routineConfig`. */
-function paramsOwner(model: FileModel, ctx: CursorContext): string | undefined {
+function paramsOwner(model: CompletionDocument, ctx: CursorContext): string | undefined {
   const path = ctx.path;
   const last = path[path.length - 1];
   if (model.kind === 'routine' && last === 'params') {
@@ -442,7 +458,7 @@ function placeholder(p: ParamDecl): string {
   }
 }
 
-async function semanticKeys(b: ItemBuilder, model: FileModel, ctx: CursorContext, deps: CompletionDeps): Promise<void> {
+async function semanticKeys(b: ItemBuilder, model: CompletionDocument, ctx: CursorContext, deps: CompletionDeps): Promise<void> {
   const owner = paramsOwner(model, ctx);
   if (!owner) {
     return;
@@ -467,28 +483,28 @@ async function semanticKeys(b: ItemBuilder, model: FileModel, ctx: CursorContext
 }
 
 /** Variables readable at `offset`: system variables, params, vars, and what steps before it set. */
-function variableItems(b: ItemBuilder, model: FileModel, ctx: CursorContext, offset: number, closeBrace: boolean): void {
-  if (model.facts.kind !== 'routine') {
-    return;
-  }
-  const close = closeBrace && model.text[ctx.replace[1]] !== '}' ? '}' : '';
-  const seen = new Set<string>();
-  const add = (name: string, detail: string, doc?: string) => {
+function variableItems(b: ItemBuilder, closeBrace: boolean): void {
+  const facts = b.routineFacts();
+  const { doc, ctx } = b;
+  const close = closeBrace && doc.text[ctx.replace[1]] !== '}' ? '}' : '';
+  const seen = new Set<string>([CURSOR_MARK]);
+  const add = (name: string, detail: string, documentation?: string) => {
     if (seen.has(name)) {
       return;
     }
     seen.add(name);
-    b.add({ label: name, kind: CompletionItemKind.Variable, detail, documentation: md(doc), insert: b.value(name) + close }, SORT.semantic);
+    b.add({ label: name, kind: CompletionItemKind.Variable, detail, documentation: md(documentation), insert: b.value(name) + close }, SORT.semantic);
   };
-  for (const p of model.facts.params) {
+  for (const p of facts.params) {
     add(p.name, `param · ${paramSummary(p)}`, p.description);
   }
-  for (const d of model.facts.varDefs) {
+  for (const d of facts.varDefs) {
     if (d.kind === 'param') {
       continue;
     }
-    if (d.kind === 'var' || d.range[1] <= offset) {
-      const line = model.lines.positionAt(d.range[0]).line + 1;
+    // Offsets before the cursor are the same in the text parsed for completion.
+    if (d.kind === 'var' || d.range[1] <= ctx.replace[0]) {
+      const line = doc.lines.positionAt(d.range[0]).line + 1;
       add(d.name, d.kind === 'var' ? 'vars' : `${d.kind} · line ${line}`);
     }
   }
@@ -496,4 +512,3 @@ function variableItems(b: ItemBuilder, model: FileModel, ctx: CursorContext, off
     add(s, 'system variable', SYSTEM_VARIABLE_DOCS[s]);
   }
 }
-

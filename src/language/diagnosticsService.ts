@@ -49,15 +49,6 @@ export class DiagnosticsService {
     this.timer = setTimeout(() => this.fire(), this.o.delayMs);
   }
 
-  /** Validates now (once the run in flight, if any, is over). */
-  async validateNow(): Promise<void> {
-    clearTimeout(this.timer);
-    this.fire();
-    while (this.running) {
-      await this.running;
-    }
-  }
-
   private fire(): void {
     this.timer = undefined;
     if (this.disposed) {

@@ -30,6 +30,7 @@ import { documentSymbols } from './outline';
 import { OverlayFileStore } from './overlayFileStore';
 import { DEFAULT_DIAGNOSTICS_DELAY_MS, DEVICES_NOTIFICATION, type FleetInitializationOptions } from './protocol';
 import { prepareRename, rename } from './rename';
+import { TextLines } from './textLines';
 import { InlineValidationRunner, WorkerValidationRunner, type ValidationRunner } from './validationRunner';
 import { WorkspaceIndex } from './workspaceIndex';
 import { fileKind, WorkspacePaths } from './workspacePaths';
@@ -207,12 +208,23 @@ export function startFleetLanguageServer(connection: Connection, options: FleetS
   };
 
   connection.onCompletion(async (params, token) => {
-    const m = await modelOf(params.textDocument.uri);
-    if (!m || !session) {
+    if (!session) {
+      return [];
+    }
+    const path = session.paths.relative(params.textDocument.uri);
+    const kind = path ? fileKind(path) : undefined;
+    if (!path || !kind) {
+      return [];
+    }
+    // Completion parses the text once itself (with the cursor marked), so the document's model is not built here.
+    const doc = documents.get(params.textDocument.uri);
+    const text = doc ? doc.getText() : await session.index.text(path);
+    if (text === undefined) {
       return [];
     }
     cancelled(token);
-    return complete(m, m.lines.offsetAt(params.position), { index: session.index, paths: session.paths, devices });
+    const lines = new TextLines(text);
+    return complete({ path, kind, text, lines }, lines.offsetAt(params.position), { index: session.index, paths: session.paths, devices });
   });
 
   connection.onHover(async (params) => {

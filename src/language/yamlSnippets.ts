@@ -14,7 +14,7 @@ function expanded(s: string): string {
       return choice[1];
     }
     const def = /^\$\{\d+:([^}]*)\}$/.exec(m);
-    return def ? def[1] : 'x';
+    return def ? def[1] : '';
   });
 }
 
@@ -48,7 +48,8 @@ function scalar(v: unknown, flow: boolean): string {
     if (v === '') {
       return '""';
     }
-    return needsQuotes(shown, flow) && shown !== '' ? `"${escapeLiteral(v.replace(/"/g, '\\"'))}"` : escapeLiteral(v);
+    // An empty placeholder (`${1}`) is quoted, so the value is a string while the user has not typed yet.
+    return needsQuotes(shown, flow) ? `"${escapeLiteral(v.replace(/"/g, '\\"'))}"` : escapeLiteral(v);
   }
   if (v === null || v === undefined) {
     return 'null';
