@@ -7,7 +7,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../shared/geometry';
-import { NodeFileStore } from '../bot/nodePorts';
+import { NodeFileStore, nullLogger } from '../bot/nodePorts';
+import { RoutineRegistry } from '../bot/routine/registry';
 import { validateWorkspace } from '../orchestrator/workspaceValidation';
 import { OverlayFileStore } from './overlayFileStore';
 
@@ -31,23 +32,50 @@ export class ValidationCancelled extends Error {
   }
 }
 
-/** The validation itself: the disk of `root` with the open documents over it. */
-export function validateRequest(req: ValidationRequest): Promise<Diagnostic[]> {
-  const store = new OverlayFileStore(new NodeFileStore(req.root));
-  for (const [p, text] of req.overlays) {
-    store.set(p, text);
+/**
+ * The validation itself: the disk of `root` with the open documents over it. Kept across requests, so routine
+ * files that did not change are not parsed again (the validator's own routine registry does the caching).
+ */
+export class WorkspaceValidator {
+  private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry } | undefined;
+
+  async validate(req: ValidationRequest): Promise<Diagnostic[]> {
+    if (this.current?.root !== req.root) {
+      this.current?.routines.dispose();
+      const store = new OverlayFileStore(new NodeFileStore(req.root));
+      this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger) };
+    }
+    const { store, routines } = this.current;
+    const open = new Map(req.overlays);
+    for (const [p] of store.entries()) {
+      if (!open.has(p)) {
+        store.remove(p);
+      }
+    }
+    for (const [p, text] of open) {
+      store.set(p, text);
+    }
+    return validateWorkspace(store, { routines });
   }
-  return validateWorkspace(store);
+
+  dispose(): void {
+    this.current?.routines.dispose();
+    this.current = undefined;
+  }
 }
 
 export class InlineValidationRunner implements ValidationRunner {
+  private readonly validator = new WorkspaceValidator();
+
   validate(req: ValidationRequest): Promise<Diagnostic[]> {
-    return validateRequest(req);
+    return this.validator.validate(req);
   }
   supersede(): void {
     // An inline run cannot be interrupted; its result is discarded by the caller.
   }
-  dispose(): void {}
+  dispose(): void {
+    this.validator.dispose();
+  }
 }
 
 /** workerData that makes the server's entry module run the validator loop instead of the server. */
@@ -61,8 +89,9 @@ type WorkerReplyMessage = { id: number; ok: true; diagnostics: Diagnostic[] } | 
 
 /** The worker's side: answers validation requests from its parent port. */
 export function runValidationWorker(port: { on(ev: 'message', fn: (m: WorkerRequestMessage) => void): void; postMessage(m: WorkerReplyMessage): void }): void {
+  const validator = new WorkspaceValidator();
   port.on('message', (m) => {
-    validateRequest(m.req).then(
+    validator.validate(m.req).then(
       (diagnostics) => port.postMessage({ id: m.id, ok: true, diagnostics }),
       (e: unknown) => port.postMessage({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
     );
