@@ -19,7 +19,8 @@ import { cursorContext, CURSOR_MARK, type CursorContext } from './cursorContext'
 import type { DeviceList } from './devices';
 import { paramMarkdown, paramSummary, routineMarkdown, templateMarkdown } from './docsFormat';
 import { MAX_MODEL_CHARS } from './fileModel';
-import { routineFacts, type ParamDecl, type RoutineFacts } from './routineFacts';
+import type { ParamDecl } from './routineFacts';
+import { visibleVariables } from './variableScope';
 import { schemaFor } from './schemaCatalog';
 import { schemaDoc, type JsonSchema, type SchemaNavigator, type Snippet } from './schemaNavigator';
 import { needsQuotes, snippetText } from './yamlSnippets';
@@ -53,6 +54,9 @@ const SYSTEM_VARIABLE_DOCS: Record<string, string> = {
 
 const TEMPLATE_KEYS = new Set(['tap', 'longPress', 'image', 'notImage']);
 
+/** Routines at least this long are completed from the step around the cursor alone. */
+export const WINDOW_FROM_CHARS = 8 * 1024;
+
 /** Sort groups: workspace values, schema values, keys that choose a variant, other keys, snippets. */
 const SORT = { semantic: '0', value: '1', mainKey: '2', key: '3', snippet: '4' };
 
@@ -74,19 +78,11 @@ class ItemBuilder {
   private readonly labels = new Set<string>();
   private readonly range: Range;
 
-  private facts: RoutineFacts | undefined;
-
   constructor(
     readonly doc: CompletionDocument,
     readonly ctx: CursorContext,
   ) {
     this.range = doc.lines.range(ctx.replace);
-  }
-
-  /** Facts of the routine being edited, from the text parsed for completion (the cursor marker left out). */
-  routineFacts(): RoutineFacts {
-    this.facts ??= routineFacts(this.ctx.root, this.ctx.patchedText);
-    return this.facts;
   }
 
   edit(newText: string): TextEdit {
@@ -129,7 +125,8 @@ export async function complete(model: CompletionDocument, offset: number, deps: 
   if (model.text.length > MAX_MODEL_CHARS) {
     return [];
   }
-  const ctx = cursorContext(model.lines, offset);
+  // In a large routine only the step around the cursor is parsed (the whole text only for variables).
+  const ctx = cursorContext(model.lines, offset, model.kind === 'routine' ? { windowFromChars: WINDOW_FROM_CHARS } : {});
   if (!ctx) {
     return [];
   }
@@ -435,7 +432,7 @@ function paramsOwner(model: CompletionDocument, ctx: CursorContext): string | un
   if (model.kind === 'group') {
     const isConfig = (path.length === 1 && last === 'routineConfig') || (path.length === 4 && path[0] === 'launchOptions' && path[1] === 'overrides' && last === 'routineConfig');
     if (isConfig) {
-      return str(valueOf(ctx.root, 'routine'));
+      return str(valueOf(ctx.document().root, 'routine'));
     }
   }
   return undefined;
@@ -484,7 +481,6 @@ async function semanticKeys(b: ItemBuilder, model: CompletionDocument, ctx: Curs
 
 /** Variables readable at `offset`: system variables, params, vars, and what steps before it set. */
 function variableItems(b: ItemBuilder, closeBrace: boolean): void {
-  const facts = b.routineFacts();
   const { doc, ctx } = b;
   const close = closeBrace && doc.text[ctx.replace[1]] !== '}' ? '}' : '';
   const seen = new Set<string>([CURSOR_MARK]);
@@ -495,17 +491,15 @@ function variableItems(b: ItemBuilder, closeBrace: boolean): void {
     seen.add(name);
     b.add({ label: name, kind: CompletionItemKind.Variable, detail, documentation: md(documentation), insert: b.value(name) + close }, SORT.semantic);
   };
-  for (const p of facts.params) {
-    add(p.name, `param · ${paramSummary(p)}`, p.description);
-  }
-  for (const d of facts.varDefs) {
-    if (d.kind === 'param') {
-      continue;
+  const visible = visibleVariables(doc.lines, ctx.replace[0]);
+  for (const v of visible) {
+    if (v.param) {
+      add(v.name, `param · ${paramSummary(v.param)}`, v.param.description);
     }
-    // Offsets before the cursor are the same in the text parsed for completion.
-    if (d.kind === 'var' || d.range[1] <= ctx.replace[0]) {
-      const line = doc.lines.positionAt(d.range[0]).line + 1;
-      add(d.name, d.kind === 'var' ? 'vars' : `${d.kind} · line ${line}`);
+  }
+  for (const v of visible) {
+    if (!v.param) {
+      add(v.name, v.kind === 'var' ? 'vars' : `${v.kind} · line ${doc.lines.positionAt(v.offset).line + 1}`);
     }
   }
   for (const s of SYSTEM_VARIABLES) {

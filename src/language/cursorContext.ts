@@ -4,7 +4,7 @@
  * cursor is in even while the line is incomplete (`  - ta`, `tap: `, `{ image: }`).
  */
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import type { OffsetRange, TextLines } from './textLines';
+import { TextLines, type OffsetRange } from './textLines';
 import { keyName, nodeRange, type PathKey } from './yamlNodes';
 
 export const CURSOR_MARK = '__fleet_cursor__';
@@ -36,10 +36,19 @@ export interface CursorContext {
   inFlow: boolean;
   /** key: the key being edited is already followed by `:` (insert the name only). */
   keyHasColon: boolean;
-  /** The patched document's root (for facts that matter before the cursor, such as variables). */
-  root: unknown;
-  patchedText: string;
+  /**
+   * The whole patched document, parsed (lazily when only the list item around the cursor was parsed): for facts
+   * that matter before the cursor, such as variables. Offsets before the cursor are the original text's.
+   */
+  document(): { root: unknown; text: string };
+  /** True when only the top-level list item around the cursor was parsed (large routines). */
+  windowed: boolean;
   offset: number;
+}
+
+export interface CursorContextOptions {
+  /** Parse only the top-level list item around the cursor when the text is at least this long (default: never). */
+  windowFromChars?: number;
 }
 
 interface Found {
@@ -126,8 +135,87 @@ function variableAt(lines: TextLines, offset: number): OffsetRange | undefined {
   return [start, end];
 }
 
+interface LineShape {
+  indent: number;
+  dash: boolean;
+  comment: boolean;
+}
+
+function shape(text: string): LineShape | undefined {
+  const m = /^( *)(\S)/.exec(text);
+  if (!m) {
+    return undefined;
+  }
+  const rest = text.slice(m[1].length);
+  return { indent: m[1].length, dash: rest === '-' || rest.startsWith('- '), comment: m[2] === '#' };
+}
+
+/**
+ * The top-level block list item holding `line` (its first and last lines) and the top-level `key:` line that owns
+ * the list; undefined when the line is not inside such an item. Everything a completion context depends on is
+ * inside it, except variables defined earlier in the file.
+ */
+export function listItemWindow(lines: TextLines, line: number): { anchor: number; first: number; last: number; column: number } | undefined {
+  const at = (l: number) => {
+    const sh = shape(lines.lineText(l));
+    return sh && !sh.comment ? sh : undefined;
+  };
+  let anchor = -1;
+  for (let l = line; l >= 0; l--) {
+    const sh = at(l);
+    if (sh && sh.indent === 0 && !sh.dash) {
+      anchor = l;
+      break;
+    }
+  }
+  if (anchor < 0 || anchor === line || !/^[^\s#-][^#]*:\s*(?:#.*)?$/.test(lines.lineText(anchor))) {
+    return undefined;
+  }
+  let column = -1;
+  for (let l = anchor + 1; l <= line; l++) {
+    const sh = at(l);
+    if (sh) {
+      if (!sh.dash) {
+        return undefined;
+      }
+      column = sh.indent;
+      break;
+    }
+  }
+  if (column < 0) {
+    return undefined;
+  }
+  let first = -1;
+  for (let l = line; l > anchor; l--) {
+    const sh = at(l);
+    if (sh && sh.indent === column && sh.dash) {
+      first = l;
+      break;
+    }
+    if (sh && sh.indent < column) {
+      return undefined;
+    }
+  }
+  if (first < 0) {
+    return undefined;
+  }
+  let last = lines.lineCount - 1;
+  for (let l = line + 1; l < lines.lineCount; l++) {
+    const sh = at(l);
+    if (sh && sh.indent <= column) {
+      last = l - 1;
+      break;
+    }
+  }
+  return { anchor, first, last, column };
+}
+
+function parseRoot(text: string): unknown {
+  return parseDocument(text, { uniqueKeys: false, prettyErrors: false }).contents;
+}
+
 /** The completion context at `offset` of a document, or undefined when the cursor is in a comment or nowhere useful. */
-export function cursorContext(lines: TextLines, offset: number): CursorContext | undefined {
+export function cursorContext(lines: TextLines, offset: number, options: CursorContextOptions = {}): CursorContext | undefined {
   const text = lines.text;
   const pos = lines.positionAt(offset);
   const lineStart = lines.lineStart(pos.line);
@@ -151,20 +239,17 @@ export function cursorContext(lines: TextLines, offset: number): CursorContext |
   const blockKey = /^\s*(?:-\s+)*$/.test(lead) && !/^\s*:/.test(rest);
   const needsSpace = start > lineStart && text[start - 1] === ':';
   let marker = CURSOR_MARK;
-  if (variable) {
-    // Parse with the variable name replaced, so the string stays a string.
-    marker = '';
-  } else if (blockKey) {
+  if (blockKey) {
     marker = `${CURSOR_MARK}:`;
   } else if (needsSpace) {
     marker = ` ${CURSOR_MARK}`;
   }
+  // A variable name is completed in the unchanged text (the string stays a string).
   const patchedText = variable ? text : text.slice(0, start) + marker + text.slice(end);
-  const doc = parseDocument(patchedText, { uniqueKeys: false, prettyErrors: false });
-  const root = doc.contents;
+  let full: { root: unknown; text: string } | undefined;
+  const document = () => (full ??= { root: parseRoot(patchedText), text: patchedText });
   const base = {
-    root,
-    patchedText,
+    document,
     offset,
     column: start - lineStart,
     needsSpace: !variable && needsSpace,
@@ -174,6 +259,7 @@ export function cursorContext(lines: TextLines, offset: number): CursorContext |
     return {
       ...base,
       kind: 'variable',
+      windowed: false,
       path: [],
       containers: [],
       existingKeys: [],
@@ -185,22 +271,43 @@ export function cursorContext(lines: TextLines, offset: number): CursorContext |
       column: variable[0] - lineStart,
     };
   }
-  const found = findMarker(root);
-  if (!found) {
-    return undefined;
-  }
-  const existingKeys = found.map ? found.map.items.map((p) => keyName(p)).filter((k): k is string => k !== undefined && k !== CURSOR_MARK) : [];
-  const ownerColumn = found.ownerKeyStart !== undefined ? lines.positionAt(found.ownerKeyStart).character : 0;
-  return {
-    ...base,
-    kind: found.on,
-    path: found.path,
-    containers: found.containers,
-    map: found.map,
-    existingKeys,
-    replace: [start, end],
-    prefix: text.slice(start, offset),
-    ownerColumn,
-    inFlow: found.flow,
+  const context = (root: unknown, parsedLines: TextLines, windowed: boolean): CursorContext | undefined => {
+    const found = findMarker(root);
+    if (!found) {
+      return undefined;
+    }
+    const existingKeys = found.map ? found.map.items.map((p) => keyName(p)).filter((k): k is string => k !== undefined && k !== CURSOR_MARK) : [];
+    // The owning key is before the cursor, on a line the parsed text shares with the original: its column is the same.
+    const ownerColumn = found.ownerKeyStart !== undefined ? parsedLines.positionAt(found.ownerKeyStart).character : 0;
+    return {
+      ...base,
+      kind: found.on,
+      windowed,
+      path: found.path,
+      containers: found.containers,
+      map: found.map,
+      existingKeys,
+      replace: [start, end],
+      prefix: text.slice(start, offset),
+      ownerColumn,
+      inFlow: found.flow,
+    };
   };
+  if (options.windowFromChars !== undefined && text.length >= options.windowFromChars) {
+    const w = listItemWindow(lines, pos.line);
+    // Text typed at or left of the items' column would change the list itself: only the full text tells then.
+    if (w && start - lineStart > w.column) {
+      const head = lines.lineText(w.anchor);
+      const from = lines.lineStart(w.first);
+      const to = lines.lineEnd(w.last);
+      const windowText = `${head}\n${text.slice(from, start)}${marker}${text.slice(end, to)}\n`;
+      const windowLines = new TextLines(windowText);
+      const ctx = context(parseRoot(windowText), windowLines, true);
+      if (ctx) {
+        return ctx;
+      }
+    }
+  }
+  const { root } = document();
+  return context(root, new TextLines(patchedText), false);
 }

@@ -103,6 +103,8 @@ const STOP_AFTER_MS = 1000;
 
 export class WorkerValidationRunner implements ValidationRunner {
   private worker: Worker | undefined;
+  /** Set when the worker cannot run here: validations then run on the server's thread. */
+  private fallback: WorkspaceValidator | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (d: Diagnostic[]) => void; reject: (e: Error) => void; started: number }>();
 
@@ -145,7 +147,8 @@ export class WorkerValidationRunner implements ValidationRunner {
       this.pending.clear();
     };
     w.on('error', (e) => {
-      this.log(`validation worker failed: ${e.message}`);
+      this.log(`validation worker failed (${e.message}); validating on the server's thread from now on`);
+      this.fallback ??= new WorkspaceValidator();
       fail(e);
     });
     w.on('exit', (code) => fail(code === 0 ? new ValidationCancelled() : new Error(`the validation worker exited with code ${code}`)));
@@ -154,6 +157,9 @@ export class WorkerValidationRunner implements ValidationRunner {
   }
 
   validate(req: ValidationRequest): Promise<Diagnostic[]> {
+    if (this.fallback) {
+      return this.fallback.validate(req);
+    }
     this.worker ??= this.start();
     const id = this.nextId++;
     const w = this.worker;
@@ -177,6 +183,7 @@ export class WorkerValidationRunner implements ValidationRunner {
   }
 
   dispose(): void {
+    this.fallback?.dispose();
     const w = this.worker;
     this.worker = undefined;
     for (const p of this.pending.values()) {

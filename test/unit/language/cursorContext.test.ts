@@ -47,3 +47,81 @@ describe('language/cursorContext', () => {
     assert.equal(at('steps:\n  - tap: x # the |\n'), undefined);
   });
 });
+
+describe('language/cursorContext: the step around the cursor gives the context the whole file gives', () => {
+  const TRICKY = [
+    'description: t',
+    'params:',
+    '  n: { type: int, default: 1 }',
+    'steps:',
+    '# a comment at column 0 inside the list',
+    '- tap: a',
+    '- if: { image: b,',
+    '        threshold: 0.9 }',
+    '  then:',
+    '    - log: |',
+    '        - not a step',
+    '        key: not a key',
+    '    - wait: 1s',
+    '',
+    '- call: x',
+    '  params: { y: 1 }',
+    'sentries:',
+    '  - name: s',
+    '    when: { image: c }',
+    '    steps: [ { tap: c } ]',
+    '',
+  ].join('\n');
+
+  function normal(ctx: ReturnType<typeof cursorContext>) {
+    if (!ctx) {
+      return undefined;
+    }
+    const path = ctx.path.map((p, i) => (i === 1 && typeof p === 'number' ? '#' : p));
+    return { kind: ctx.kind, path, keys: ctx.existingKeys, replace: ctx.replace, prefix: ctx.prefix, space: ctx.needsSpace, column: ctx.column, owner: ctx.ownerColumn, flow: ctx.inFlow, colon: ctx.keyHasColon };
+  }
+
+  function positions(lines: TextLines): number[] {
+    const out: number[] = [];
+    for (let l = 0; l < lines.lineCount; l++) {
+      const t = lines.lineText(l);
+      const cols = new Set([0, t.length, t.search(/\S/), t.indexOf(':') + 1, t.indexOf(':') + 2, t.indexOf('- ') + 2, t.indexOf('{') + 2, Math.floor(t.length / 2)]);
+      for (const c of cols) {
+        if (c >= 0 && c <= t.length) {
+          out.push(lines.lineStart(l) + c);
+        }
+      }
+    }
+    return out;
+  }
+
+  function compare(text: string, every = false): number {
+    const lines = new TextLines(text);
+    let windowed = 0;
+    for (const off of every ? Array.from({ length: text.length + 1 }, (_, i) => i) : positions(lines)) {
+      const w = cursorContext(lines, off, { windowFromChars: 0 });
+      const f = cursorContext(lines, off);
+      assert.deepEqual(normal(w), normal(f), `at ${JSON.stringify(text.slice(Math.max(0, off - 30), off))}|${JSON.stringify(text.slice(off, off + 10))}`);
+      windowed += w?.windowed ? 1 : 0;
+    }
+    return windowed;
+  }
+
+  it('in a file with comments, flow maps over two lines, block scalars and lists at column 0', () => {
+    assert.ok(compare(TRICKY, true) > 100);
+  });
+
+  it('in the shipped routines', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const path = await import('node:path');
+    const dir = path.join(__dirname, '../../../routines');
+    const files: string[] = [];
+    const walk = (d: string) => readdirSync(d).forEach((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : n.endsWith('.yaml') && files.push(path.join(d, n))));
+    walk(dir);
+    let windowed = 0;
+    for (const f of files) {
+      windowed += compare(readFileSync(f, 'utf8'));
+    }
+    assert.ok(windowed > 500, `only ${windowed} positions were windowed`);
+  });
+});

@@ -84,4 +84,16 @@ describe('language/validation', () => {
       runner.dispose();
     }
   });
+
+  it('falls back to validating on its own thread when the worker cannot start', async () => {
+    const logged: string[] = [];
+    const runner = new WorkerValidationRunner(path.join(root, 'no-such-server.js'), (m) => logged.push(m));
+    try {
+      await assert.rejects(runner.validate({ root, overlays: [] }));
+      assert.match(logged.join('\n'), /validating on the server's thread from now on/);
+      assert.deepEqual(await runner.validate({ root, overlays: [] }), await fresh(root, []));
+    } finally {
+      runner.dispose();
+    }
+  });
 });
