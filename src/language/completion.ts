@@ -143,9 +143,7 @@ export async function complete(model: CompletionDocument, offset: number, deps: 
     const item = isSeq(ctx.containers[ctx.containers.length - 1]) && ctx.existingKeys.length === 0;
     if (item) {
       // `- |` in a list: the item may be a plain value (a bare action, an instance) as well as a map.
-      if (ctx.existingKeys.length === 0) {
-        snippetItems(b, nav, ctx);
-      }
+      snippetItems(b, nav, ctx);
       await semanticValues(b, model, ctx, deps);
       schemaValues(b, nav.at(ctx.path, ctx.containers, CURSOR_MARK), nav, ctx, true);
       keyItems(b, nav, ctx);

@@ -229,7 +229,7 @@ export function startFleetLanguageServer(connection: Connection, options: FleetS
 
   connection.onHover(async (params) => {
     const m = await modelOf(params.textDocument.uri);
-    return m && session ? hover(m, m.lines.offsetAt(params.position), { index: session.index, paths: session.paths, devices }) : null;
+    return m && session ? hover(m, m.lines.offsetAt(params.position), { index: session.index, paths: session.paths }) : null;
   });
 
   connection.onDefinition(async (params) => {

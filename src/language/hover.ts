@@ -4,7 +4,7 @@
  */
 import { isScalar } from 'yaml';
 import { MarkupKind, type Hover } from 'vscode-languageserver';
-import type { DeviceList } from './devices';
+import { SYSTEM_VARIABLES } from '../bot/routine/schema';
 import { paramMarkdown, routineMarkdown, templateMarkdown } from './docsFormat';
 import type { FileModel } from './fileModel';
 import { schemaFor } from './schemaCatalog';
@@ -13,15 +13,13 @@ import { placesOf, symbolAt, type FleetSymbol } from './symbols';
 import type { WorkspaceIndex } from './workspaceIndex';
 import type { WorkspacePaths } from './workspacePaths';
 import { hitAt, nodeRange } from './yamlNodes';
-import { SYSTEM_VARIABLES } from '../bot/routine/schema';
 
 export interface HoverDeps {
   index: WorkspaceIndex;
   paths: WorkspacePaths;
-  devices?: DeviceList;
 }
 
-async function symbolMarkdown(symbol: FleetSymbol, model: FileModel, deps: HoverDeps): Promise<string | undefined> {
+async function symbolMarkdown(symbol: FleetSymbol, deps: HoverDeps): Promise<string | undefined> {
   switch (symbol.kind) {
     case 'template': {
       const t = await deps.index.template(symbol.name);
@@ -61,7 +59,7 @@ export async function hover(model: FileModel, offset: number, deps: HoverDeps): 
   }
   const sym = symbolAt(model, offset);
   if (sym) {
-    const value = await symbolMarkdown(sym.symbol, model, deps);
+    const value = await symbolMarkdown(sym.symbol, deps);
     if (value) {
       return { contents: { kind: MarkupKind.Markdown, value }, range: model.lines.range(sym.range) };
     }
