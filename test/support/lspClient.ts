@@ -3,13 +3,15 @@
  * (esbuild, once per process), starts it as a child process over stdio, and speaks LSP to it. Diagnostics are
  * collected as they are published; waits resolve on notifications, never after fixed sleeps.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   createProtocolConnection,
+  IPCMessageReader,
+  IPCMessageWriter,
   StreamMessageReader,
   StreamMessageWriter,
   type ClientCapabilities,
@@ -105,10 +107,25 @@ export class LspTestClient {
     connection.onNotification('window/logMessage', () => undefined);
   }
 
-  static async start(root: string, initializationOptions: Record<string, unknown> = {}, capabilities: ClientCapabilities = CLIENT_CAPABILITIES): Promise<LspTestClient> {
+  /**
+   * Starts the bundled server over stdio, or over node IPC (`transport: 'ipc'`, how the VS Code client starts it:
+   * a forked module with `--node-ipc`).
+   */
+  static async start(
+    root: string,
+    initializationOptions: Record<string, unknown> = {},
+    capabilities: ClientCapabilities = CLIENT_CAPABILITIES,
+    transport: 'stdio' | 'ipc' = 'stdio',
+  ): Promise<LspTestClient> {
     const server = await buildServer();
-    const child = spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const child =
+      transport === 'ipc'
+        ? fork(server, ['--node-ipc', `--clientProcessId=${process.pid}`], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+        : spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const connection =
+      transport === 'ipc'
+        ? createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child))
+        : createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(root, child, connection);
     child.stderr!.on('data', (d: Buffer) => client.stderr.push(d.toString()));
     connection.listen();

@@ -343,4 +343,18 @@ describe('language server (LSP over stdio)', function () {
       rmSync(path.join(root, R));
     });
   });
+
+  it('serves over node IPC, the way the VS Code client starts it', async () => {
+    const ipc = await LspTestClient.start(root, {}, undefined, 'ipc');
+    try {
+      await ipc.open(FARM);
+      assert.deepEqual(await ipc.diagnosticsAt(FARM, 1), []);
+      const m = marked('steps:\n  - tap: |\n');
+      await ipc.change(FARM, m.text);
+      const got = labels(await ipc.request<CompletionItem[]>('textDocument/completion', ipc.position(FARM, m.line, m.character)));
+      assert.ok(got.includes('home.packsButton'));
+    } finally {
+      await ipc.stop();
+    }
+  });
 });
