@@ -68,6 +68,12 @@ export async function hover(model: FileModel, offset: number, deps: HoverDeps): 
   if (!hit) {
     return null;
   }
+  // A template's image path: the image itself.
+  if (model.kind === 'templates' && hit.on === 'value' && hit.path[hit.path.length - 1] === 'image' && isScalar(hit.node) && typeof hit.node.value === 'string') {
+    const image = hit.node.value;
+    const r = nodeRange(hit.node);
+    return { contents: { kind: MarkupKind.Markdown, value: `![${image}](${deps.paths.fileUri(image)})\n\n\`${image}\`` }, range: r ? model.lines.range(r) : undefined };
+  }
   const nav = schemaFor(model.kind);
   const range = nodeRange(hit.node);
   let doc: string | undefined;

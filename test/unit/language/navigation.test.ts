@@ -95,4 +95,11 @@ describe('language/navigation, rename and hover', () => {
     const ph = await hover(g, g.text.indexOf('premium_accounts') + 2, ws.deps);
     assert.match((ph?.contents as MarkupContent).value, /account pool \(`pools\/premium_accounts.yaml`\)\n\nPremium-pass accounts/);
   });
+
+  it('shows a template\'s image when its path is hovered in the registry', async () => {
+    const reg = await ws.model('templates/pocketPacks.yaml');
+    const at = reg.text.indexOf('templates/pocketPacks/title.logo.png') + 5;
+    const h = await hover(reg, at, ws.deps);
+    assert.equal((h?.contents as MarkupContent).value, `![templates/pocketPacks/title.logo.png](${ws.paths.fileUri('templates/pocketPacks/title.logo.png')})\n\n\`templates/pocketPacks/title.logo.png\``);
+  });
 });
