@@ -186,6 +186,25 @@ describe('language server (LSP over stdio)', function () {
       await c.close(TEMPLATES);
     });
 
+    it('follows files changed on disk, as the client\'s file watcher reports them', async () => {
+      const R = 'routines/disk.yaml';
+      writeFileSync(path.join(root, R), 'steps:\n  - tap: disk.new\n');
+      await c.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: c.uri(R), type: 1 }] });
+      await c.waitForDiagnostics(R, (p) => p.diagnostics.some((d) => d.code === 'unknown-template'), { current: true });
+      const T = 'templates/disk.yaml';
+      writeFileSync(path.join(root, T), 'templates:\n  - name: disk.new\n    image: templates/pocketPacks/title.logo.png\n');
+      await c.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: c.uri(T), type: 1 }] });
+      await c.waitForDiagnostics(R, (p) => p.diagnostics.length === 0, { current: true });
+      await c.open(R);
+      const got = labels(await complete(R, 'steps:\n  - tap: disk.|\n'));
+      assert.ok(got.includes('disk.new'), got.join(', '));
+      rmSync(path.join(root, T));
+      rmSync(path.join(root, R));
+      await c.close(R);
+      await c.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: c.uri(T), type: 3 }, { uri: c.uri(R), type: 3 }] });
+      await c.waitForDiagnostics(R, (p) => p.diagnostics.length === 0, { current: true });
+    });
+
     it('offers to add a missing required parameter and to create a missing template', async () => {
       const R = 'routines/fixes.yaml';
       const text = 'params:\n  who: { type: string, required: true }\nsteps:\n  - tap: brand.new\n  - call: fixes\n';
