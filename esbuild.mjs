@@ -23,6 +23,7 @@ const node = {
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/activate.ts' } },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' } },
+  { ...node, entryPoints: { languageServer: 'src/language/server.ts' } },
   existsSync('src/bot/vision/matchWorker.ts') && { ...node, entryPoints: { visionWorker: 'src/bot/vision/matchWorker.ts' } },
   existsSync('src/webview/main.ts') && {
     bundle: true,

@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // The pure core never imports vscode.
-    files: ['src/bot/**', 'src/orchestrator/**', 'src/shared/**', 'src/virtual/**', 'src/cli/**', 'src/webview/**'],
+    files: ['src/bot/**', 'src/orchestrator/**', 'src/shared/**', 'src/virtual/**', 'src/cli/**', 'src/webview/**', 'src/language/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The core is vscode-free: put this in src/extension or behind a port.' }] }],
     },

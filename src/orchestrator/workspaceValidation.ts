@@ -24,6 +24,11 @@ export interface WorkspaceValidationOptions {
   logger?: Logger;
   /** Check that template images exist (default true). */
   checkImages?: boolean;
+  /**
+   * A routine registry over the same file store, kept across calls (an editor validating on every edit), so
+   * unchanged routine files are not parsed again. Without it each call loads every routine afresh.
+   */
+  routines?: RoutineRegistry;
 }
 
 /** Summary of what was validated, besides the diagnostics. */
@@ -121,7 +126,11 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
   }
 
   // routines/
-  const registry = new RoutineRegistry(files, logger, { templates: { has: (n) => templateNames.has(n) } });
+  const templates = { has: (n: string) => templateNames.has(n) };
+  const registry = options.routines ?? new RoutineRegistry(files, logger, { templates });
+  if (options.routines) {
+    registry.setTemplates(templates);
+  }
   try {
     await registry.reload();
     out.push(...registry.diagnostics());
@@ -185,7 +194,9 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       counts: { routines: registry.names().length, templateFiles: templateFiles.length, templates: templateNames.size, groups: groupFiles.length, pools: poolFiles.length },
     };
   } finally {
-    registry.dispose();
+    if (!options.routines) {
+      registry.dispose();
+    }
   }
 }
 

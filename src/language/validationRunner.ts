@@ -1,0 +1,197 @@
+/**
+ * Runs the workspace validator (`validateWorkspace`, the code behind `emulator-fleet validate`) over the disk
+ * with the open documents overlaid. On a worker thread by default, so completion and hover never wait for a
+ * validation, and a validation that a newer edit made pointless can be stopped; inline for tests and as a
+ * fallback.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Diagnostic } from '../shared/geometry';
+import { NodeFileStore, nullLogger } from '../bot/nodePorts';
+import { RoutineRegistry } from '../bot/routine/registry';
+import { validateWorkspace } from '../orchestrator/workspaceValidation';
+import { OverlayFileStore } from './overlayFileStore';
+
+export interface ValidationRequest {
+  root: string;
+  /** Open documents: [workspace-relative path, text]. */
+  overlays: Array<[string, string]>;
+}
+
+export interface ValidationRunner {
+  validate(req: ValidationRequest): Promise<Diagnostic[]>;
+  /** A newer request makes the one in flight pointless: stop it if it has run long. */
+  supersede(): void;
+  dispose(): void;
+}
+
+export class ValidationCancelled extends Error {
+  constructor() {
+    super('validation superseded');
+    this.name = 'ValidationCancelled';
+  }
+}
+
+/**
+ * The validation itself: the disk of `root` with the open documents over it. Kept across requests, so routine
+ * files that did not change are not parsed again (the validator's own routine registry does the caching).
+ */
+export class WorkspaceValidator {
+  private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry } | undefined;
+
+  async validate(req: ValidationRequest): Promise<Diagnostic[]> {
+    if (this.current?.root !== req.root) {
+      this.current?.routines.dispose();
+      const store = new OverlayFileStore(new NodeFileStore(req.root));
+      this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger) };
+    }
+    const { store, routines } = this.current;
+    const open = new Map(req.overlays);
+    for (const [p] of store.entries()) {
+      if (!open.has(p)) {
+        store.remove(p);
+      }
+    }
+    for (const [p, text] of open) {
+      store.set(p, text);
+    }
+    return validateWorkspace(store, { routines });
+  }
+
+  dispose(): void {
+    this.current?.routines.dispose();
+    this.current = undefined;
+  }
+}
+
+export class InlineValidationRunner implements ValidationRunner {
+  private readonly validator = new WorkspaceValidator();
+
+  validate(req: ValidationRequest): Promise<Diagnostic[]> {
+    return this.validator.validate(req);
+  }
+  supersede(): void {
+    // An inline run cannot be interrupted; its result is discarded by the caller.
+  }
+  dispose(): void {
+    this.validator.dispose();
+  }
+}
+
+/** workerData that makes the server's entry module run the validator loop instead of the server. */
+export const VALIDATION_WORKER_ROLE = 'emulator-fleet-validator';
+
+interface WorkerRequestMessage {
+  id: number;
+  req: ValidationRequest;
+}
+type WorkerReplyMessage = { id: number; ok: true; diagnostics: Diagnostic[] } | { id: number; ok: false; error: string };
+
+/** The worker's side: answers validation requests from its parent port. */
+export function runValidationWorker(port: { on(ev: 'message', fn: (m: WorkerRequestMessage) => void): void; postMessage(m: WorkerReplyMessage): void }): void {
+  const validator = new WorkspaceValidator();
+  port.on('message', (m) => {
+    validator.validate(m.req).then(
+      (diagnostics) => port.postMessage({ id: m.id, ok: true, diagnostics }),
+      (e: unknown) => port.postMessage({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    );
+  });
+}
+
+/** A run this long (ms) is stopped when superseded; shorter ones finish and their result is dropped. */
+const STOP_AFTER_MS = 1000;
+
+export class WorkerValidationRunner implements ValidationRunner {
+  private worker: Worker | undefined;
+  /** Set when the worker cannot run here: validations then run on the server's thread. */
+  private fallback: WorkspaceValidator | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (d: Diagnostic[]) => void; reject: (e: Error) => void; started: number }>();
+
+  /** `entry`: the server's entry module (a bundle, or a .ts file run through tsx). */
+  constructor(
+    private readonly entry: string,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {}
+
+  private start(): Worker {
+    const workerData = { role: VALIDATION_WORKER_ROLE };
+    let w: Worker;
+    if (this.entry.endsWith('.ts')) {
+      // From sources: workers do not inherit the parent's TypeScript loader, so register tsx first.
+      const loader = ['tsx', 'cjs'].join('/');
+      const tsx = require.resolve(loader);
+      w = new Worker(`require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(path.resolve(this.entry))});\n`, { eval: true, workerData });
+    } else {
+      w = new Worker(this.entry, { workerData });
+    }
+    w.on('message', (m: WorkerReplyMessage) => {
+      const p = this.pending.get(m.id);
+      if (!p) {
+        return;
+      }
+      this.pending.delete(m.id);
+      if (m.ok) {
+        p.resolve(m.diagnostics);
+      } else {
+        p.reject(new Error(m.error));
+      }
+    });
+    const fail = (e: Error) => {
+      if (this.worker === w) {
+        this.worker = undefined;
+      }
+      for (const p of this.pending.values()) {
+        p.reject(e);
+      }
+      this.pending.clear();
+    };
+    w.on('error', (e) => {
+      this.log(`validation worker failed (${e.message}); validating on the server's thread from now on`);
+      this.fallback ??= new WorkspaceValidator();
+      fail(e);
+    });
+    w.on('exit', (code) => fail(code === 0 ? new ValidationCancelled() : new Error(`the validation worker exited with code ${code}`)));
+    w.unref();
+    return w;
+  }
+
+  validate(req: ValidationRequest): Promise<Diagnostic[]> {
+    if (this.fallback) {
+      return this.fallback.validate(req);
+    }
+    this.worker ??= this.start();
+    const id = this.nextId++;
+    const w = this.worker;
+    return new Promise<Diagnostic[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, started: Date.now() });
+      w.postMessage({ id, req } satisfies WorkerRequestMessage);
+    });
+  }
+
+  supersede(): void {
+    const w = this.worker;
+    if (!w || ![...this.pending.values()].some((p) => Date.now() - p.started > STOP_AFTER_MS)) {
+      return;
+    }
+    this.worker = undefined;
+    for (const p of this.pending.values()) {
+      p.reject(new ValidationCancelled());
+    }
+    this.pending.clear();
+    void w.terminate().catch(() => undefined);
+  }
+
+  dispose(): void {
+    this.fallback?.dispose();
+    const w = this.worker;
+    this.worker = undefined;
+    for (const p of this.pending.values()) {
+      p.reject(new ValidationCancelled());
+    }
+    this.pending.clear();
+    if (w) {
+      void w.terminate().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The server's diagnostics come from the same validator as `emulator-fleet validate`: through the overlay of open
+ * documents, kept across edits (cached routine parses), on a worker thread — always the same result as a fresh
+ * validation of the same texts.
+ */
+import { strict as assert } from 'node:assert';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { NodeFileStore } from '../../../src/bot/nodePorts';
+import { validateWorkspace } from '../../../src/orchestrator/workspaceValidation';
+import { OverlayFileStore } from '../../../src/language/overlayFileStore';
+import { WorkerValidationRunner, WorkspaceValidator, type ValidationRequest } from '../../../src/language/validationRunner';
+import { copyWorkspace } from '../../support/lspClient';
+
+/** A fresh validation of the same texts: the disk, with the open documents written over it in a copy. */
+async function fresh(root: string, overlays: Array<[string, string]>): Promise<unknown> {
+  const copy = mkdtempSync(path.join(tmpdir(), 'fleet-lsp-fresh-'));
+  try {
+    cpSync(root, copy, { recursive: true });
+    for (const [p, text] of overlays) {
+      writeFileSync(path.join(copy, p), text);
+    }
+    return await validateWorkspace(new NodeFileStore(copy));
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+describe('language/validation', () => {
+  let root: string;
+  before(() => {
+    root = copyWorkspace();
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  const farm = () => new NodeFileStore(root).readText('routines/farm_premium.yaml');
+  const templates = () => new NodeFileStore(root).readText('templates/pocketPacks.yaml');
+
+  it('reads open documents over the disk: listing, stat and text', async () => {
+    const store = new OverlayFileStore(new NodeFileStore(root));
+    store.set('routines/new/unsaved.yaml', 'steps: []\n');
+    assert.deepEqual(await store.list('routines/new'), ['unsaved.yaml']);
+    assert.ok((await store.list('routines')).includes('new'));
+    assert.equal((await store.stat('routines/new'))?.isDirectory, true);
+    assert.equal((await store.stat('routines/new/unsaved.yaml'))?.size, 10);
+    store.set('routines/recover.yaml', 'changed');
+    assert.equal(await store.readText('routines/recover.yaml'), 'changed');
+    store.remove('routines/recover.yaml');
+    assert.notEqual(await store.readText('routines/recover.yaml'), 'changed');
+  });
+
+  it('gives what a fresh validation gives, edit after edit, while reusing unchanged routines', async () => {
+    const validator = new WorkspaceValidator();
+    const f = await farm();
+    const t = await templates();
+    const steps: Array<Array<[string, string]>> = [
+      [],
+      [['routines/farm_premium.yaml', f.replace('    max: 40\n', '    maxx: 40\n')]],
+      [['routines/farm_premium.yaml', f]],
+      [['templates/pocketPacks.yaml', t.replace('- name: home.packsButton\n', '- name: home.packs\n')]],
+      [
+        ['templates/pocketPacks.yaml', t.replace('- name: home.packsButton\n', '- name: home.packs\n')],
+        ['routines/farm_premium.yaml', f.replace('call: nav/to_home', 'call: nav/to_hom')],
+      ],
+      [['routines/extra.yaml', 'params:\n  x: { type: int, required: true }\nsteps:\n  - call: extra\n']],
+      [],
+    ];
+    for (const overlays of steps) {
+      const req: ValidationRequest = { root, overlays };
+      assert.deepEqual(await validator.validate(req), await fresh(root, overlays), JSON.stringify(overlays.map(([p]) => p)));
+    }
+    validator.dispose();
+  });
+
+  it('validates on a worker thread with the same result', async () => {
+    const runner = new WorkerValidationRunner(path.join(__dirname, '../../../src/language/server.ts'));
+    try {
+      const overlays: Array<[string, string]> = [['routines/farm_premium.yaml', (await farm()).replace('tap: packSelect.open', 'tap: packSelect.opne')]];
+      const got = await runner.validate({ root, overlays });
+      assert.deepEqual(got, await fresh(root, overlays));
+      assert.ok(got.some((d) => d.code === 'unknown-template'));
+    } finally {
+      runner.dispose();
+    }
+  });
+
+  it('falls back to validating on its own thread when the worker cannot start', async () => {
+    const logged: string[] = [];
+    const runner = new WorkerValidationRunner(path.join(root, 'no-such-server.js'), (m) => logged.push(m));
+    try {
+      await assert.rejects(runner.validate({ root, overlays: [] }));
+      assert.match(logged.join('\n'), /validating on the server's thread from now on/);
+      assert.deepEqual(await runner.validate({ root, overlays: [] }), await fresh(root, []));
+    } finally {
+      runner.dispose();
+    }
+  });
+});
