@@ -34,7 +34,7 @@ export interface RawFrame {
  * The lifetime of a frame whose pixels live in a device's recycled capture memory.
  *
  * The contract:
- * 1. A device keeps its most recent `keepFrames` frames (default 3, an `AdbDevice` option) valid at all times:
+ * 1. A device keeps its most recent `keepFrames` frames (default 2, an `AdbDevice` option) valid at all times:
  *    a frame is readable without any call until that many newer frames of the same device have been captured.
  *    Holding a frame while capturing the next one (comparing two consecutive frames, say) needs nothing more.
  * 2. A consumer that may keep a frame longer, or that hands its memory to code running elsewhere (a worker, the

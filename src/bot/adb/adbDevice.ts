@@ -73,8 +73,9 @@ export interface AdbDeviceOptions {
   /** Latency samples kept per kind (default 256). */
   statsCapacity?: number;
   /**
-   * Raw frames kept valid without a retain (default 3): a frame's memory is reused once this many newer frames
-   * were captured, unless it is retained (see FrameLease). The device holds `keepFrames + 1` frame buffers.
+   * Raw frames kept valid without a retain (default 2): a frame's memory is reused once this many newer frames
+   * were captured, unless it is retained (see FrameLease). The device holds `keepFrames + 1` frame buffers
+   * (3 x 8.3 MB at 1080x1920 by default), plus one per retained frame.
    */
   keepFrames?: number;
   /** Chunk sizes for text input. */

@@ -13,11 +13,13 @@
  * frame's pixels, and native code given a detached view gets no pointer at all.
  *
  * A V8 detail the capture path must respect: the ArrayBuffer objects made by recycling are young, and while more
- * than about 32 MB of memory hangs off young ArrayBuffers, V8 runs a scavenge at *every* allocation of memory
- * outside its heap (a new Buffer, a socket chunk, a small typed array handed to native code). So the capture path
- * allocates none per frame: the socket reads straight into pooled memory, header and status buffers are reused.
- * Other code that allocates such memory meanwhile (stream reads elsewhere) triggers those scavenges; they are
- * short (the heap they walk is small), and the benchmark's GC figure includes them.
+ * than 32 MB of memory hangs off young ArrayBuffers (twice V8's largest semi-space), V8 runs a scavenge at
+ * *every* allocation of memory outside its heap (a new Buffer, a socket chunk, a small typed array handed to native
+ * code). So the capture path allocates none per frame: the socket reads straight into pooled memory, and header
+ * and status buffers are reused. The default of 2 kept frames (3 buffers, 25 MB at 1080x1920) also keeps one
+ * device's pool under that threshold, so allocations elsewhere in the process (adbkit's socket chunks, PNG
+ * decoding) do not turn into scavenges either; several 1080x1920 devices in one process do cross it, and each
+ * such scavenge is short (the benchmark's GC figure includes them).
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { FrameRecycledError, type FrameLease } from '../device';
@@ -51,7 +53,7 @@ class Detacher {
 }
 
 /** Frames of a device kept valid without any call (see FrameLease). */
-export const DEFAULT_KEEP_FRAMES = 3;
+export const DEFAULT_KEEP_FRAMES = 2;
 
 /** Memory handed out by {@link FramePool.acquire}: a capture writes into `bytes`. */
 export interface PoolBuffer {
