@@ -17,7 +17,8 @@
  * CPU per frame over the reference's in the same run. Targets: cpuRatio <= 2 and gcMsPerFrame < 1 at every size.
  * For context, the same reference reading through 'data' events (what any stream reader pays: a fresh chunk per
  * read) and a kernel-loopback read of the same byte count (no adb at all; its figure against the floor's gives
- * the machine's current load factor) are measured next.
+ * the machine's current load factor) are measured next. All raw measurements run first, before any PNG decoding,
+ * JPEG encoding or tap leaves garbage whose collection could land in their windows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
@@ -26,7 +27,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import * as readline from 'node:readline';
 import { AdbDevice } from '../src/bot/adb/adbDevice';
 import { FleetAdbClient } from '../src/bot/adb/adbClient';
-import type { CaptureMethod, RawFrame } from '../src/bot/device';
+import type { RawFrame } from '../src/bot/device';
 import { encodeJpeg, jpegSize, type JpegOptions } from '../src/bot/vision/frameEncoder';
 import { argValue, jsonLines, percentile, roundTo, stopChild } from './stats';
 
@@ -376,6 +377,62 @@ async function benchJpeg(frame: RawFrame, size: string, n: number): Promise<void
   }
 }
 
+/**
+ * Raw captures of one device interleaved with the plain-TCP reference through the same adb path (both allocate
+ * nothing per frame, so neither's garbage collections land in the other's windows), then, for context, the
+ * reference through 'data' chunks and kernel loopback (the load factor).
+ */
+async function benchRaw(
+  dev: AdbDevice,
+  backend: string,
+  port: number,
+  d: { size: string; serial: string },
+  n: number,
+  loopback: Awaited<ReturnType<typeof referenceClient>>,
+): Promise<void> {
+  const [w, h] = d.size.split('x').map(Number);
+  const refSize = 16 + w * h * 4;
+  const adbRef = adbReference(port, d.serial, refSize);
+  if ((await adbRef.fetch('onread')) !== refSize || (await adbRef.fetch('stream')) !== refSize) {
+    throw new Error(`the plain-TCP reference did not read a whole ${d.size} frame`);
+  }
+  // Let whatever the previous phase left to collect be collected before measuring.
+  await new Promise((r) => setTimeout(r, 500));
+  const [frames, refOnread] = await measureInterleaved(n, 10, () => dev.capture('raw'), () => adbRef.fetch('onread'));
+  const s = summarize(frames);
+  const r = summarize(refOnread);
+  emit({ op: 'reference', what: 'plain TCP through the same adb path, read into one reused buffer (onread)', backend, size: d.size, n, ...r });
+  const [refStream, tcp] = await measureInterleaved(n, 10, () => adbRef.fetch('stream'), () => loopback.fetch(refSize));
+  emit({ op: 'reference', what: "plain TCP through the same adb path, 'data' chunks copied into one reused buffer", backend, size: d.size, n, ...summarize(refStream) });
+  const lo = summarize(tcp);
+  const tcpFloor = FLOOR.tcp[d.size];
+  const loadFactor = tcpFloor ? lo.medianMs / tcpFloor : undefined;
+  emit({ op: 'reference', what: 'kernel loopback, same byte count, no adb', backend, size: d.size, n, ...lo, floorMs: tcpFloor ?? null, loadFactor: loadFactor ? round(loadFactor, 2) : null });
+  const cpuRatio = r.cpuMsPerFrame > 0 ? s.cpuMsPerFrame / r.cpuMsPerFrame : Infinity;
+  const floor = FLOOR.raw[d.size];
+  emit({
+    op: 'screenshot',
+    backend,
+    size: d.size,
+    method: 'raw',
+    n,
+    ...s,
+    referenceCpuMsPerFrame: r.cpuMsPerFrame,
+    cpuRatio: round(cpuRatio, 2),
+    cpuMeanRatio: r.cpuMeanMs > 0 ? round(s.cpuMeanMs / r.cpuMeanMs, 2) : null,
+    referenceGcMsPerFrame: r.gcMsPerFrame,
+    target: `cpuRatio <= ${TARGET_CPU_RATIO}, gcMsPerFrame < ${TARGET_GC_MS}`,
+    ok: cpuRatio <= TARGET_CPU_RATIO && s.gcMsPerFrame < TARGET_GC_MS,
+    frameMemoryMB: round(dev.frameMemory().bytes / 2 ** 20, 1),
+    fps: round(1000 / s.medianMs, 1),
+    floorMs: floor?.median ?? null,
+    ratio: floor ? round(s.medianMs / floor.median, 2) : null,
+    p95Ratio: floor ? round(s.p95Ms / floor.p95, 2) : null,
+    // The ratio with this machine's current load taken out (1.0 = as close to the floor as the floor was).
+    loadAdjustedRatio: floor && loadFactor ? round(s.medianMs / floor.median / loadFactor, 2) : null,
+  });
+}
+
 export async function run(args: string[]): Promise<void> {
   const opts = parseOpts(args);
   observeGc();
@@ -394,6 +451,21 @@ export async function run(args: string[]): Promise<void> {
     // floor's plain TCP figure, gives the current load factor.
     const reference = await referenceClient(info.referencePort);
     ref = reference;
+    // Phase 1, raw captures against the references, for every back end and size before anything else: no PNG
+    // decoding, JPEG encoding or tap has left garbage behind whose collection could land in these windows.
+    for (const backend of opts.backends) {
+      const port = backend === 'adb' ? adb!.port : info.endpointPort;
+      const client = new FleetAdbClient({ port });
+      for (const d of info.devices) {
+        const dev = await AdbDevice.connect({ serial: d.serial, client, captureMethod: 'raw' });
+        try {
+          await benchRaw(dev, backend, port, d, opts.frames, reference);
+        } finally {
+          await dev.close();
+        }
+      }
+    }
+    // Phase 2: the method selection at connect, PNG captures, JPEG encoding and taps.
     for (const backend of opts.backends) {
       const port = backend === 'adb' ? adb!.port : info.endpointPort;
       const client = new FleetAdbClient({ port });
@@ -408,77 +480,37 @@ export async function run(args: string[]): Promise<void> {
             selected: sel.method,
             probes: sel.probes.map((p) => ({ method: p.method, medianMs: round(p.medianMs), error: p.error?.message })),
           });
-          const [w, h] = d.size.split('x').map(Number);
-          const refSize = 16 + w * h * 4;
-          const adbRef = adbReference(port, d.serial, refSize);
-          if ((await adbRef.fetch('onread')) !== refSize || (await adbRef.fetch('stream')) !== refSize) {
-            throw new Error(`the plain-TCP reference did not read a whole ${d.size} frame`);
-          }
-          const loadFactor: Record<string, number> = {};
-          for (const method of ['raw', 'png'] as CaptureMethod[]) {
-            const n = method === 'png' && d.size !== '540x960' ? Math.max(10, Math.floor(opts.frames / 2)) : opts.frames;
-            let s: ReturnType<typeof summarize>;
-            let extra: Record<string, unknown> = {};
-            if (method === 'raw') {
-              // Ours against the reference, interleaved; both allocate nothing per frame, so neither's garbage
-              // collections land in the other's windows.
-              const [frames, refOnread] = await measureInterleaved(n, 10, () => dev.capture(method), () => adbRef.fetch('onread'));
-              s = summarize(frames);
-              const r = summarize(refOnread);
-              emit({ op: 'reference', what: 'plain TCP through the same adb path, read into one reused buffer (onread)', backend, size: d.size, n, ...r });
-              // Context: the same reference through 'data' chunks, and kernel loopback (the machine's load).
-              const [refStream, tcp] = await measureInterleaved(n, 10, () => adbRef.fetch('stream'), () => reference.fetch(refSize));
-              emit({ op: 'reference', what: "plain TCP through the same adb path, 'data' chunks copied into one reused buffer", backend, size: d.size, n, ...summarize(refStream) });
-              const lo = summarize(tcp);
-              const tcpFloor = FLOOR.tcp[d.size];
-              loadFactor[d.size] = tcpFloor ? lo.medianMs / tcpFloor : 1;
-              emit({ op: 'reference', what: 'kernel loopback, same byte count, no adb', backend, size: d.size, n, ...lo, floorMs: tcpFloor ?? null, loadFactor: tcpFloor ? round(loadFactor[d.size], 2) : null });
-              const cpuRatio = r.cpuMsPerFrame > 0 ? s.cpuMsPerFrame / r.cpuMsPerFrame : Infinity;
-              extra = {
-                referenceCpuMsPerFrame: r.cpuMsPerFrame,
-                cpuRatio: round(cpuRatio, 2),
-                cpuMeanRatio: r.cpuMeanMs > 0 ? round(s.cpuMeanMs / r.cpuMeanMs, 2) : null,
-                referenceGcMsPerFrame: r.gcMsPerFrame,
-                target: `cpuRatio <= ${TARGET_CPU_RATIO}, gcMsPerFrame < ${TARGET_GC_MS}`,
-                ok: cpuRatio <= TARGET_CPU_RATIO && s.gcMsPerFrame < TARGET_GC_MS,
-                frameMemoryMB: round(dev.frameMemory().bytes / 2 ** 20, 1),
-              };
-            } else {
-              s = summarize(await measure(n, 10, () => dev.capture(method)));
-            }
-            const floor = FLOOR[method][d.size];
-            emit({
-              op: 'screenshot',
-              backend,
-              size: d.size,
-              method,
-              n,
-              ...s,
-              ...extra,
-              fps: round(1000 / s.medianMs, 1),
-              floorMs: floor?.median ?? null,
-              ratio: floor ? round(s.medianMs / floor.median, 2) : null,
-              p95Ratio: floor ? round(s.p95Ms / floor.p95, 2) : null,
-              // The ratio with this machine's current load taken out (1.0 = as close to the floor as the floor was).
-              loadAdjustedRatio: floor && loadFactor[d.size] ? round(s.medianMs / floor.median / loadFactor[d.size], 2) : null,
-            });
-          }
+          const n = d.size !== '540x960' ? Math.max(10, Math.floor(opts.frames / 2)) : opts.frames;
+          const s = summarize(await measure(n, 10, () => dev.capture('png')));
+          const floor = FLOOR.png[d.size];
+          emit({
+            op: 'screenshot',
+            backend,
+            size: d.size,
+            method: 'png',
+            n,
+            ...s,
+            fps: round(1000 / s.medianMs, 1),
+            floorMs: floor?.median ?? null,
+            ratio: floor ? round(s.medianMs / floor.median, 2) : null,
+            p95Ratio: floor ? round(s.p95Ms / floor.p95, 2) : null,
+          });
           if (backend === opts.backends[0] && opts.jpeg > 0) {
             await benchJpeg(await dev.capture('raw'), d.size, opts.jpeg);
           }
           if (d === info.devices[0]) {
-            const s = summarize(await measure(opts.taps, 20, () => dev.tap(10, 10)));
+            const t = summarize(await measure(opts.taps, 20, () => dev.tap(10, 10)));
             emit({
               op: 'tap',
               backend,
               n: opts.taps,
-              medianMs: s.medianMs,
-              p95Ms: s.p95Ms,
-              minMs: s.minMs,
-              cpuMs: s.cpuMsPerFrame,
+              medianMs: t.medianMs,
+              p95Ms: t.p95Ms,
+              minMs: t.minMs,
+              cpuMs: t.cpuMsPerFrame,
               floorMs: FLOOR.tap.median,
-              ratio: round(s.medianMs / FLOOR.tap.median, 2),
-              p95Ratio: round(s.p95Ms / FLOOR.tap.p95, 2),
+              ratio: round(t.medianMs / FLOOR.tap.median, 2),
+              p95Ratio: round(t.p95Ms / FLOOR.tap.p95, 2),
             });
           }
         } finally {
