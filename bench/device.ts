@@ -9,16 +9,18 @@
  * The virtual devices run in a child process (this file run directly with `--serve`) with a frozen clock, so
  * their frames are static and cached: like the floor's fake device, the device side costs next to nothing, and
  * `cpuMsPerFrame` is our process only (all its threads: V8's garbage-collector helper threads included).
- * `gcMsPerFrame` is the mean garbage-collector pause on our main thread per operation (perf_hooks GC entries).
+ * `gcMsPerFrame` is the mean garbage-collector pause on our main thread per operation (perf_hooks GC entries);
+ * `gcPauses` and `gcLongestMs` say how many pauses that was and the longest (on a loaded machine a routine
+ * scavenge can stall for tens of ms while its helper threads wait for a core).
  *
  * Raw captures are measured interleaved with a plain-TCP reference that reads the very same bytes through the
  * same adb path: a minimal socket client (no adbkit, no parsing) speaking the host protocol to the same server
  * (`host:transport:<serial>`, `exec:screencap`) and reading the reply into one reused buffer. `cpuRatio` is our
  * CPU per frame over the reference's in the same run. Targets: cpuRatio <= 2 and gcMsPerFrame < 1 at every size.
- * For context, the same reference reading through 'data' events (what any stream reader pays: a fresh chunk per
- * read) and a kernel-loopback read of the same byte count (no adb at all; its figure against the floor's gives
- * the machine's current load factor) are measured next. All raw measurements run first, before any PNG decoding,
- * JPEG encoding or tap leaves garbage whose collection could land in their windows.
+ * A kernel-loopback read of the same byte count (no adb at all) is interleaved too: its figure against the
+ * floor's gives the machine's current load factor. All raw measurements run first, before anything leaves
+ * garbage whose collection could land in their windows; then, for context, the same reference reading through
+ * 'data' events (what any stream reader pays: a fresh chunk per read), then PNG, JPEG and taps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
@@ -112,6 +114,8 @@ interface Sample {
   cpuMs: number[];
   /** Garbage-collector pauses on our main thread during each operation (ms). */
   gcMs: number[];
+  /** The pauses that fell inside the operations' windows (ms each): few and long means a loaded machine. */
+  gcPauses: number[];
 }
 
 /** Main-thread GC pauses seen so far (start, end; performance.now() time), for attributing CPU per operation. */
@@ -128,10 +132,14 @@ function observeGc(): void {
 }
 
 /** GC pause time inside [from, to] (entries arrive asynchronously: call after a turn of the event loop). */
-function gcBetween(from: number, to: number): number {
+function gcBetween(from: number, to: number, seen?: number[]): number {
   let sum = 0;
   for (const g of gcPauses) {
-    sum += Math.max(0, Math.min(to, g.end) - Math.max(from, g.start));
+    const inside = Math.max(0, Math.min(to, g.end) - Math.max(from, g.start));
+    if (inside > 0) {
+      sum += inside;
+      seen?.push(inside);
+    }
   }
   return sum;
 }
@@ -140,7 +148,7 @@ async function measure(n: number, warmup: number, op: () => Promise<unknown>): P
   for (let i = 0; i < warmup; i++) {
     await op();
   }
-  const s: Sample = { ms: [], cpuMs: [], gcMs: [] };
+  const s: Sample = { ms: [], cpuMs: [], gcMs: [], gcPauses: [] };
   for (let i = 0; i < n; i++) {
     await timeInto(s, op);
   }
@@ -171,7 +179,8 @@ async function timeInto(s: Sample, op: () => Promise<unknown>): Promise<void> {
 async function settleGc(...samples: Sample[]): Promise<void> {
   await new Promise((r) => setTimeout(r, 20));
   for (const s of samples) {
-    s.gcMs = (windows.get(s) ?? []).map(([a, b]) => gcBetween(a, b));
+    s.gcPauses = [];
+    s.gcMs = (windows.get(s) ?? []).map(([a, b]) => gcBetween(a, b, s.gcPauses));
     windows.delete(s);
   }
 }
@@ -183,7 +192,7 @@ async function measureInterleaved(n: number, warmup: number, ...ops: Array<() =>
       await op();
     }
   }
-  const samples = ops.map<Sample>(() => ({ ms: [], cpuMs: [], gcMs: [] }));
+  const samples = ops.map<Sample>(() => ({ ms: [], cpuMs: [], gcMs: [], gcPauses: [] }));
   for (let i = 0; i < n; i++) {
     for (const [k, op] of ops.entries()) {
       await timeInto(samples[k], op);
@@ -193,7 +202,7 @@ async function measureInterleaved(n: number, warmup: number, ...ops: Array<() =>
   return samples;
 }
 
-function summarize(s: Sample): { medianMs: number; p95Ms: number; minMs: number; cpuMsPerFrame: number; cpuMeanMs: number; gcMsPerFrame: number } {
+function summarize(s: Sample): { medianMs: number; p95Ms: number; minMs: number; cpuMsPerFrame: number; cpuMeanMs: number; gcMsPerFrame: number; gcPauses: number; gcLongestMs: number } {
   const ms = [...s.ms].sort((a, b) => a - b);
   const cpu = [...s.cpuMs].sort((a, b) => a - b);
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
@@ -205,6 +214,8 @@ function summarize(s: Sample): { medianMs: number; p95Ms: number; minMs: number;
     cpuMeanMs: round(mean(s.cpuMs)),
     // Mean main-thread GC pause per operation (the V8 collector's helper threads add to cpuMsPerFrame on top).
     gcMsPerFrame: round(mean(s.gcMs)),
+    gcPauses: s.gcPauses.length,
+    gcLongestMs: round(Math.max(0, ...s.gcPauses)),
   };
 }
 
@@ -214,8 +225,7 @@ function summarize(s: Sample): { medianMs: number; p95Ms: number; minMs: number;
  * straight into that buffer (nothing allocated per read); `stream` takes 'data' chunks and copies them in (a
  * fresh chunk per read, as any stream reader). No adbkit, no header parsing, no frame object.
  */
-function adbReference(port: number, serial: string, maxBytes: number): { fetch(mode: 'onread' | 'stream'): Promise<number> } {
-  const dest = new Uint8Array(maxBytes + 64 * 1024);
+function adbReference(port: number, serial: string, dest: Uint8Array): { fetch(mode: 'onread' | 'stream'): Promise<number> } {
   // Reused, off V8's heap from the start, compared byte by byte, requests written as strings: like ours, the
   // reference allocates no backing store per frame (one would make V8 scavenge while frame memory is young).
   const status = new Uint8Array(new ArrayBuffer(4));
@@ -285,33 +295,43 @@ function adbReference(port: number, serial: string, maxBytes: number): { fetch(m
   };
 }
 
-/** Receives `size` bytes from the kernel-loopback server per call, copied into one reused buffer. */
-async function referenceClient(port: number): Promise<{ fetch(size: number): Promise<number>; close(): void }> {
-  const sock = net.connect(port, '127.0.0.1');
+/**
+ * Receives `size` bytes from the kernel-loopback server per call (one connection), read straight into `dest`
+ * like the adb-path reference: nothing is allocated per call.
+ */
+async function referenceClient(port: number, dest: Uint8Array): Promise<{ fetch(size: number): Promise<number>; close(): void }> {
+  let filled = 0;
+  let want = 0;
+  let done: ((n: number) => void) | undefined;
+  const sock = net.connect({
+    port,
+    host: '127.0.0.1',
+    onread: {
+      buffer: () => dest.subarray(filled),
+      callback: (n: number) => {
+        filled += n;
+        if (done && filled >= want) {
+          const resolve = done;
+          done = undefined;
+          resolve(filled);
+        }
+        return true;
+      },
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);
   });
-  let dest = new Uint8Array(0);
+  const request = Buffer.allocUnsafeSlow(4);
   return {
     fetch(size) {
-      if (dest.length < size) {
-        dest = new Uint8Array(size);
-      }
       return new Promise((resolve) => {
-        let n = 0;
-        const onData = (d: Buffer) => {
-          dest.set(d, n);
-          n += d.length;
-          if (n >= size) {
-            sock.off('data', onData);
-            resolve(n);
-          }
-        };
-        sock.on('data', onData);
-        const req = Buffer.alloc(4);
-        req.writeUInt32LE(size, 0);
-        sock.write(req);
+        filled = 0;
+        want = size;
+        done = resolve;
+        request.writeUInt32LE(size, 0);
+        sock.write(request);
       });
     },
     close: () => sock.destroy(),
@@ -378,9 +398,9 @@ async function benchJpeg(frame: RawFrame, size: string, n: number): Promise<void
 }
 
 /**
- * Raw captures of one device interleaved with the plain-TCP reference through the same adb path (both allocate
- * nothing per frame, so neither's garbage collections land in the other's windows), then, for context, the
- * reference through 'data' chunks and kernel loopback (the load factor).
+ * Raw captures of one device interleaved with the plain-TCP reference through the same adb path and with a
+ * kernel-loopback read of the same byte count (the load factor). All three allocate nothing per frame, so none's
+ * garbage collections land in another's windows.
  */
 async function benchRaw(
   dev: AdbDevice,
@@ -389,21 +409,20 @@ async function benchRaw(
   d: { size: string; serial: string },
   n: number,
   loopback: Awaited<ReturnType<typeof referenceClient>>,
+  referenceMemory: Uint8Array,
 ): Promise<void> {
   const [w, h] = d.size.split('x').map(Number);
   const refSize = 16 + w * h * 4;
-  const adbRef = adbReference(port, d.serial, refSize);
-  if ((await adbRef.fetch('onread')) !== refSize || (await adbRef.fetch('stream')) !== refSize) {
+  const adbRef = adbReference(port, d.serial, referenceMemory);
+  if ((await adbRef.fetch('onread')) !== refSize) {
     throw new Error(`the plain-TCP reference did not read a whole ${d.size} frame`);
   }
   // Let whatever the previous phase left to collect be collected before measuring.
   await new Promise((r) => setTimeout(r, 500));
-  const [frames, refOnread] = await measureInterleaved(n, 10, () => dev.capture('raw'), () => adbRef.fetch('onread'));
+  const [frames, refOnread, tcp] = await measureInterleaved(n, 10, () => dev.capture('raw'), () => adbRef.fetch('onread'), () => loopback.fetch(refSize));
   const s = summarize(frames);
   const r = summarize(refOnread);
   emit({ op: 'reference', what: 'plain TCP through the same adb path, read into one reused buffer (onread)', backend, size: d.size, n, ...r });
-  const [refStream, tcp] = await measureInterleaved(n, 10, () => adbRef.fetch('stream'), () => loopback.fetch(refSize));
-  emit({ op: 'reference', what: "plain TCP through the same adb path, 'data' chunks copied into one reused buffer", backend, size: d.size, n, ...summarize(refStream) });
   const lo = summarize(tcp);
   const tcpFloor = FLOOR.tcp[d.size];
   const loadFactor = tcpFloor ? lo.medianMs / tcpFloor : undefined;
@@ -433,6 +452,13 @@ async function benchRaw(
   });
 }
 
+/** For context: the same reference reading through 'data' events, as any stream reader does (a chunk per read). */
+async function benchStreamReference(backend: string, port: number, d: { size: string; serial: string }, n: number, referenceMemory: Uint8Array): Promise<void> {
+  const adbRef = adbReference(port, d.serial, referenceMemory);
+  const [refStream] = await measureInterleaved(n, 10, () => adbRef.fetch('stream'));
+  emit({ op: 'reference', what: "plain TCP through the same adb path, 'data' chunks copied into one reused buffer", backend, size: d.size, n, ...summarize(refStream) });
+}
+
 export async function run(args: string[]): Promise<void> {
   const opts = parseOpts(args);
   observeGc();
@@ -449,7 +475,10 @@ export async function run(args: string[]): Promise<void> {
     }
     // How loaded is this machine right now? Fetching a raw frame's byte count over kernel loopback, against the
     // floor's plain TCP figure, gives the current load factor.
-    const reference = await referenceClient(info.referencePort);
+    // The references' memory, allocated once up front: a fresh 8 MB buffer next to a device's frame buffers would
+    // push young ArrayBuffer memory over V8's scavenge threshold and put collections in the measured windows.
+    const referenceMemory = new Uint8Array(Math.max(...opts.sizes.map((sz) => sz.split('x').map(Number).reduce((a, b) => a * b, 4))) + 64 * 1024);
+    const reference = await referenceClient(info.referencePort, referenceMemory);
     ref = reference;
     // Phase 1, raw captures against the references, for every back end and size before anything else: no PNG
     // decoding, JPEG encoding or tap has left garbage behind whose collection could land in these windows.
@@ -459,13 +488,20 @@ export async function run(args: string[]): Promise<void> {
       for (const d of info.devices) {
         const dev = await AdbDevice.connect({ serial: d.serial, client, captureMethod: 'raw' });
         try {
-          await benchRaw(dev, backend, port, d, opts.frames, reference);
+          await benchRaw(dev, backend, port, d, opts.frames, reference, referenceMemory);
         } finally {
           await dev.close();
         }
       }
     }
-    // Phase 2: the method selection at connect, PNG captures, JPEG encoding and taps.
+    // Phase 2, context: the reference through 'data' chunks (its garbage would have disturbed phase 1).
+    for (const backend of opts.backends) {
+      const port = backend === 'adb' ? adb!.port : info.endpointPort;
+      for (const d of info.devices) {
+        await benchStreamReference(backend, port, d, opts.frames, referenceMemory);
+      }
+    }
+    // Phase 3: the method selection at connect, PNG captures, JPEG encoding and taps.
     for (const backend of opts.backends) {
       const port = backend === 'adb' ? adb!.port : info.endpointPort;
       const client = new FleetAdbClient({ port });
