@@ -1,25 +1,36 @@
 /**
- * `npm run bench -- device [--frames N] [--taps N] [--sizes 540x960,1080x1920] [--backends adb,endpoint]`
+ * `npm run bench -- device [--frames N] [--taps N] [--jpeg N] [--sizes 540x960,1080x1920] [--backends adb,endpoint]`
  *
  * The device path's speed: ms per screenshot (median, p95), frames/s and our own CPU ms per frame, raw vs PNG,
  * through a private Debian adb server and through the embedded ADB host endpoint, at each size; plus the tap
- * round trip. Each figure is compared with the measured physical floor (adbkit -> adb server -> a free device) as
- * `ratio` = ours / floor.
+ * round trip and JPEG encoding of frames (thumbnails, recordings). Each figure is compared with the measured
+ * physical floor (adbkit -> adb server -> a free device) as `ratio` = ours / floor.
  *
  * The virtual devices run in a child process (this file run directly with `--serve`) with a frozen clock, so
  * their frames are static and cached: like the floor's fake device, the device side costs next to nothing, and
- * `cpuMsPerFrame` is our process only (adbkit, parsing, PNG decoding), all its threads: V8's garbage-collector helper
- * threads included. `gcMsPerFrame` is the mean garbage-collector pause on our main thread per operation: with an
- * 8 MB buffer per 1080x1920 frame, V8 (Node 20) runs a mark-compact every frame or two, and that, not parsing or
- * copying, is most of the per-frame CPU.
+ * `cpuMsPerFrame` is our process only (all its threads: V8's garbage-collector helper threads included).
+ * `gcMsPerFrame` is the mean garbage-collector pause on our main thread per operation (perf_hooks GC entries);
+ * `gcPauses` and `gcLongestMs` say how many pauses that was and the longest (on a loaded machine a routine
+ * scavenge can stall for tens of ms while its helper threads wait for a core).
+ *
+ * Raw captures are measured interleaved with a plain-TCP reference that reads the very same bytes through the
+ * same adb path: a minimal socket client (no adbkit, no parsing) speaking the host protocol to the same server
+ * (`host:transport:<serial>`, `exec:screencap`) and reading the reply into one reused buffer. `cpuRatio` is our
+ * CPU per frame over the reference's in the same run. Targets: cpuRatio <= 2 and gcMsPerFrame < 1 at every size.
+ * A kernel-loopback read of the same byte count (no adb at all) is interleaved too: its figure against the
+ * floor's gives the machine's current load factor. All raw measurements run first, before anything leaves
+ * garbage whose collection could land in their windows; then, for context, the same reference reading through
+ * 'data' events (what any stream reader pays: a fresh chunk per read), then PNG, JPEG and taps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import * as readline from 'node:readline';
 import { AdbDevice } from '../src/bot/adb/adbDevice';
 import { FleetAdbClient } from '../src/bot/adb/adbClient';
-import type { CaptureMethod } from '../src/bot/device';
+import type { RawFrame } from '../src/bot/device';
+import { encodeJpeg, jpegSize, type JpegOptions } from '../src/bot/vision/frameEncoder';
 import { argValue, jsonLines, percentile, roundTo, stopChild } from './stats';
 
 /** The physical floor (median / p95 ms, adbkit through the adb server, device cost excluded). */
@@ -31,6 +42,11 @@ const FLOOR = {
   /** Plain TCP (kernel loopback, no ADB framing) on the floor's machine: the load reference. */
   tcp: { '540x960': 0.59, '1080x1920': 1.94 } as Record<string, number>,
 };
+
+/** Targets for raw captures: CPU per frame within this factor of the same-run plain-TCP reference... */
+const TARGET_CPU_RATIO = 2;
+/** ...and main-thread garbage-collector pauses under this many ms per frame. */
+const TARGET_GC_MS = 1;
 
 interface ServeInfo {
   endpointPort: number;
@@ -45,14 +61,15 @@ function round(n: number, d = 3): number {
   return roundTo(n, d);
 }
 
-function parseOpts(args: string[]): { frames: number; taps: number; sizes: string[]; backends: string[] } {
+function parseOpts(args: string[]): { frames: number; taps: number; jpeg: number; sizes: string[]; backends: string[] } {
   const get = (name: string): string | undefined => argValue(args, name);
   const frames = Number(get('frames') ?? 100);
   const taps = Number(get('taps') ?? 200);
+  const jpeg = Number(get('jpeg') ?? 30);
   const sizes = (get('sizes') ?? '540x960,1080x1920').split(',').filter(Boolean);
   const backends = (get('backends') ?? 'adb,endpoint').split(',').filter(Boolean);
-  if (!Number.isInteger(frames) || frames < 1 || !Number.isInteger(taps) || taps < 1) {
-    throw new Error('--frames and --taps expect positive integers');
+  if (!Number.isInteger(frames) || frames < 1 || !Number.isInteger(taps) || taps < 1 || !Number.isInteger(jpeg) || jpeg < 0) {
+    throw new Error('--frames and --taps expect positive integers, --jpeg a non-negative one');
   }
   for (const s of sizes) {
     if (!/^\d+x\d+$/.test(s)) {
@@ -64,7 +81,7 @@ function parseOpts(args: string[]): { frames: number; taps: number; sizes: strin
       throw new Error(`--backends expects adb and/or endpoint, got '${b}'`);
     }
   }
-  return { frames, taps, sizes, backends };
+  return { frames, taps, jpeg, sizes, backends };
 }
 
 /** Starts the device child and waits for its line of addresses. */
@@ -97,6 +114,8 @@ interface Sample {
   cpuMs: number[];
   /** Garbage-collector pauses on our main thread during each operation (ms). */
   gcMs: number[];
+  /** The pauses that fell inside the operations' windows (ms each): few and long means a loaded machine. */
+  gcPauses: number[];
 }
 
 /** Main-thread GC pauses seen so far (start, end; performance.now() time), for attributing CPU per operation. */
@@ -113,10 +132,14 @@ function observeGc(): void {
 }
 
 /** GC pause time inside [from, to] (entries arrive asynchronously: call after a turn of the event loop). */
-function gcBetween(from: number, to: number): number {
+function gcBetween(from: number, to: number, seen?: number[]): number {
   let sum = 0;
   for (const g of gcPauses) {
-    sum += Math.max(0, Math.min(to, g.end) - Math.max(from, g.start));
+    const inside = Math.max(0, Math.min(to, g.end) - Math.max(from, g.start));
+    if (inside > 0) {
+      sum += inside;
+      seen?.push(inside);
+    }
   }
   return sum;
 }
@@ -125,7 +148,7 @@ async function measure(n: number, warmup: number, op: () => Promise<unknown>): P
   for (let i = 0; i < warmup; i++) {
     await op();
   }
-  const s: Sample = { ms: [], cpuMs: [], gcMs: [] };
+  const s: Sample = { ms: [], cpuMs: [], gcMs: [], gcPauses: [] };
   for (let i = 0; i < n; i++) {
     await timeInto(s, op);
   }
@@ -156,70 +179,284 @@ async function timeInto(s: Sample, op: () => Promise<unknown>): Promise<void> {
 async function settleGc(...samples: Sample[]): Promise<void> {
   await new Promise((r) => setTimeout(r, 20));
   for (const s of samples) {
-    s.gcMs = (windows.get(s) ?? []).map(([a, b]) => gcBetween(a, b));
+    s.gcPauses = [];
+    s.gcMs = (windows.get(s) ?? []).map(([a, b]) => gcBetween(a, b, s.gcPauses));
     windows.delete(s);
   }
 }
 
-/** Alternates two operations so both see the same machine load. */
-async function measureInterleaved(n: number, warmup: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[Sample, Sample]> {
+/** Alternates operations so all see the same machine load. */
+async function measureInterleaved(n: number, warmup: number, ...ops: Array<() => Promise<unknown>>): Promise<Sample[]> {
   for (let i = 0; i < warmup; i++) {
-    await a();
-    await b();
+    for (const op of ops) {
+      await op();
+    }
   }
-  const sa: Sample = { ms: [], cpuMs: [], gcMs: [] };
-  const sb: Sample = { ms: [], cpuMs: [], gcMs: [] };
+  const samples = ops.map<Sample>(() => ({ ms: [], cpuMs: [], gcMs: [], gcPauses: [] }));
   for (let i = 0; i < n; i++) {
-    await timeInto(sa, a);
-    await timeInto(sb, b);
+    for (const [k, op] of ops.entries()) {
+      await timeInto(samples[k], op);
+    }
   }
-  await settleGc(sa, sb);
-  return [sa, sb];
+  await settleGc(...samples);
+  return samples;
 }
 
-function summarize(s: Sample): { medianMs: number; p95Ms: number; minMs: number; cpuMsPerFrame: number; gcMsPerFrame: number } {
+function summarize(s: Sample): { medianMs: number; p95Ms: number; minMs: number; cpuMsPerFrame: number; cpuMeanMs: number; gcMsPerFrame: number; gcPauses: number; gcLongestMs: number } {
   const ms = [...s.ms].sort((a, b) => a - b);
   const cpu = [...s.cpuMs].sort((a, b) => a - b);
-  const gcMean = s.gcMs.length ? s.gcMs.reduce((a, b) => a + b, 0) / s.gcMs.length : 0;
+  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
   return {
     medianMs: round(percentile(ms, 0.5)),
     p95Ms: round(percentile(ms, 0.95)),
     minMs: round(ms[0]),
     cpuMsPerFrame: round(percentile(cpu, 0.5)),
+    cpuMeanMs: round(mean(s.cpuMs)),
     // Mean main-thread GC pause per operation (the V8 collector's helper threads add to cpuMsPerFrame on top).
-    gcMsPerFrame: round(gcMean),
+    gcMsPerFrame: round(mean(s.gcMs)),
+    gcPauses: s.gcPauses.length,
+    gcLongestMs: round(Math.max(0, ...s.gcPauses)),
   };
 }
 
-/** Receives `size` bytes from the reference server per call (chunks collected, one concat), like a frame. */
-async function referenceClient(port: number): Promise<{ fetch(size: number): Promise<Buffer>; close(): void }> {
-  const net = await import('node:net');
-  const sock = net.connect(port, '127.0.0.1');
+/**
+ * The plain-TCP reference through the adb path: a minimal socket client that asks the same adb server (or host
+ * endpoint) for the same device's `exec:screencap` and reads the reply into one reused buffer. `onread` reads
+ * straight into that buffer (nothing allocated per read); `stream` takes 'data' chunks and copies them in (a
+ * fresh chunk per read, as any stream reader). No adbkit, no header parsing, no frame object.
+ */
+function adbReference(port: number, serial: string, dest: Uint8Array): { fetch(mode: 'onread' | 'stream'): Promise<number> } {
+  // Reused, off V8's heap from the start, compared byte by byte, requests written as strings: like ours, the
+  // reference allocates no backing store per frame (one would make V8 scavenge while frame memory is young).
+  const status = new Uint8Array(new ArrayBuffer(4));
+  const request = (text: string) => `${text.length.toString(16).padStart(4, '0')}${text}`;
+  const isOkay = () => status[0] === 0x4f && status[1] === 0x4b && status[2] === 0x41 && status[3] === 0x59;
+  return {
+    fetch(mode) {
+      return new Promise<number>((resolve, reject) => {
+        let okays = 0;
+        let filled = 0;
+        let statusFilled = 0;
+        /** Counts `k` more status bytes; acts on each complete OKAY. */
+        const statusAdvance = (k: number): void => {
+          statusFilled += k;
+          if (statusFilled < 4) {
+            return;
+          }
+          statusFilled = 0;
+          if (!isOkay()) {
+            sock.destroy(new Error(`reference: ${String.fromCharCode(...status)}`));
+            return;
+          }
+          if (++okays === 1) {
+            sock.write(request('exec:screencap'), 'latin1');
+          }
+        };
+        let sock: net.Socket;
+        if (mode === 'onread') {
+          sock = net.connect({
+            port,
+            host: '127.0.0.1',
+            onread: {
+              // Status replies into a buffer of exactly their size, then the reply straight into `dest`.
+              buffer: () => (okays < 2 ? status.subarray(statusFilled) : dest.subarray(filled)),
+              callback: (n: number) => {
+                if (okays < 2) {
+                  statusAdvance(n);
+                } else {
+                  filled += n;
+                }
+                return true;
+              },
+            },
+          });
+        } else {
+          sock = net.connect(port, '127.0.0.1');
+          sock.on('data', (c: Buffer) => {
+            let i = 0;
+            while (okays < 2 && i < c.length) {
+              status[statusFilled] = c[i++];
+              statusAdvance(1);
+            }
+            if (i < c.length) {
+              dest.set(i === 0 ? c : c.subarray(i), filled);
+              filled += c.length - i;
+            }
+          });
+        }
+        sock.once('connect', () => sock.write(request(`host:transport:${serial}`), 'latin1'));
+        sock.once('error', reject);
+        sock.once('end', () => {
+          sock.destroy();
+          resolve(filled);
+        });
+      });
+    },
+  };
+}
+
+/**
+ * Receives `size` bytes from the kernel-loopback server per call (one connection), read straight into `dest`
+ * like the adb-path reference: nothing is allocated per call.
+ */
+async function referenceClient(port: number, dest: Uint8Array): Promise<{ fetch(size: number): Promise<number>; close(): void }> {
+  let filled = 0;
+  let want = 0;
+  let done: ((n: number) => void) | undefined;
+  const sock = net.connect({
+    port,
+    host: '127.0.0.1',
+    onread: {
+      buffer: () => dest.subarray(filled),
+      callback: (n: number) => {
+        filled += n;
+        if (done && filled >= want) {
+          const resolve = done;
+          done = undefined;
+          resolve(filled);
+        }
+        return true;
+      },
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);
   });
+  const request = Buffer.allocUnsafeSlow(4);
   return {
     fetch(size) {
       return new Promise((resolve) => {
-        const chunks: Buffer[] = [];
-        let n = 0;
-        const onData = (d: Buffer) => {
-          chunks.push(d);
-          n += d.length;
-          if (n >= size) {
-            sock.off('data', onData);
-            resolve(Buffer.concat(chunks, n));
-          }
-        };
-        sock.on('data', onData);
-        const req = Buffer.alloc(4);
-        req.writeUInt32LE(size, 0);
-        sock.write(req);
+        filled = 0;
+        want = size;
+        done = resolve;
+        request.writeUInt32LE(size, 0);
+        sock.write(request);
       });
     },
     close: () => sock.destroy(),
   };
+}
+
+/**
+ * JPEG encoding of a captured frame: full size (recordings) and thumbnails. Per case: wall ms per encode (one at a
+ * time), our CPU per encode (all threads: the threadpool's encoding included), the caller's synchronous part of
+ * each call (from the call until it returns its promise: the only time the caller's thread is blocked by us) and
+ * the event-loop delay seen while encoding.
+ */
+async function benchJpeg(frame: RawFrame, size: string, n: number): Promise<void> {
+  const release = frame.lease?.retain();
+  try {
+    const cases: Array<{ name: string; opts: JpegOptions }> = [{ name: 'full size', opts: {} }];
+    for (const maxWidth of [540, 270]) {
+      if (maxWidth < frame.width) {
+        cases.push({ name: `thumbnail ${maxWidth} wide`, opts: { maxWidth } });
+      }
+    }
+    for (const c of cases) {
+      const opts: JpegOptions = { quality: 80, ...c.opts };
+      const syncMs: number[] = [];
+      let bytes = 0;
+      const op = async () => {
+        const t0 = performance.now();
+        const p = encodeJpeg(frame, opts);
+        syncMs.push(performance.now() - t0);
+        bytes = (await p).length;
+      };
+      for (let i = 0; i < 3; i++) {
+        await op();
+      }
+      syncMs.length = 0;
+      const eld = monitorEventLoopDelay({ resolution: 1 });
+      eld.enable();
+      const s = await measure(n, 0, op);
+      eld.disable();
+      const sum = summarize(s);
+      const out = jpegSize(frame, opts);
+      const sync = [...syncMs].sort((a, b) => a - b);
+      emit({
+        op: 'jpeg',
+        case: c.name,
+        frame: size,
+        output: `${out.width}x${out.height}`,
+        quality: opts.quality,
+        n,
+        kB: round(bytes / 1024, 1),
+        medianMs: sum.medianMs,
+        p95Ms: sum.p95Ms,
+        cpuMsPerEncode: sum.cpuMsPerFrame,
+        gcMsPerEncode: sum.gcMsPerFrame,
+        callerSyncMedianMs: round(percentile(sync, 0.5)),
+        callerSyncMaxMs: round(sync[sync.length - 1]),
+        eventLoopDelayMaxMs: round(eld.max / 1e6),
+        eventLoopDelayP99Ms: round(eld.percentile(99) / 1e6),
+      });
+    }
+  } finally {
+    release?.();
+  }
+}
+
+/**
+ * Raw captures of one device interleaved with the plain-TCP reference through the same adb path and with a
+ * kernel-loopback read of the same byte count (the load factor). All three allocate nothing per frame, so none's
+ * garbage collections land in another's windows.
+ */
+async function benchRaw(
+  dev: AdbDevice,
+  backend: string,
+  port: number,
+  d: { size: string; serial: string },
+  n: number,
+  loopback: Awaited<ReturnType<typeof referenceClient>>,
+  referenceMemory: Uint8Array,
+): Promise<void> {
+  const [w, h] = d.size.split('x').map(Number);
+  const refSize = 16 + w * h * 4;
+  const adbRef = adbReference(port, d.serial, referenceMemory);
+  if ((await adbRef.fetch('onread')) !== refSize) {
+    throw new Error(`the plain-TCP reference did not read a whole ${d.size} frame`);
+  }
+  // Let whatever the previous phase left to collect be collected before measuring.
+  await new Promise((r) => setTimeout(r, 500));
+  const [frames, refOnread, tcp] = await measureInterleaved(n, 10, () => dev.capture('raw'), () => adbRef.fetch('onread'), () => loopback.fetch(refSize));
+  const s = summarize(frames);
+  const r = summarize(refOnread);
+  emit({ op: 'reference', what: 'plain TCP through the same adb path, read into one reused buffer (onread)', backend, size: d.size, n, ...r });
+  const lo = summarize(tcp);
+  const tcpFloor = FLOOR.tcp[d.size];
+  const loadFactor = tcpFloor ? lo.medianMs / tcpFloor : undefined;
+  emit({ op: 'reference', what: 'kernel loopback, same byte count, no adb', backend, size: d.size, n, ...lo, floorMs: tcpFloor ?? null, loadFactor: loadFactor ? round(loadFactor, 2) : null });
+  const cpuRatio = r.cpuMsPerFrame > 0 ? s.cpuMsPerFrame / r.cpuMsPerFrame : Infinity;
+  const floor = FLOOR.raw[d.size];
+  emit({
+    op: 'screenshot',
+    backend,
+    size: d.size,
+    method: 'raw',
+    n,
+    ...s,
+    referenceCpuMsPerFrame: r.cpuMsPerFrame,
+    cpuRatio: round(cpuRatio, 2),
+    cpuMeanRatio: r.cpuMeanMs > 0 ? round(s.cpuMeanMs / r.cpuMeanMs, 2) : null,
+    referenceGcMsPerFrame: r.gcMsPerFrame,
+    target: `cpuRatio <= ${TARGET_CPU_RATIO}, gcMsPerFrame < ${TARGET_GC_MS}`,
+    ok: cpuRatio <= TARGET_CPU_RATIO && s.gcMsPerFrame < TARGET_GC_MS,
+    frameMemoryMB: round(dev.frameMemory().bytes / 2 ** 20, 1),
+    fps: round(1000 / s.medianMs, 1),
+    floorMs: floor?.median ?? null,
+    ratio: floor ? round(s.medianMs / floor.median, 2) : null,
+    p95Ratio: floor ? round(s.p95Ms / floor.p95, 2) : null,
+    // The ratio with this machine's current load taken out (1.0 = as close to the floor as the floor was).
+    loadAdjustedRatio: floor && loadFactor ? round(s.medianMs / floor.median / loadFactor, 2) : null,
+  });
+}
+
+/** For context: the same reference reading through 'data' events, as any stream reader does (a chunk per read). */
+async function benchStreamReference(backend: string, port: number, d: { size: string; serial: string }, n: number, referenceMemory: Uint8Array): Promise<void> {
+  const adbRef = adbReference(port, d.serial, referenceMemory);
+  const [refStream] = await measureInterleaved(n, 10, () => adbRef.fetch('stream'));
+  emit({ op: 'reference', what: "plain TCP through the same adb path, 'data' chunks copied into one reused buffer", backend, size: d.size, n, ...summarize(refStream) });
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -236,10 +473,35 @@ export async function run(args: string[]): Promise<void> {
         await adb.connect(d.serial);
       }
     }
-    // How loaded is this machine right now? Raw captures are interleaved with fetching the same number of bytes
-    // over plain TCP; that reference against the floor's plain TCP figure gives the current load factor.
-    const reference = await referenceClient(info.referencePort);
+    // How loaded is this machine right now? Fetching a raw frame's byte count over kernel loopback, against the
+    // floor's plain TCP figure, gives the current load factor.
+    // The references' memory, allocated once up front: a fresh 8 MB buffer next to a device's frame buffers would
+    // push young ArrayBuffer memory over V8's scavenge threshold and put collections in the measured windows.
+    const referenceMemory = new Uint8Array(Math.max(...opts.sizes.map((sz) => sz.split('x').map(Number).reduce((a, b) => a * b, 4))) + 64 * 1024);
+    const reference = await referenceClient(info.referencePort, referenceMemory);
     ref = reference;
+    // Phase 1, raw captures against the references, for every back end and size before anything else: no PNG
+    // decoding, JPEG encoding or tap has left garbage behind whose collection could land in these windows.
+    for (const backend of opts.backends) {
+      const port = backend === 'adb' ? adb!.port : info.endpointPort;
+      const client = new FleetAdbClient({ port });
+      for (const d of info.devices) {
+        const dev = await AdbDevice.connect({ serial: d.serial, client, captureMethod: 'raw' });
+        try {
+          await benchRaw(dev, backend, port, d, opts.frames, reference, referenceMemory);
+        } finally {
+          await dev.close();
+        }
+      }
+    }
+    // Phase 2, context: the reference through 'data' chunks (its garbage would have disturbed phase 1).
+    for (const backend of opts.backends) {
+      const port = backend === 'adb' ? adb!.port : info.endpointPort;
+      for (const d of info.devices) {
+        await benchStreamReference(backend, port, d, opts.frames, referenceMemory);
+      }
+    }
+    // Phase 3: the method selection at connect, PNG captures, JPEG encoding and taps.
     for (const backend of opts.backends) {
       const port = backend === 'adb' ? adb!.port : info.endpointPort;
       const client = new FleetAdbClient({ port });
@@ -254,51 +516,37 @@ export async function run(args: string[]): Promise<void> {
             selected: sel.method,
             probes: sel.probes.map((p) => ({ method: p.method, medianMs: round(p.medianMs), error: p.error?.message })),
           });
-          const [w, h] = d.size.split('x').map(Number);
-          const refSize = 16 + w * h * 4;
-          const loadFactor: Record<string, number> = {};
-          for (const method of ['raw', 'png'] as CaptureMethod[]) {
-            const n = method === 'png' && d.size !== '540x960' ? Math.max(10, Math.floor(opts.frames / 2)) : opts.frames;
-            let s: ReturnType<typeof summarize>;
-            if (method === 'raw') {
-              const [frames, tcp] = await measureInterleaved(n, 10, () => dev.capture(method), () => reference.fetch(refSize));
-              s = summarize(frames);
-              const r = summarize(tcp);
-              const tcpFloor = FLOOR.tcp[d.size];
-              loadFactor[d.size] = tcpFloor ? r.medianMs / tcpFloor : 1;
-              emit({ op: 'reference', what: 'plain TCP, same bytes as a raw frame, interleaved', backend, size: d.size, n, ...r, floorMs: tcpFloor ?? null, loadFactor: tcpFloor ? round(loadFactor[d.size], 2) : null });
-            } else {
-              s = summarize(await measure(n, 10, () => dev.capture(method)));
-            }
-            const floor = FLOOR[method][d.size];
-            emit({
-              op: 'screenshot',
-              backend,
-              size: d.size,
-              method,
-              n,
-              ...s,
-              fps: round(1000 / s.medianMs, 1),
-              floorMs: floor?.median ?? null,
-              ratio: floor ? round(s.medianMs / floor.median, 2) : null,
-              p95Ratio: floor ? round(s.p95Ms / floor.p95, 2) : null,
-              // The ratio with this machine's current load taken out (1.0 = as close to the floor as the floor was).
-              loadAdjustedRatio: floor && loadFactor[d.size] ? round(s.medianMs / floor.median / loadFactor[d.size], 2) : null,
-            });
+          const n = d.size !== '540x960' ? Math.max(10, Math.floor(opts.frames / 2)) : opts.frames;
+          const s = summarize(await measure(n, 10, () => dev.capture('png')));
+          const floor = FLOOR.png[d.size];
+          emit({
+            op: 'screenshot',
+            backend,
+            size: d.size,
+            method: 'png',
+            n,
+            ...s,
+            fps: round(1000 / s.medianMs, 1),
+            floorMs: floor?.median ?? null,
+            ratio: floor ? round(s.medianMs / floor.median, 2) : null,
+            p95Ratio: floor ? round(s.p95Ms / floor.p95, 2) : null,
+          });
+          if (backend === opts.backends[0] && opts.jpeg > 0) {
+            await benchJpeg(await dev.capture('raw'), d.size, opts.jpeg);
           }
           if (d === info.devices[0]) {
-            const s = summarize(await measure(opts.taps, 20, () => dev.tap(10, 10)));
+            const t = summarize(await measure(opts.taps, 20, () => dev.tap(10, 10)));
             emit({
               op: 'tap',
               backend,
               n: opts.taps,
-              medianMs: s.medianMs,
-              p95Ms: s.p95Ms,
-              minMs: s.minMs,
-              cpuMs: s.cpuMsPerFrame,
+              medianMs: t.medianMs,
+              p95Ms: t.p95Ms,
+              minMs: t.minMs,
+              cpuMs: t.cpuMsPerFrame,
               floorMs: FLOOR.tap.median,
-              ratio: round(s.medianMs / FLOOR.tap.median, 2),
-              p95Ratio: round(s.p95Ms / FLOOR.tap.p95, 2),
+              ratio: round(t.medianMs / FLOOR.tap.median, 2),
+              p95Ratio: round(t.p95Ms / FLOOR.tap.p95, 2),
             });
           }
         } finally {
@@ -330,7 +578,6 @@ async function serve(sizesArg: string): Promise<void> {
     devices.push(await VirtualDevice.start({ port: 0, seed: 1, size: { width, height }, now: () => 1000 }));
   }
   const endpoint = await AdbHostEndpoint.start({ port: 0 });
-  const net = await import('node:net');
   const payloads = new Map<number, Buffer>();
   const reference = net.createServer((sock) => {
     let pending = Buffer.alloc(0);

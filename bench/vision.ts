@@ -1,11 +1,14 @@
 /**
- * `npm run bench -- vision [--repeats N] [--frames N] [--no-native]`
+ * `npm run bench -- vision [--repeats N] [--frames N] [--no-native] [--python PATH]`
  *
  * Template matching speed on the demo game's home screen at 540x960 and 1080x1920:
  *  - ms per template (TM_CCOEFF_NORMED + best location) for the full frame and a region, gray, in the matcher
  *    itself (the frame already converted, as for every template after the first on a frame);
- *  - the same matches with native OpenCV (Debian's python3-opencv, `bench/native_match.py`) on the very same gray
- *    arrays, in the same run, and the ratio ours/native;
+ *  - the same matches with native OpenCV (Debian's python3-opencv through Debian's /usr/bin/python3, running
+ *    `bench/native_match.py` as a child process) on the very same arrays, in the same run: each case's runs
+ *    alternate between the two engines in blocks, so both see the same machine load, and the ratio ours/native
+ *    is reported with native OpenCV on 1 thread (like our matcher) and on its default thread count. When the
+ *    python module is missing, the bench says so and prints the command that installs it;
  *  - one find through the worker pool (messaging included);
  *  - the whole frame pipeline: a raw RGBA frame, converted to gray once, 10 region templates, through the pool;
  *  - the caller's event-loop delay while all that runs (perf_hooks.monitorEventLoopDelay), and the synchronous time
@@ -13,7 +16,8 @@
  * Targets: region match <= 1 ms median; full-frame gray at 540x960 within 1.3x of native; event loop never blocked
  * more than 5 ms by vision.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as readline from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -35,6 +39,10 @@ import { argValue, jsonLines, roundTo } from './stats';
 const TARGET_REGION_MS = 1;
 const TARGET_FULL_RATIO = 1.3;
 const TARGET_LOOP_BLOCK_MS = 5;
+/** Debian's python (the one python3-opencv installs into), not whatever `python3` is first on PATH. */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+/** Blocks per case in which ours and native take turns. */
+const ROUNDS = 4;
 /** The ten gray region templates of the pipeline figure (all on or around the home screen). */
 const PIPELINE_TEMPLATES = [
   'home.header',
@@ -89,10 +97,76 @@ function grayBytes(cv: Cv, img: { width: number; height: number; data: Uint8Arra
   }
 }
 
+/** OpenCV thread counts native runs use: 1 (like our single-threaded matcher) and 0 (OpenCV's default). */
+const NATIVE_THREADS = [1, 0] as const;
+
+/** The command that installs the native reference on Debian (python3-opencv brings numpy and Debian's python3). */
+export const NATIVE_INSTALL_COMMAND = 'apt-get install -y python3-opencv   (as root; otherwise: sudo apt-get install -y python3-opencv)';
+
+export type NativeStatus = { ok: true; version: string } | { ok: false; reason: string; install: string };
+
+/** Whether `python` can import cv2 and numpy; when not, why and how to install them. */
+export function checkNativeOpenCv(python: string = DEBIAN_PYTHON): NativeStatus {
+  const r = spawnSync(python, ['-c', 'import cv2, numpy; print(cv2.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) {
+    const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
+    return { ok: false, reason: missing ? `${python} does not exist (Debian's python3 is needed)` : `${python} could not run: ${r.error.message}`, install: NATIVE_INSTALL_COMMAND };
+  }
+  if (r.status !== 0) {
+    const last = (r.stderr || `exit ${r.status}`).trim().split('\n').pop() ?? '';
+    return { ok: false, reason: `${python} cannot import OpenCV (${last})`, install: NATIVE_INSTALL_COMMAND };
+  }
+  return { ok: true, version: r.stdout.trim() };
+}
+
+interface NativeTimes {
+  threads: number;
+  times: number[];
+  best: { x: number; y: number; score: number };
+}
+
+/** `bench/native_match.py` as a child process answering timing requests (one JSON line each way). */
+class NativeMatcher {
+  private readonly lines: AsyncIterator<string>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly version: string,
+    lines: AsyncIterator<string>,
+  ) {
+    this.lines = lines;
+  }
+
+  static async start(python: string, script: string, job: string): Promise<NativeMatcher> {
+    const child = spawn(python, [script, job], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    if (first.done) {
+      throw new Error(`${script} exited before it was ready`);
+    }
+    const ready = JSON.parse(first.value) as { ready: boolean; opencv: string };
+    return new NativeMatcher(child, ready.opencv, lines);
+  }
+
+  async time(name: string, threads: number, repeats: number): Promise<NativeTimes> {
+    this.child.stdin!.write(`${JSON.stringify({ case: name, threads, repeats })}\n`);
+    const next = await this.lines.next();
+    if (next.done) {
+      throw new Error('the native matcher exited');
+    }
+    return JSON.parse(next.value) as NativeTimes;
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const repeats = arg(args, 'repeats', 40);
   const pipelineFrames = arg(args, 'frames', 40);
   const native = !args.includes('--no-native');
+  const python = argValue(args, 'python') ?? DEBIAN_PYTHON;
   const { cv } = await loadCv();
   const matcher = new Matcher(cv);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ef-bench-vision-'));
@@ -140,55 +214,85 @@ export async function run(args: string[]): Promise<void> {
       }
     }
 
-    // Ours: the matcher itself, frame already converted (its per-frame cache), as every template after the first.
-    const ours = new Map<string, { medianMs: number; best: { x: number; y: number; score: number } }>();
-    for (const c of cases) {
-      const key = `${c.size.width}x${c.size.height}`;
-      const frame = frames.get(key)!;
-      const tpl = templates.get(key)!;
-      const spec: TemplateSpec = { name: c.name, image: 'bench', threshold: 0.8, referenceSize: c.size, mode: c.mode, mask: false, maxCount: 10, nmsIou: 0.3, preload: false };
-      const plan = planMatch(spec, tpl, c.size, { region: c.region });
-      const fref = { key: `${key}`, width: frame.width, height: frame.height, pixels: frame.data };
-      const tref = { key: `tpl-${key}`, width: tpl.width, height: tpl.height, pixels: tpl.data };
-      for (let i = 0; i < 3; i++) {
-        matcher.match(fref, tref, plan);
+    // Native OpenCV in a child process, on the same arrays.
+    let nativeMatcher: NativeMatcher | undefined;
+    if (native) {
+      const status = checkNativeOpenCv(python);
+      if (!status.ok) {
+        emit({ event: 'native-unavailable', python, reason: status.reason, install: status.install });
+        console.error(`vision bench: no native OpenCV reference (${status.reason}). Install it with: ${status.install}`);
+      } else {
+        const job = path.join(tmp, 'job.json');
+        writeFileSync(job, JSON.stringify({ images, cases: cases.map((c) => ({ name: c.name, frame: c.frame, template: c.template, region: [c.region.x, c.region.y, c.region.w, c.region.h] })) }));
+        nativeMatcher = await NativeMatcher.start(python, path.join(__dirname, 'native_match.py'), job);
+        emit({ event: 'native', python, opencv: nativeMatcher.version });
       }
-      const times: number[] = [];
-      let best = { x: 0, y: 0, score: 0 };
-      for (let i = 0; i < c.repeats; i++) {
-        const t0 = performance.now();
-        const out = matcher.match(fref, tref, plan);
-        times.push(performance.now() - t0);
-        best = { x: out.best!.x, y: out.best!.y, score: round(out.best!.score, 6) };
-      }
-      const s = stats(times);
-      ours.set(c.name, { medianMs: s.medianMs, best });
-      emit({ case: c.name, engine: 'opencv-wasm', template: `${tpl.width}x${tpl.height}`, region: `${c.region.w}x${c.region.h}`, ...s, best });
     }
 
-    // Native OpenCV on the same arrays, same run.
-    if (native) {
-      const job = path.join(tmp, 'job.json');
-      writeFileSync(job, JSON.stringify({ images, cases: cases.map((c) => ({ name: c.name, frame: c.frame, template: c.template, region: [c.region.x, c.region.y, c.region.w, c.region.h] })), repeats, warmup: 3, threads: [0, 1] }));
-      const py = spawnSync('/usr/bin/python3', [path.join(__dirname, 'native_match.py'), job], { encoding: 'utf8', timeout: 300_000 });
-      if (py.status !== 0) {
-        emit({ event: 'native-unavailable', error: (py.stderr || py.error?.message || `exit ${py.status}`).trim().split('\n').pop() });
-      } else {
-        const lines = py.stdout
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { case: string; threads: number; medianMs: number; best: { x: number; y: number; score: number } });
-        for (const n of lines) {
-          const o = ours.get(n.case)!;
-          const ratio = round(o.medianMs / n.medianMs, 3);
-          const sameMatch = o.best.x === n.best.x && o.best.y === n.best.y;
-          const line: Record<string, unknown> = { ...n, oursMedianMs: o.medianMs, ratioOursToNative: ratio, sameMatch };
-          if (n.case === 'full-frame gray 540x960') {
+    // Ours: the matcher itself, frame already converted (its per-frame cache), as every template after the first;
+    // taking turns with native OpenCV (1 thread, then its default) in ROUNDS blocks per case.
+    const ours = new Map<string, { medianMs: number; best: { x: number; y: number; score: number } }>();
+    try {
+      for (const c of cases) {
+        const key = `${c.size.width}x${c.size.height}`;
+        const frame = frames.get(key)!;
+        const tpl = templates.get(key)!;
+        const spec: TemplateSpec = { name: c.name, image: 'bench', threshold: 0.8, referenceSize: c.size, mode: c.mode, mask: false, maxCount: 10, nmsIou: 0.3, preload: false };
+        const plan = planMatch(spec, tpl, c.size, { region: c.region });
+        const fref = { key: `${key}`, width: frame.width, height: frame.height, pixels: frame.data };
+        const tref = { key: `tpl-${key}`, width: tpl.width, height: tpl.height, pixels: tpl.data };
+        const times: number[] = [];
+        let best = { x: 0, y: 0, score: 0 };
+        const runOurs = (n: number, keep: boolean) => {
+          for (let i = 0; i < n; i++) {
+            const t0 = performance.now();
+            const out = matcher.match(fref, tref, plan);
+            if (keep) {
+              times.push(performance.now() - t0);
+            }
+            best = { x: out.best!.x, y: out.best!.y, score: round(out.best!.score, 6) };
+          }
+        };
+        const nativeRuns = new Map<number, NativeTimes>();
+        runOurs(3, false);
+        for (const threads of NATIVE_THREADS) {
+          await nativeMatcher?.time(c.name, threads, 3);
+        }
+        const perRound = Math.max(1, Math.ceil(c.repeats / ROUNDS));
+        for (let r = 0; r < ROUNDS; r++) {
+          runOurs(perRound, true);
+          for (const threads of nativeMatcher ? NATIVE_THREADS : []) {
+            const got = await nativeMatcher!.time(c.name, threads, perRound);
+            const acc = nativeRuns.get(threads);
+            nativeRuns.set(threads, acc ? { ...got, times: [...acc.times, ...got.times] } : got);
+          }
+        }
+        const s = stats(times);
+        ours.set(c.name, { medianMs: s.medianMs, best });
+        emit({ case: c.name, engine: 'opencv-wasm', template: `${tpl.width}x${tpl.height}`, region: `${c.region.w}x${c.region.h}`, n: times.length, ...s, best });
+        for (const n of nativeRuns.values()) {
+          const ns = stats(n.times);
+          const ratio = round(s.medianMs / ns.medianMs, 3);
+          const line: Record<string, unknown> = {
+            case: c.name,
+            engine: 'native-opencv',
+            opencv: nativeMatcher!.version,
+            threads: n.threads,
+            n: n.times.length,
+            ...ns,
+            best: n.best,
+            oursMedianMs: s.medianMs,
+            ratioOursToNative: ratio,
+            sameMatch: best.x === n.best.x && best.y === n.best.y,
+          };
+          if (c.name === 'full-frame gray 540x960') {
             Object.assign(line, { target: `ratio <= ${TARGET_FULL_RATIO}`, ok: ratio <= TARGET_FULL_RATIO });
           }
           emit(line);
         }
       }
+    } finally {
+      nativeMatcher?.close();
     }
     const region540 = ours.get('region gray 540x960')!;
     emit({ figure: 'region match median (ours)', medianMs: region540.medianMs, target: `<= ${TARGET_REGION_MS} ms`, ok: region540.medianMs <= TARGET_REGION_MS });

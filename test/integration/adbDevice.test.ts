@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { AdbDevice } from '../../src/bot/adb/adbDevice';
 import { FleetAdbClient } from '../../src/bot/adb/adbClient';
 import { pickCaptureMethod } from '../../src/bot/adb/captureSelection';
-import { isDeviceError } from '../../src/bot/device';
+import { isDeviceError, retainFrame, type RawFrame } from '../../src/bot/device';
 import { SystemClock, nullLogger } from '../../src/bot/nodePorts';
 import { waitForEvent } from '../../src/shared/lifecycle';
 import { DeviceTracker } from '../../src/orchestrator/emulators/deviceTracker';
@@ -129,6 +129,35 @@ for (const backend of BACKENDS) {
       const b = await dev.screenshot();
       assert.ok(b.id > a.id);
       assert.ok(b.capturedAt >= a.capturedAt);
+    });
+
+    it('captures raw frames into recycled memory: the last ones stay valid, older ones are detached, retained ones are kept', async () => {
+      const d2 = await AdbDevice.connect({ serial, client, captureMethod: 'raw', keepFrames: 2 });
+      try {
+        const truth = await vd.frame();
+        const same = (f: RawFrame) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).equals(truth);
+        const first = await d2.screenshot();
+        const hold = retainFrame(first);
+        const second = await d2.screenshot();
+        const later: RawFrame[] = [];
+        for (let i = 0; i < 4; i++) {
+          later.push(await d2.screenshot());
+        }
+        assert.ok(first.lease?.valid && same(first), 'the retained frame kept its pixels');
+        assert.equal(second.lease?.valid, false, 'an old frame was recycled');
+        assert.equal(second.data.byteLength, 0, 'and its view detached');
+        for (const f of later.slice(-2)) {
+          assert.ok(f.lease?.valid && same(f), `frame ${f.id} is one of the last two: valid`);
+        }
+        assert.equal(d2.frameMemory().retained, 1);
+        hold();
+        assert.equal(d2.frameMemory().retained, 0);
+        assert.ok(d2.frameMemory().buffers <= 4, `buffers: ${d2.frameMemory().buffers}`);
+        const png = await d2.capture('png');
+        assert.equal(png.lease, undefined, 'a decoded PNG owns its memory');
+      } finally {
+        await d2.close();
+      }
     });
 
     it('parses the legacy 12-byte raw header', async function () {

@@ -4,12 +4,14 @@
  *   a stray local server (even for a remote host:port); here a refused connection is simply an `offline` error.
  * - It can hand over the connections a call opens, so a timed-out call can destroy its socket even while adbkit's
  *   promise is still pending (adbkit itself has no way to cancel a call).
- * Plus small host-service queries adbkit lacks (`get-state`, `features`, `devices-l` parsed by key).
+ * Plus small host-service queries adbkit lacks (`get-state`, `features`, `devices-l` parsed by key), and
+ * {@link FleetAdbClient.readServiceInto}, which streams a device service's reply straight into memory the caller
+ * provides (raw screenshots), with no allocation per read.
  */
-import { Client } from '@devicefarmer/adbkit';
+import { Client, Parser } from '@devicefarmer/adbkit';
 import Connection from '@devicefarmer/adbkit/dist/src/adb/connection';
 import Protocol from '@devicefarmer/adbkit/dist/src/adb/protocol';
-import type { Socket } from 'node:net';
+import * as net from 'node:net';
 import { guardCall, type GuardContext } from './callGuard';
 
 export interface AdbServerAddress {
@@ -31,6 +33,17 @@ export interface AdbDeviceEntry {
   transportId?: string;
 }
 
+/**
+ * Where {@link FleetAdbClient.readServiceInto} puts a reply: the socket reads straight into the memory `next()`
+ * hands out, and `wrote(n)` says how much of it the read filled.
+ */
+export interface ReplyTarget {
+  /** The memory for the next socket read; never empty. */
+  next(): Uint8Array;
+  /** The last read put `n` bytes (n > 0) at the start of the memory the last `next()` returned. */
+  wrote(n: number): void;
+}
+
 export interface HostCallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -39,6 +52,8 @@ export interface HostCallOptions {
 /** The adbkit client with no server auto-start and cancellable connections. */
 export class FleetAdbClient extends Client {
   private collectors: Connection[][] = [];
+  /** Status buffers of finished {@link readServiceInto} calls, for reuse. */
+  private readonly statusBuffers: Uint8Array[] = [];
 
   constructor(address: Partial<AdbServerAddress> = {}, onError: (err: Error) => void = () => undefined) {
     super({ host: address.host ?? DEFAULT_ADB_HOST, port: address.port ?? DEFAULT_ADB_PORT, bin: 'adb', timeout: 0 });
@@ -82,6 +97,113 @@ export class FleetAdbClient extends Client {
       ctx.onCancel(() => destroyConnection(conn));
     }
     return result;
+  }
+
+  /**
+   * Opens `service` (`exec:screencap`) on a device and streams its whole reply into `target`. The host protocol is
+   * spoken here on a socket of its own, as adbkit's `openLocal` does (`host:transport:<serial>`, OKAY, the service,
+   * OKAY, then the reply until the device closes the stream), but the socket reads directly into the target's
+   * memory: no buffer is allocated per read and no byte is copied or concatenated. The status replies are read
+   * into a buffer of exactly their size, so not one reply byte lands anywhere but in the target.
+   *
+   * Settles only once the socket is closed, so the target's memory is never written after that; a cut-off call
+   * (`ctx`) destroys the socket at once. Errors are what adbkit would throw (FAIL replies as `Parser.FailError`),
+   * for `toDeviceError` to map.
+   */
+  readServiceInto(serial: string, service: string, target: ReplyTarget, ctx: GuardContext): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      // Nothing here allocates memory outside V8's heap per call (a status buffer is reused, requests are written
+      // as strings): while recycled frame memory is young, any such allocation makes V8 run a scavenge.
+      const status = this.statusBuffers.pop() ?? new Uint8Array(new ArrayBuffer(4));
+      let statusFilled = 0;
+      let stage: 'transport' | 'service' | 'fail-length' | 'fail-message' | 'reply' = 'transport';
+      let failMessage: Uint8Array | undefined;
+      let error: Error | undefined;
+      let ended = false;
+      let reading: Uint8Array = status;
+      const fail = (e: Error) => {
+        error ??= e;
+        sock.destroy();
+      };
+      const onRead = (n: number): boolean => {
+        if (stage === 'reply') {
+          target.wrote(n);
+          reading = target.next();
+          return true;
+        }
+        statusFilled += n;
+        if (stage === 'fail-message') {
+          if (statusFilled < failMessage!.length) {
+            reading = failMessage!.subarray(statusFilled);
+          } else {
+            fail(new Parser.FailError(Buffer.from(failMessage!).toString('utf8')));
+          }
+          return true;
+        }
+        if (statusFilled < 4) {
+          reading = status.subarray(statusFilled);
+          return true;
+        }
+        statusFilled = 0;
+        reading = status;
+        if (stage === 'fail-length') {
+          const word = String.fromCharCode(status[0], status[1], status[2], status[3]);
+          const len = /^[0-9a-fA-F]{4}$/.test(word) ? parseInt(word, 16) : -1;
+          if (len < 0) {
+            fail(new Parser.UnexpectedDataError(word, 'a hexadecimal length'));
+          } else if (len === 0) {
+            fail(new Parser.FailError(''));
+          } else {
+            stage = 'fail-message';
+            failMessage = new Uint8Array(len);
+            reading = failMessage;
+          }
+        } else if (isWord(status, OKAY)) {
+          if (stage === 'transport') {
+            stage = 'service';
+            sock.write(hostRequest(service), 'utf8');
+          } else {
+            stage = 'reply';
+            reading = target.next();
+          }
+        } else if (isWord(status, FAIL)) {
+          stage = 'fail-length';
+        } else {
+          fail(new Parser.UnexpectedDataError(String.fromCharCode(status[0], status[1], status[2], status[3]), 'OKAY or FAIL'));
+        }
+        return true;
+      };
+      const sock = net.connect({
+        host: this.host,
+        port: Number(this.port),
+        onread: { buffer: () => reading, callback: onRead },
+      });
+      ctx.onCancel(() => sock.destroy());
+      sock.setNoDelay(true);
+      sock.once('connect', () => sock.write(hostRequest(`host:transport:${serial}`), 'utf8'));
+      sock.once('end', () => {
+        ended = true;
+        if (stage !== 'reply') {
+          error ??= new Parser.PrematureEOFError(stage === 'fail-message' ? failMessage!.length - statusFilled : 4 - statusFilled);
+        }
+        sock.destroy();
+      });
+      sock.once('error', (e) => {
+        error ??= e;
+      });
+      sock.once('close', () => {
+        if (this.statusBuffers.length < 8) {
+          this.statusBuffers.push(status);
+        }
+        if (error) {
+          reject(error);
+        } else if (!ended) {
+          reject(Object.assign(new Error('connection closed before the reply ended'), { code: 'ECONNRESET' }));
+        } else {
+          resolve();
+        }
+      });
+    });
   }
 
   /** Runs a host service (`host:version`, `host-serial:<s>:features`, ...) and returns its length-prefixed reply. */
@@ -138,9 +260,21 @@ export class FleetAdbClient extends Client {
 
 }
 
+const OKAY = [0x4f, 0x4b, 0x41, 0x59];
+const FAIL = [0x46, 0x41, 0x49, 0x4c];
+
+function isWord(b: Uint8Array, word: readonly number[]): boolean {
+  return b[0] === word[0] && b[1] === word[1] && b[2] === word[2] && b[3] === word[3];
+}
+
+/** A host-protocol request as a string: the text's UTF-8 length in 4 hex digits, then the text. */
+function hostRequest(text: string): string {
+  return `${Buffer.byteLength(text, 'utf8').toString(16).padStart(4, '0')}${text}`;
+}
+
 /** Destroys a connection's socket at once (an `end()` would wait for the peer). */
 export function destroyConnection(conn: Connection): void {
-  const socket = conn.socket as Socket | undefined;
+  const socket = conn.socket as net.Socket | undefined;
   socket?.destroy();
 }
 

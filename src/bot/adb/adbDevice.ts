@@ -1,8 +1,9 @@
 /**
  * `AdbDevice`: the Device port over @devicefarmer/adbkit, through an adb server.
  *
- * - Screenshots: raw `screencap` through `exec:` (one Buffer.concat per frame, no PNG), or `screencap -p` decoded
- *   with sharp; at connect both are measured and the faster is kept, unless the method is forced.
+ * - Screenshots: raw `screencap` through `exec:`, read straight from the socket into the device's recycled frame
+ *   memory (no allocation nor copy per frame, see `framePool.ts` and FrameLease), or `screencap -p` decoded with
+ *   sharp (such frames own their memory); at connect both are measured and the faster is kept, unless forced.
  * - Input and app control: device shell commands with every data argument single-quoted (see `shellQuote.ts`);
  *   text goes through `input text` or a base64 broadcast so any Unicode arrives byte-exact.
  * - Every call has a deadline and takes an AbortSignal; a cut-off call destroys its adb socket.
@@ -13,6 +14,7 @@ import type { Sharp } from 'sharp';
 import type Sync from '@devicefarmer/adbkit/dist/src/adb/sync';
 import type { Size } from '../../shared/geometry';
 import { DeviceError, type CallOptions, type CaptureMethod, type Device, type KeyCode, type RawFrame, type ShellResult } from '../device';
+import { DEFAULT_KEEP_FRAMES, FramePool, type FramePoolStats } from './framePool';
 import { SystemClock } from '../nodePorts';
 import { nullLogger } from '../nodePorts';
 import type { Clock, Logger } from '../ports';
@@ -22,7 +24,7 @@ import { pickCaptureMethod, probeCaptureMethods, type CaptureMethodSetting, type
 import { isPackageName, outputLooksFailed, parseComponent, parseFocusedWindow, parseWmSize } from './deviceParsers';
 import { resolveKeyCode } from './keycodes';
 import { LatencyRing, type DeviceStats } from './latencyStats';
-import { parseRawScreencap, RawScreencapCollector } from './rawScreencap';
+import { RawScreencapReceiver } from './rawScreencap';
 import { shellQuote, planTextInput, type TextPlanOptions } from './shellQuote';
 import { decodeShellV2 } from './shellV2';
 
@@ -70,6 +72,12 @@ export interface AdbDeviceOptions {
   timeouts?: Partial<AdbDeviceTimeouts>;
   /** Latency samples kept per kind (default 256). */
   statsCapacity?: number;
+  /**
+   * Raw frames kept valid without a retain (default 2): a frame's memory is reused once this many newer frames
+   * were captured, unless it is retained (see FrameLease). The device holds `keepFrames + 1` frame buffers
+   * (3 x 8.3 MB at 1080x1920 by default), plus one per retained frame.
+   */
+  keepFrames?: number;
   /** Chunk sizes for text input. */
   text?: TextPlanOptions;
   /** Deadline and cancellation for `connect` itself. */
@@ -101,6 +109,7 @@ export class AdbDevice implements Device {
   private readonly captureLatency: LatencyRing;
   private readonly inputLatency: LatencyRing;
   private readonly closeController = new AbortController();
+  private readonly framePool: FramePool;
   private method: CaptureMethod = 'raw';
   private selection: CaptureSelection | undefined;
   private v2 = false;
@@ -117,6 +126,7 @@ export class AdbDevice implements Device {
     this.textOptions = opts.text ?? {};
     this.captureLatency = new LatencyRing(opts.statsCapacity ?? 256);
     this.inputLatency = new LatencyRing(opts.statsCapacity ?? 256);
+    this.framePool = new FramePool(opts.keepFrames ?? DEFAULT_KEEP_FRAMES);
   }
 
   /**
@@ -198,6 +208,11 @@ export class AdbDevice implements Device {
     return this.closed;
   }
 
+  /** The raw frame memory this device holds (buffers, bytes, how many are retained). */
+  frameMemory(): FramePoolStats {
+    return this.framePool.stats();
+  }
+
   /** p50/p95 of recent capture and input latencies (ms). */
   stats(): DeviceStats {
     return { capture: this.captureLatency.summary(), input: this.inputLatency.summary() };
@@ -213,15 +228,24 @@ export class AdbDevice implements Device {
   async capture(method: CaptureMethod, opts: CallOptions = {}, record = true): Promise<RawFrame> {
     const t0 = this.clock.now();
     const timeoutMs = opts.timeoutMs ?? this.timeouts.capture;
-    let frame: { width: number; height: number; data: Uint8Array };
     if (method === 'raw') {
-      const buf = await this.readService('exec:screencap', 'screenshot (raw)', timeoutMs, opts.signal, () => new RawScreencapCollector());
-      const parsed = parseRawScreencap(buf, this.serial);
-      frame = { width: parsed.width, height: parsed.height, data: parsed.rgba };
-    } else {
-      const png = await this.readService('exec:screencap -p', 'screenshot (png)', timeoutMs, opts.signal);
-      frame = await decodePng(png, this.serial);
+      const receiver = new RawScreencapReceiver(this.framePool, this.serial);
+      try {
+        await this.guard('screenshot (raw)', timeoutMs, opts.signal, (ctx) => this.client.readServiceInto(this.serial, 'exec:screencap', receiver, ctx));
+      } catch (e) {
+        receiver.abandon();
+        throw e;
+      }
+      const got = receiver.finish();
+      const capturedAt = this.clock.now();
+      if (record) {
+        this.captureLatency.add(capturedAt - t0);
+      }
+      const id = ++this.frameCounter;
+      return { width: got.width, height: got.height, data: got.rgba, capturedAt, id, lease: this.framePool.publish(got.memory, id) };
     }
+    const png = await this.readService('exec:screencap -p', 'screenshot (png)', timeoutMs, opts.signal);
+    const frame = await decodePng(png, this.serial);
     const capturedAt = this.clock.now();
     if (record) {
       this.captureLatency.add(capturedAt - t0);
@@ -436,12 +460,12 @@ export class AdbDevice implements Device {
   }
 
   /** Opens a service on the device and reads its whole reply into one buffer (one concat, never adbkit's readAll). */
-  private readService(service: string, what: string, timeoutMs: number, signal: AbortSignal | undefined, sink?: () => ReplySink): Promise<Buffer> {
+  private readService(service: string, what: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Buffer> {
     return this.guard(what, timeoutMs, signal, async (ctx) => {
       const stream: Duplex = await this.client.tracked(ctx, () => this.client.getDevice(this.serial).openLocal(service));
       ctx.onCancel(() => stream.destroy());
       try {
-        return await readToEnd(stream, sink?.());
+        return await readToEnd(stream);
       } finally {
         stream.destroy();
       }
@@ -461,6 +485,7 @@ export class AdbDevice implements Device {
       return;
     }
     this.closed = true;
+    this.framePool.dispose();
     this.closeController.abort(new DeviceError('offline', `device ${this.serial} was closed`, this.serial));
     if (this.ownsClient) {
       this.client.removeAllListeners();

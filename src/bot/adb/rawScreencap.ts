@@ -8,6 +8,8 @@
  */
 import { endianness } from 'node:os';
 import { DeviceError } from '../device';
+import type { ReplyTarget } from './adbClient';
+import type { FramePool, PoolBuffer } from './framePool';
 
 /** `android.graphics.PixelFormat` values that `screencap` emits. */
 export const PixelFormat = {
@@ -37,18 +39,44 @@ export interface RawScreencap {
   rgba: Uint8Array;
 }
 
+/** Where a frame's pixels are in a raw reply of `totalLength` bytes, checked against the header. */
+export interface RawLayout {
+  width: number;
+  height: number;
+  format: PixelFormatCode;
+  /** 12 or 16. */
+  headerSize: number;
+  /** `width * height * bytesPerPixel`. */
+  pixelBytes: number;
+}
+
+/** The unsigned 32-bit little-endian integer at `off` (no DataView: `.buffer` of a small array would allocate). */
+function u32le(b: Uint8Array, off: number): number {
+  return (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0;
+}
+
+/** Width, height and format from the first 12 bytes, or undefined when they cannot describe a frame. */
+function plausibleHeader(head: Uint8Array): { width: number; height: number; format: PixelFormatCode } | undefined {
+  const width = u32le(head, 0);
+  const height = u32le(head, 4);
+  const format = u32le(head, 8);
+  if (width === 0 || height === 0 || width > MAX_SIDE || height > MAX_SIDE || !isSupportedFormat(format)) {
+    return undefined;
+  }
+  return { width, height, format };
+}
+
 /**
- * Parses a whole raw `screencap` reply and converts it to RGBA. The input buffer is consumed: RGBA_8888 is
- * returned as a view on it and RGBX_8888 has its alpha bytes set in place.
+ * Checks a raw reply's header (`head`: at least its first 12 bytes, when it has them) against its total length.
  * @throws DeviceError('protocol') for a short, truncated or otherwise inconsistent frame.
  */
-export function parseRawScreencap(buf: Buffer, serial?: string): RawScreencap {
-  if (buf.length < 12) {
-    throw new DeviceError('protocol', `raw screencap reply too short (${buf.length} bytes)`, serial);
+export function rawLayout(head: Uint8Array, totalLength: number, serial?: string): RawLayout {
+  if (totalLength < 12 || head.length < 12) {
+    throw new DeviceError('protocol', `raw screencap reply too short (${totalLength} bytes)`, serial);
   }
-  const width = buf.readUInt32LE(0);
-  const height = buf.readUInt32LE(4);
-  const format = buf.readUInt32LE(8);
+  const width = u32le(head, 0);
+  const height = u32le(head, 4);
+  const format = u32le(head, 8);
   if (width === 0 || height === 0 || width > MAX_SIDE || height > MAX_SIDE) {
     throw new DeviceError('protocol', `raw screencap header has an invalid size ${width}x${height}`, serial);
   }
@@ -56,15 +84,25 @@ export function parseRawScreencap(buf: Buffer, serial?: string): RawScreencap {
     throw new DeviceError('protocol', `raw screencap pixel format ${format} is not supported`, serial);
   }
   const pixelBytes = width * height * BYTES_PER_PIXEL[format];
-  const headerSize = buf.length - pixelBytes;
+  const headerSize = totalLength - pixelBytes;
   if (headerSize !== 12 && headerSize !== 16) {
     const missing = headerSize < 12 ? ` (${12 - headerSize} bytes missing)` : '';
     throw new DeviceError(
       'protocol',
-      `raw screencap reply of ${buf.length} bytes does not match a ${width}x${height} frame of format ${format}${missing}`,
+      `raw screencap reply of ${totalLength} bytes does not match a ${width}x${height} frame of format ${format}${missing}`,
       serial,
     );
   }
+  return { width, height, format, headerSize, pixelBytes };
+}
+
+/**
+ * Parses a whole raw `screencap` reply and converts it to RGBA. The input buffer is consumed: RGBA_8888 is
+ * returned as a view on it and RGBX_8888 has its alpha bytes set in place.
+ * @throws DeviceError('protocol') for a short, truncated or otherwise inconsistent frame.
+ */
+export function parseRawScreencap(buf: Buffer, serial?: string): RawScreencap {
+  const { width, height, format, headerSize } = rawLayout(buf, buf.length, serial);
   const colorspace = headerSize === 16 ? buf.readUInt32LE(12) : undefined;
   const pixels = buf.subarray(headerSize);
   return { width, height, format, headerSize, colorspace, rgba: toRgba(pixels, width * height, format) };
@@ -76,8 +114,11 @@ function isSupportedFormat(f: number): f is PixelFormatCode {
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-/** Converts `count` pixels of `format` to RGBA (in place or as a view where possible). */
-export function toRgba(pixels: Buffer, count: number, format: PixelFormatCode): Uint8Array {
+/**
+ * Converts `count` pixels of `format` to RGBA: RGBA_8888 is returned as is and RGBX_8888 converted in place; the
+ * 3- and 2-byte formats are expanded into `out` (`count * 4` bytes; a new array when absent).
+ */
+export function toRgba(pixels: Uint8Array, count: number, format: PixelFormatCode, out?: Uint8Array): Uint8Array {
   switch (format) {
     case PixelFormat.RGBA_8888:
       return pixels;
@@ -95,7 +136,7 @@ export function toRgba(pixels: Buffer, count: number, format: PixelFormatCode): 
       return pixels;
     }
     case PixelFormat.RGB_888: {
-      const out = new Uint8Array(count * 4);
+      out ??= new Uint8Array(count * 4);
       for (let i = 0, j = 0; i < count * 3; i += 3, j += 4) {
         out[j] = pixels[i];
         out[j + 1] = pixels[i + 1];
@@ -105,7 +146,7 @@ export function toRgba(pixels: Buffer, count: number, format: PixelFormatCode): 
       return out;
     }
     case PixelFormat.RGB_565: {
-      const out = new Uint8Array(count * 4);
+      out ??= new Uint8Array(count * 4);
       for (let i = 0, j = 0; i < count * 2; i += 2, j += 4) {
         const v = pixels[i] | (pixels[i + 1] << 8);
         const r = (v >> 11) & 0x1f;
@@ -121,76 +162,133 @@ export function toRgba(pixels: Buffer, count: number, format: PixelFormatCode): 
   }
 }
 
-/**
- * Assembles a raw `screencap` reply from stream chunks straight into one buffer sized from the header, so the
- * chunks are dropped as they arrive (they die young instead of piling up until a final concat, which keeps the
- * garbage collector's work per frame small) and no second full-frame buffer is ever needed. A reply whose header
- * is unusable or whose length overflows the expected size falls back to collecting the chunks, so
- * {@link parseRawScreencap} reports exactly what is wrong with it.
- */
-/** Largest frame assembled in a buffer sized from its header (8K RGBA); a larger header is not trusted. */
+/** Largest frame received into pooled memory sized from its header (8K RGBA); a larger header is not trusted. */
 const MAX_PREALLOCATED_BYTES = 7680 * 4320 * 4;
+/**
+ * Where bytes that cannot be part of a frame are read and dropped (an implausible header, a reply too long), and
+ * where a read would go once a frame's memory is exactly full: one buffer shared by every capture (its content is
+ * never used), allocated once, since allocating memory outside V8's heap while recycled frame memory is young
+ * makes V8 run a scavenge.
+ */
+let discardBuffer: Uint8Array | undefined;
 
-export class RawScreencapCollector {
-  private head: Buffer[] = [];
-  private headBytes = 0;
-  private out: Buffer | undefined;
+/** A received frame: RGBA `data` inside `memory`, a buffer of the receiver's pool. */
+export interface ReceivedFrame extends RawScreencap {
+  memory: PoolBuffer;
+}
+
+/**
+ * Receives a raw `screencap` reply straight from the socket into pooled memory ({@link ReplyTarget}): the first 12
+ * bytes go to a small header buffer, and once the size is known every following read lands in a buffer of the
+ * device's {@link FramePool} sized for the frame, where the pixels stay (RGBA_8888 as is, RGBX_8888 converted in
+ * place). No chunk is allocated per read and no byte is copied. A reply that cannot be a frame is read to its end
+ * and dropped, then reported exactly as {@link parseRawScreencap} would.
+ */
+export class RawScreencapReceiver implements ReplyTarget {
+  /** The first 12 bytes (a reused buffer of the pool: nothing is allocated per capture). */
+  private readonly head: Uint8Array;
+  private headFilled = 0;
+  private memory: PoolBuffer | undefined;
   private filled = 0;
-  /** Set once the fast path is abandoned: every byte as received. */
-  private spill: Buffer[] | undefined;
+  /** Bytes that fitted nowhere: after an untrusted header, or past any frame of the header's size. */
+  private dropped = 0;
+  /** Where reads go now: the header, the frame's memory, or nowhere (counted and dropped). */
+  private mode: 'head' | 'memory' | 'discard' = 'head';
+  private finished = false;
 
-  /** Adds the next chunk of the reply. */
-  push(chunk: Buffer): void {
-    if (this.spill) {
-      this.spill.push(chunk);
+  constructor(
+    private readonly pool: FramePool,
+    private readonly serial?: string,
+  ) {
+    this.head = pool.borrowHead();
+  }
+
+  next(): Uint8Array {
+    if (this.mode === 'head') {
+      return this.head.subarray(this.headFilled);
+    }
+    if (this.mode === 'memory') {
+      if (this.filled < this.memory!.byteLength) {
+        return this.memory!.bytes.subarray(this.filled);
+      }
+      // Longer than any frame of this header: the rest is counted, and finish() reports the mismatch.
+      this.mode = 'discard';
+    }
+    discardBuffer ??= new Uint8Array(new ArrayBuffer(64 * 1024));
+    return discardBuffer;
+  }
+
+  wrote(n: number): void {
+    if (this.mode === 'memory') {
+      this.filled += n;
       return;
     }
-    if (this.out) {
-      this.write(chunk);
+    if (this.mode === 'discard') {
+      this.dropped += n;
       return;
     }
-    this.head.push(chunk);
-    this.headBytes += chunk.length;
-    if (this.headBytes < 12) {
+    this.headFilled += n;
+    if (this.headFilled < 12) {
       return;
     }
-    const first = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head, this.headBytes);
-    const width = first.readUInt32LE(0);
-    const height = first.readUInt32LE(4);
-    const format = first.readUInt32LE(8);
-    this.head = [];
-    this.headBytes = 0;
-    if (width === 0 || height === 0 || width > MAX_SIDE || height > MAX_SIDE || !isSupportedFormat(format) || width * height * 4 > MAX_PREALLOCATED_BYTES) {
-      // Unknown or implausible header: keep the bytes as they come (the parser reports the exact problem).
-      this.spill = [first];
+    const h = plausibleHeader(this.head);
+    if (!h || h.width * h.height * 4 > MAX_PREALLOCATED_BYTES) {
+      // Not a header we allocate for: the rest is counted and dropped (finish() reports the problem).
+      this.mode = 'discard';
       return;
     }
     // Room for the larger (16-byte) header; the actual header size is known from the final length.
-    this.out = Buffer.allocUnsafeSlow(16 + width * height * BYTES_PER_PIXEL[format]);
-    this.write(first);
+    this.memory = this.pool.acquire(16 + h.width * h.height * BYTES_PER_PIXEL[h.format]);
+    this.memory.bytes.set(this.head);
+    this.filled = 12;
+    this.mode = 'memory';
   }
 
-  /** The whole reply, ready for {@link parseRawScreencap}. */
-  finish(): Buffer {
-    if (this.spill) {
-      return Buffer.concat(this.spill);
+  /**
+   * The frame, once the reply has ended. RGB_888 and RGB_565 frames are expanded into a second pooled buffer and
+   * the received one is given back.
+   * @throws DeviceError('protocol') when the reply is not a consistent frame (the memory is then discarded).
+   */
+  finish(): ReceivedFrame {
+    if (this.finished) {
+      throw new Error('RawScreencapReceiver.finish called twice');
     }
-    if (this.out) {
-      return this.out.subarray(0, this.filled);
+    this.finished = true;
+    const memory = this.memory;
+    let layout: RawLayout;
+    try {
+      if (!memory) {
+        layout = rawLayout(this.head.subarray(0, this.headFilled), this.headFilled + this.dropped, this.serial);
+        // A header too large to allocate for whose length nonetheless matches.
+        throw new DeviceError('protocol', `raw screencap frame of ${layout.width}x${layout.height} is larger than supported`, this.serial);
+      }
+      layout = rawLayout(memory.bytes, this.filled + this.dropped, this.serial);
+    } catch (e) {
+      this.abandon();
+      throw e;
     }
-    return Buffer.concat(this.head, this.headBytes);
+    this.pool.returnHead(this.head);
+    const { width, height, format, headerSize, pixelBytes } = layout;
+    const colorspace = headerSize === 16 ? u32le(memory.bytes, 12) : undefined;
+    const pixels = new Uint8Array(memory.bytes.buffer, memory.bytes.byteOffset + headerSize, pixelBytes);
+    if (format === PixelFormat.RGBA_8888 || format === PixelFormat.RGBX_8888) {
+      return { width, height, format, headerSize, colorspace, rgba: toRgba(pixels, width * height, format), memory };
+    }
+    const out = this.pool.acquire(width * height * 4);
+    const rgba = toRgba(pixels, width * height, format, new Uint8Array(out.bytes.buffer, out.bytes.byteOffset, width * height * 4));
+    this.pool.giveBack(memory);
+    this.memory = undefined;
+    return { width, height, format, headerSize, colorspace, rgba, memory: out };
   }
 
-  private write(chunk: Buffer): void {
-    const out = this.out!;
-    if (this.filled + chunk.length > out.length) {
-      // Longer than any frame of this header: keep the bytes so the parser can say so.
-      this.spill = [out.subarray(0, this.filled), chunk];
-      this.out = undefined;
-      return;
+  /** The capture failed or was cut off: its memory leaves the pool (a cut-off socket may have been handed it). */
+  abandon(): void {
+    // The header buffer is not given back either: it is small, and this keeps the rule simple.
+    this.finished = true;
+    if (this.memory) {
+      this.pool.discard(this.memory);
+      this.memory = undefined;
     }
-    chunk.copy(out, this.filled);
-    this.filled += chunk.length;
   }
 }
 

@@ -1,12 +1,18 @@
 /** Frame helpers: validation, sharing pixel data with the workers, and reference-to-device geometry. */
 import type { Rect, Size } from '../../shared/geometry';
-import type { RawFrame } from '../device';
+import type { FrameLease, RawFrame } from '../device';
 import type { TemplateImage } from './types';
 import { VisionError } from './visionError';
 
-/** Throws VisionError `invalid-frame` unless `frame` is tightly packed RGBA of a positive size. */
-export function validateFrame(frame: Pick<RawFrame, 'width' | 'height' | 'data'>): void {
+/**
+ * Throws VisionError `invalid-frame` unless `frame` is tightly packed RGBA of a positive size whose memory was not
+ * recycled (see FrameLease).
+ */
+export function validateFrame(frame: Pick<RawFrame, 'width' | 'height' | 'data'> & { readonly lease?: FrameLease; id?: number }): void {
   const { width, height, data } = frame;
+  if (frame.lease && !frame.lease.valid) {
+    throw new VisionError('invalid-frame', `frame ${frame.id ?? '?'} was recycled: its memory holds a newer capture (retain a frame to keep it longer)`);
+  }
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new VisionError('invalid-frame', `frame size ${width}x${height} is not a positive integer size`);
   }

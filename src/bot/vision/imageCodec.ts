@@ -1,5 +1,6 @@
 /** PNG (and other still image) decoding and encoding through sharp, behind a small port tests can replace. */
 import type sharpType from 'sharp';
+import { retainFrame, type FrameLease } from '../device';
 import { VisionError } from './visionError';
 
 /** Tightly packed RGBA pixels. */
@@ -56,9 +57,17 @@ export const sharpDecoder: ImageDecoder = {
   },
 };
 
-/** Encodes RGBA pixels as PNG. */
-export async function encodePng(img: RgbaImage): Promise<Buffer> {
-  return loadSharp()(img.data, { raw: { width: img.width, height: img.height, channels: 4 } })
-    .png({ compressionLevel: 9 })
-    .toBuffer();
+/**
+ * Encodes RGBA pixels as PNG. A frame in recycled memory (with a lease, see FrameLease) is retained until sharp
+ * has read it.
+ */
+export async function encodePng(img: RgbaImage & { readonly lease?: FrameLease }): Promise<Buffer> {
+  const release = retainFrame(img);
+  try {
+    return await loadSharp()(img.data, { raw: { width: img.width, height: img.height, channels: 4 } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
+  } finally {
+    release();
+  }
 }

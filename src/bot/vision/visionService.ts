@@ -3,7 +3,7 @@
  * and runs matches in the worker pool. Colour checks run here, in the caller (a few pixels).
  */
 import type { Rect } from '../../shared/geometry';
-import type { RawFrame } from '../device';
+import { retainFrame, type RawFrame } from '../device';
 import type { Clock, Logger } from '../ports';
 import { checkColor } from './colorCheck';
 import { validateFrame } from './frame';
@@ -103,12 +103,18 @@ export class VisionService implements Vision {
       const slot = this.buffers.acquire(data.byteLength);
       entry = { prepared: { key: ++frameCounter, width: frame.width, height: frame.height, pixels: slot.bytes }, slot, generation: slot.generation };
       if (allowAsync) {
+        // The copy may span event-loop turns: keep the frame's memory from being recycled until it is done.
+        const release = retainFrame(frame);
         const ready = copyInto(slot, data);
         if (ready) {
           entry.ready = ready;
-          void ready.then(() => {
-            entry.ready = undefined;
-          });
+          void ready
+            .then(() => {
+              entry.ready = undefined;
+            })
+            .finally(release);
+        } else {
+          release();
         }
       } else {
         slot.bytes.set(data);

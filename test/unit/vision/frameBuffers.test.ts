@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { FramePool } from '../../../src/bot/adb/framePool';
 import type { RawFrame } from '../../../src/bot/device';
+import { createTemplateImage, cropRgba } from '../../../src/bot/vision/frame';
 import { copyInto, FrameBuffers } from '../../../src/bot/vision/frameBuffers';
 import { MatcherPool } from '../../../src/bot/vision/matcherPool';
 import { VisionService } from '../../../src/bot/vision/visionService';
 import { FakeClock } from '../../support/fakeClock';
+import { syntheticImage } from './synthetic';
 
 describe('(unit) vision shared frame buffers', () => {
   it('creates slots up to the limit, then recycles the least recently used idle one', () => {
@@ -69,5 +72,41 @@ describe('(unit) vision shared frame buffers', () => {
     assert.notEqual(again.key, p1.key);
     assert.deepEqual([...new Set(again.pixels)], [1]);
     pool.dispose();
+  });
+
+  it('retains a frame in recycled capture memory while copying it, so newer captures cannot take its memory mid-copy', async () => {
+    const img = syntheticImage(540, 960, 5);
+    const capturePool = new FramePool(1);
+    const capture = (id: number, pixels: Uint8Array): RawFrame => {
+      const memory = capturePool.acquire(pixels.byteLength);
+      memory.bytes.set(pixels);
+      const lease = capturePool.publish(memory, id);
+      return { width: 540, height: 960, data: new Uint8Array(memory.bytes.buffer), capturedAt: id, id, lease };
+    };
+    const frame = capture(1, img.data);
+    const tpl = createTemplateImage('templates/x.png', cropRgba(img, { x: 300, y: 100, w: 48, h: 32 }));
+    const spec = { name: 'x', image: tpl.path, threshold: 0.8, referenceSize: { width: 540, height: 960 }, mode: 'gray' as const, mask: false, maxCount: 10, nmsIou: 0.3, preload: false };
+    const pool = new MatcherPool({ size: 1 });
+    try {
+      const vision = new VisionService({ registry: { resolve: () => assert.fail(), image: () => assert.fail() }, pool, clock: new FakeClock(), frameBuffers: 2 });
+      // A 2 MB frame into a fresh shared slot is copied over several event-loop turns...
+      const pending = vision.matchImage(frame, spec, tpl);
+      assert.equal(capturePool.stats().retained, 1, 'the frame is retained during the copy');
+      // ...while the device captures more frames: without the retain, the second would recycle frame 1's memory.
+      const blank = new Uint8Array(img.data.byteLength);
+      capture(2, blank);
+      capture(3, blank);
+      assert.ok(frame.lease!.valid);
+      const r = await pending;
+      assert.equal(r.found, true);
+      assert.deepEqual(r.box, { x: 300, y: 100, w: 48, h: 32 });
+      assert.ok(r.score > 0.99);
+      assert.equal(capturePool.stats().retained, 0, 'released once copied');
+      capture(4, blank);
+      capture(5, blank);
+      assert.equal(frame.lease!.valid, false, 'then recycled as usual');
+    } finally {
+      pool.dispose();
+    }
   });
 });

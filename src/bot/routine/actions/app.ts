@@ -1,5 +1,6 @@
 /** App actions (`launchApp`, `stopApp`, `restartApp`) and `screenshot` (PNG into the run folder). */
 import type { SourceRange } from '../../../shared/geometry';
+import { retainFrame, type FrameLease } from '../../device';
 import type { Engine, ExecContext } from '../context';
 import { RoutineError } from '../errors';
 import { resolveString } from '../interpolate';
@@ -50,13 +51,18 @@ export async function restartApp(step: StepOf<'restartApp'>, ctx: ExecContext, e
   await engine.deviceCall(ctx, 'restartApp', (o) => engine.device.restartApp(component, o), true);
 }
 
-/** Encodes a frame as PNG with sharp (loaded on first use). */
-export async function encodePng(frame: { width: number; height: number; data: Uint8Array }): Promise<Uint8Array> {
-  const sharp = (await import('sharp')).default;
-  const buf = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 4 } })
-    .png({ compressionLevel: 1 })
-    .toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+/** Encodes a frame as PNG with sharp (loaded on first use); a frame in recycled memory is retained meanwhile. */
+export async function encodePng(frame: { width: number; height: number; data: Uint8Array; readonly lease?: FrameLease }): Promise<Uint8Array> {
+  const release = retainFrame(frame);
+  try {
+    const sharp = (await import('sharp')).default;
+    const buf = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 4 } })
+      .png({ compressionLevel: 1 })
+      .toBuffer();
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } finally {
+    release();
+  }
 }
 
 /** A file name from the screenshot name: safe characters only, `.png` added. */
