@@ -11,7 +11,7 @@ import type { Clock, FileStore, Logger } from '../ports';
 import type { MatchResult, Vision } from '../vision/types';
 import type { FrameCache } from './frameCache';
 import type { VariableLookup } from './interpolate';
-import type { LoadedCondition, LoadedRoutine, LoadedStep } from './schema';
+import type { LoadedCondition, LoadedRoutine, LoadedStep } from './loadedTypes';
 import type { VariableScope } from './variables';
 
 /** One invocation of a routine (the top-level one, or one reached by `call` or `onError`). */

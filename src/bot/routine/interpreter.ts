@@ -36,7 +36,8 @@ import {
 import { DEFAULT_FRAME_MAX_AGE_MS, FrameCache } from './frameCache';
 import { interpolateDeep, resolveBool, resolveDuration, resolveNumber, valueRange, type VariableLookup } from './interpolate';
 import { RULES } from './valueRules';
-import { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS, SYSTEM_VARIABLES, type ActionName, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec } from './schema';
+import { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS, SYSTEM_VARIABLES, type ActionName } from './actionCatalogue';
+import type { LoadedCondition, LoadedRoutine, LoadedStep, ParamSpec } from './loadedTypes';
 import { SentryScheduler, type ActiveSentry } from './sentries';
 import { formatCallChain, isReservedVariable } from './staticChecks';
 import { StuckDetector, type StuckDetection } from './stuck';
@@ -44,8 +45,6 @@ import { cloneValue, toNumber, toText, VariableScope } from './variables';
 
 /** The resolution templates are authored at (regions passed to vision are at this size). */
 const TEMPLATE_REFERENCE: Size = { width: 540, height: 960 };
-
-export { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS } from './schema';
 
 export interface RoutineInterpreterDeps {
   device: Device;

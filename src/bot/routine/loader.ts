@@ -7,34 +7,11 @@ import { isMap, isSeq, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { diagnosticAt, parseYaml, rangeAt, yamlData, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
-import { ELAPSED_OPS, COMPARISON_OPS, type ComparisonOp, type ElapsedOp } from './conditionsSchema';
 import { durationUnitOf, parseDuration } from './durations';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
-import {
-  ACTION_NAMES,
-  DEFAULTS,
-  routineFileSchema,
-  type ActionArgs,
-  type ActionName,
-  type BoolValue,
-  type DurationValue,
-  type IfBranch,
-  type LoadedCondition,
-  type LoadedRoutine,
-  type LoadedSentry,
-  type LoadedStep,
-  type NumberValue,
-  type OnErrorPolicy,
-  type ParamSpec,
-  type PointValue,
-  type RegionValue,
-  type ScalarValue,
-  type StepCommon,
-  type StepOnError,
-  type StuckConfig,
-  type Target,
-  type ValueSource,
-} from './schema';
+import { ACTION_NAMES, COMPARISON_OPS, DEFAULTS, ELAPSED_OPS, type ActionName, type ComparisonOp, type ElapsedOp } from './actionCatalogue';
+import type { ActionArgs, BoolValue, DurationValue, IfBranch, LoadedCondition, LoadedRoutine, LoadedSentry, LoadedStep, NumberValue, OnErrorPolicy, ParamSpec, PointValue, RegionValue, ScalarValue, StepCommon, StepOnError, StuckConfig, Target, ValueSource } from './loadedTypes';
+import { routineFileSchema } from './schema';
 import { complexKeys, forEachScalarValue, formatPath } from './paths';
 import { checkRoutineFile } from './staticChecks';
 import { isPlainMap, UNKNOWN_KEYS_MARK } from './valueSchemas';

@@ -3,7 +3,7 @@ import type { AccountFieldValue, AccountLease, AccountPort } from '../../../src/
 import { MemoryLogger } from '../../../src/bot/nodePorts';
 import { RoutineInterpreter, type RoutineInterpreterDeps, type RoutineResult, type RunOptions } from '../../../src/bot/routine/interpreter';
 import { parseRoutine } from '../../../src/bot/routine/loader';
-import type { LoadedRoutine } from '../../../src/bot/routine/schema';
+import type { LoadedRoutine } from '../../../src/bot/routine/loadedTypes';
 import { formatDiagnostic } from '../../../src/shared/geometry';
 import type { RoutineEvent } from '../../../src/shared/routineEvents';
 import { FakeClock } from '../../support/fakeClock';

@@ -9,7 +9,7 @@ import { SentryScheduler } from '../../../src/bot/routine/sentries';
 import { StuckDetector } from '../../../src/bot/routine/stuck';
 import { isTruthy, VariableScope } from '../../../src/bot/routine/variables';
 import type { RawFrame } from '../../../src/bot/device';
-import type { LoadedSentry } from '../../../src/bot/routine/schema';
+import type { LoadedSentry } from '../../../src/bot/routine/loadedTypes';
 import { FakeClock } from '../../support/fakeClock';
 import { ScriptedDevice } from '../../support/scriptedDevice';
 

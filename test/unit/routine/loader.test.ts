@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Diagnostic } from '../../../src/shared/geometry';
 import { MAX_CONDITION_NESTING, MAX_STEP_NESTING, parseRoutine } from '../../../src/bot/routine/loader';
-import type { LoadedStep, StepOf } from '../../../src/bot/routine/schema';
+import type { LoadedStep, StepOf } from '../../../src/bot/routine/loadedTypes';
 
 function load(text: string, name?: string) {
   return parseRoutine(text, 'routines/t.yaml', name);
