@@ -543,8 +543,13 @@ export function buildRoutineSchemas(mode: SchemaMode): RoutineSchemas {
 
 let documentCache: RoutineSchemas | undefined;
 
+const validateSchemas = buildRoutineSchemas('validate');
+
 /** The schema the loader validates with (dispatching keyed unions, linear in the document size). */
-export const routineFileSchema: z.ZodType = buildRoutineSchemas('validate').routine;
+export const routineFileSchema: z.ZodType = validateSchemas.routine;
+
+/** The same validation for a condition written on its own (a debugger's breakpoint condition, its console). */
+export const conditionFileSchema: z.ZodType = validateSchemas.condition;
 
 /** For JSON Schema generation: plain unions with ids and editor metadata. */
 export function routineDocumentSchema(): z.ZodType {
