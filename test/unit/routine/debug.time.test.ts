@@ -69,6 +69,24 @@ describe('(unit) routine debugger: time, pauses, cancellation', () => {
     assert.deepEqual([h.at(end), end.ms], [110_000, 10_000]);
   });
 
+  it('a waitStable stopped between its two frames goes on with the rest of its interval', async () => {
+    const h = debugHarness({ autoAdvance: false, routines: { main: y('steps:', '  - waitStable: { interval: 2s, timeout: 10s }', '  - log: after') } });
+    const { run } = await started(h);
+    await h.clock.advance(1000);
+    h.dbg.pause();
+    assert.equal((await h.stop()).line, 2);
+    await h.clock.advance(50_000);
+    h.dbg.continue();
+    await flush();
+    await h.clock.advance(999);
+    await flush();
+    assert.equal(h.of('step.end').length, 0);
+    await h.clock.advance(1);
+    const end = await h.event((e) => e.type === 'step.end');
+    assert.deepEqual([h.at(end), end.type === 'step.end' && end.ms], [52_000, 2000]);
+    assert.equal((await run).ok, true);
+  });
+
   it('a retry backoff stopped midway goes on with its remainder', async () => {
     const h = debugHarness({ autoAdvance: false, routines: { main: y('steps:', '  - key: BACK', '    retries: 1', '    backoff: 10s') } });
     h.device.failNext('key', new DeviceError('command-failed', 'busy'));
