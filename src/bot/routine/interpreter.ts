@@ -22,7 +22,7 @@ import { ACTION_HANDLERS, type ActionHandler } from './actions/handlers';
 import { appOf, packageOf } from './actions/app';
 import { evaluateCondition } from './conditions';
 import type { ActiveFrame, Engine, EventInit, ExecContext, MatchRecord, RoutineFrame, StepEntry } from './context';
-import { RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine } from './debug';
+import { RoutineDebugError, RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine } from './debug';
 import { formatDuration } from './durations';
 import {
   BreakSignal,
@@ -139,7 +139,7 @@ export class RoutineInterpreter implements Disposable {
       throw new Error('RoutineInterpreter: attachDebugger() after dispose()');
     }
     if (this._debugger) {
-      throw new Error('RoutineInterpreter: a debugger is attached already');
+      throw new RoutineDebugError('already-attached', 'a debugger is attached already');
     }
     const d = new RoutineDebugger(
       {

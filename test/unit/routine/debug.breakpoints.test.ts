@@ -414,7 +414,7 @@ describe('(unit) routine debugger: breakpoints', () => {
       assert.equal(target.running, true);
       const d = target.attach({ stopOnEntry: true });
       assert.equal(target.debugger, d);
-      assert.throws(() => target.attach(), /a debugger is attached already/);
+      assert.throws(() => target.attach(), (e: unknown) => e instanceof RoutineDebugError && e.code === 'already-attached');
       const stop = await new Promise<{ reason: string; line: number }>((resolve) => d.onDidStop((e) => resolve({ reason: e.reason, line: e.location.range.start.line })));
       assert.equal(stop.reason, 'entry');
       assert.ok(d.running);
