@@ -12,6 +12,7 @@ import { DeviceError, type Device } from './device';
 import type { Clock, Logger } from './ports';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { RoutineEvent } from '../shared/routineEvents';
+import type { RoutineDebugTarget } from './routine/debug';
 import type {
   BotAccountEvent,
   BotCycleEvent,
@@ -48,6 +49,8 @@ export interface RoutineRunner {
   pause(): void;
   resume(): void;
   readonly onDidEmit: Event<RoutineEvent>;
+  /** The routine debugger's handle (attach to this bot's interpreter), when the runner offers one. */
+  readonly debug?: RoutineDebugTarget;
   dispose?(): void;
 }
 

@@ -14,7 +14,7 @@ import { sortDiagnostics } from '../bot/routine/loader';
 import { hasInterpolation } from '../bot/routine/interpolationSyntax';
 import { suggest } from '../bot/routine/valueSchemas';
 import { paramTypeProblem, walkSteps } from '../bot/routine/staticChecks';
-import type { LoadedRoutine } from '../bot/routine/schema';
+import type { LoadedRoutine } from '../bot/routine/loadedTypes';
 import { loadTemplateFile } from '../bot/vision/templateLoader';
 import { parseGroupDefinition, type BotGroupDefinition } from './groupDefinition';
 import { parsePoolDefinition, type PoolDefinition } from './pools/poolDefinition';

@@ -1,11 +1,11 @@
 /**
- * Events a running routine emits. One typed feed for the tree, the monitor, the CLI's --json output and a
- * later debugger. Every step event carries the YAML source range of its step.
+ * Events a running routine emits. One typed feed for the tree, the monitor, the CLI's --json output and the
+ * debugger. Every step event carries the YAML source range of its step.
  */
 import type { Rect, SourceRange } from './geometry';
 
 interface Base {
-  /** Clock time in ms. */
+  /** Wall-clock time, epoch ms: the time base of fleet events (durations such as `ms` are measured separately). */
   time: number;
   routine: string;
 }

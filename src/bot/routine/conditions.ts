@@ -9,7 +9,8 @@ import { RoutineError } from './errors';
 import { compilePattern, PatternError } from './linearRegex';
 import { describe, interpolateString, resolveDuration, resolveNumber, resolveString, valueRange, type ValueLocator, type VariableLookup } from './interpolate';
 import { RULES } from './valueRules';
-import type { ComparisonOp, LoadedCondition, LoadedRoutine, RegionValue } from './schema';
+import type { ComparisonOp } from './actionCatalogue';
+import type { LoadedCondition, LoadedRoutine, RegionValue } from './loadedTypes';
 import { isTruthy, toNumber, toText } from './variables';
 
 /** What evaluating a condition needs from the running routine. */

@@ -11,7 +11,7 @@ import type { Clock, FileStore, Logger } from '../ports';
 import type { MatchResult, Vision } from '../vision/types';
 import type { FrameCache } from './frameCache';
 import type { VariableLookup } from './interpolate';
-import type { LoadedCondition, LoadedRoutine, LoadedStep } from './schema';
+import type { LoadedCondition, LoadedRoutine, LoadedSentry, LoadedStep } from './loadedTypes';
 import type { VariableScope } from './variables';
 
 /** One invocation of a routine (the top-level one, or one reached by `call` or `onError`). */
@@ -24,6 +24,55 @@ export interface RoutineFrame {
   readonly depth: number;
   readonly startedAt: number;
   readonly parent?: RoutineFrame;
+}
+
+/** A template match the run made (kept for the debugger's matches scope and screen). */
+export interface MatchRecord {
+  template: string;
+  found: boolean;
+  score: number;
+  threshold: number;
+  /** Where it was found (or the best candidate), in frame pixels. */
+  box: Rect;
+  ms: number;
+  /** The routine whose step (or sentry) looked. */
+  routine: string;
+  /** Path of the step that looked (`steps[2].then[0]`), when a step did. */
+  path?: string;
+  /** The condition or target that asked for it. */
+  range: SourceRange;
+  /** Wall-clock epoch ms. */
+  time: number;
+}
+
+/** A step in progress: the call stack's position in its frame. */
+export interface StepEntry {
+  readonly step: LoadedStep;
+  /** Its context (the parent's until the step starts). */
+  ctx: ExecContext;
+  /** The matches made while it ran (its own conditions and targets, not its nested steps'), oldest first. */
+  readonly matches: MatchRecord[];
+  /** False while it waits at its step boundary (pause point, sentries, stuck detection, debugger). */
+  started: boolean;
+}
+
+/**
+ * A frame of the run's call stack: a routine invocation, or a sentry running its steps (its own frame, on top of
+ * the routine it interrupted). The debugger reads these as they are.
+ */
+export interface ActiveFrame {
+  /** Unique within the interpreter. */
+  readonly id: number;
+  readonly kind: 'routine' | 'sentry';
+  /** The invocation (a sentry's is the routine that declared it: its steps see that routine's variables). */
+  readonly frame: RoutineFrame;
+  readonly sentry?: LoadedSentry;
+  /** Context for lookups when no step of the frame is in progress. */
+  readonly ctx: ExecContext;
+  /** Steps in progress, outermost first: the last one is the frame's current step. */
+  readonly steps: StepEntry[];
+  /** True once its first step reached its start (function breakpoints fire once per invocation). */
+  entered: boolean;
 }
 
 /** The context a step (and its nested steps and conditions) runs in. */

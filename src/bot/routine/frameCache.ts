@@ -33,6 +33,11 @@ export class FrameCache {
     return this._hits;
   }
 
+  /** Age (ms) of the cached frame, or undefined when none is cached. */
+  get age(): number | undefined {
+    return this.frame ? this.clock.now() - this.takenAt : undefined;
+  }
+
   /** The cached frame if it is still valid, without capturing. */
   peek(): RawFrame | undefined {
     if (this.frame && this.clock.now() - this.takenAt < this.maxAgeMs) {

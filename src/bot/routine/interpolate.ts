@@ -8,7 +8,7 @@ import type { SourceRange } from '../../shared/geometry';
 import { durationProblem, parseDuration } from './durations';
 import { interpolateWith } from './interpolationSyntax';
 import { RoutineError } from './errors';
-import type { ValueSource } from './schema';
+import type { ValueSource } from './loadedTypes';
 import { boolFrom, boolProblem, describe, numberFrom, numberProblem, type NumberRule } from './valueRules';
 import { toText } from './variables';
 

@@ -2,7 +2,9 @@
  * The routine interpreter: runs a loaded routine on one device. Async and cancellable (every wait uses the
  * injected clock with the run's AbortSignal), pausable at step boundaries, with sentries polled at safe points,
  * per-step retries/backoff/timeouts/onError, routine-level error policies, stuck detection, and one typed event
- * feed (`onDidEmit`) whose step events carry the YAML source range of their step.
+ * feed (`onDidEmit`) whose step events carry the YAML source range of their step. Event times are wall-clock epoch
+ * ms (the fleet's time base); durations are measured on the routine's clock. A debugger attaches with
+ * `attachDebugger()` (debug.ts).
  *
  * `run()` never throws for a routine failure: it resolves with `{ ok: false, error: { message, code, range } }`.
  * It rejects only on programmer errors (for example calling `run` while a run is in progress).
@@ -19,7 +21,8 @@ import type { MatchResult, Vision } from '../vision/types';
 import { ACTION_HANDLERS, type ActionHandler } from './actions/handlers';
 import { appOf, packageOf } from './actions/app';
 import { evaluateCondition } from './conditions';
-import type { Engine, EventInit, ExecContext, RoutineFrame } from './context';
+import type { ActiveFrame, Engine, EventInit, ExecContext, MatchRecord, RoutineFrame, StepEntry } from './context';
+import { RoutineDebugError, RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine } from './debug';
 import { formatDuration } from './durations';
 import {
   BreakSignal,
@@ -34,9 +37,12 @@ import {
   type StopReason,
 } from './errors';
 import { DEFAULT_FRAME_MAX_AGE_MS, FrameCache } from './frameCache';
-import { interpolateDeep, resolveBool, resolveDuration, resolveNumber, valueRange, type VariableLookup } from './interpolate';
+import { interpolateDeep, interpolateString, resolveBool, resolveDuration, resolveNumber, valueRange, type VariableLookup } from './interpolate';
+import { VARIABLE_NAME_PATTERN } from './interpolationSyntax';
 import { RULES } from './valueRules';
-import { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS, SYSTEM_VARIABLES, type ActionName, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec } from './schema';
+import { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS, SYSTEM_VARIABLES, type ActionName } from './actionCatalogue';
+import type { LoadedCondition, LoadedRoutine, LoadedStep, ParamSpec } from './loadedTypes';
+import { RoutineClock } from './routineClock';
 import { SentryScheduler, type ActiveSentry } from './sentries';
 import { formatCallChain, isReservedVariable } from './staticChecks';
 import { StuckDetector, type StuckDetection } from './stuck';
@@ -45,14 +51,13 @@ import { cloneValue, toNumber, toText, VariableScope } from './variables';
 /** The resolution templates are authored at (regions passed to vision are at this size). */
 const TEMPLATE_REFERENCE: Size = { width: 540, height: 960 };
 
-export { MAX_CALL_DEPTH, MAX_SENTRY_RESTARTS } from './schema';
-
 export interface RoutineInterpreterDeps {
   device: Device;
   vision: Vision;
   clock: Clock;
   logger: Logger;
-  routines: { get(name: string): LoadedRoutine | undefined };
+  /** The routines by registry name (`names`, when given, lets a debugger verify breakpoints before they run). */
+  routines: { get(name: string): LoadedRoutine | undefined; names?(): readonly string[] };
   /** The group's account pool for this bot; account actions fail with `no-account-pool` without it. */
   accounts?: AccountPort;
   /** Folder for `screenshot` (relative to `fileStore`'s root when one is given, else a filesystem path). */
@@ -108,9 +113,11 @@ export class RoutineInterpreter implements Disposable {
 
   private _state: InterpreterState = 'idle';
   private pauseGate: { promise: Promise<void>; open: () => void } | undefined;
-  private current: { abort: AbortController } | undefined;
+  private current: { abort: AbortController; engine: RunEngine } | undefined;
   private deviceSizeCache: Size | undefined;
   private disposed = false;
+  private _debugger: RoutineDebugger | undefined;
+  private frameIds = 0;
 
   constructor(readonly deps: RoutineInterpreterDeps) {}
 
@@ -118,14 +125,42 @@ export class RoutineInterpreter implements Disposable {
     return this._state;
   }
 
-  /** Convenience: step starts only. */
-  get onDidStartStep(): Event<Extract<RoutineEvent, { type: 'step.start' }>> {
-    return filterEvent(this.onDidEmit, 'step.start');
+  /** The debugger attached now, if any. */
+  get debugger(): RoutineDebugger | undefined {
+    return this._debugger;
   }
 
-  /** Convenience: step ends only. */
-  get onDidEndStep(): Event<Extract<RoutineEvent, { type: 'step.end' }>> {
-    return filterEvent(this.onDidEmit, 'step.end');
+  /**
+   * Attaches a debugger (one at a time: throws while one is attached). It applies to the run in progress at once,
+   * else from the next run; `detach()` ends it and lets the run go on.
+   */
+  attachDebugger(opts: DebugAttachOptions = {}): RoutineDebugger {
+    if (this.disposed) {
+      throw new Error('RoutineInterpreter: attachDebugger() after dispose()');
+    }
+    if (this._debugger) {
+      throw new RoutineDebugError('already-attached', 'a debugger is attached already');
+    }
+    const d = new RoutineDebugger(
+      {
+        routines: this.deps.routines,
+        detach: (x) => {
+          if (this._debugger === x) {
+            this._debugger = undefined;
+          }
+        },
+      },
+      opts,
+    );
+    this._debugger = d;
+    const engine = this.current?.engine;
+    if (engine) {
+      d.runStarted(engine, engine.routineName, false);
+      for (const af of engine.stack) {
+        d.frameEntered(engine, af);
+      }
+    }
+    return d;
   }
 
   /**
@@ -146,17 +181,26 @@ export class RoutineInterpreter implements Disposable {
     } else {
       opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     }
-    this.current = { abort };
+    const engine = new RunEngine(this, abort.signal, name);
+    this.current = { abort, engine };
     this.setState('running');
+    let result: RoutineResult | undefined;
     try {
-      const engine = new RunEngine(this, abort.signal);
-      return await engine.runTop(name, params, opts.variables ?? {});
+      this._debugger?.runStarted(engine, name);
+      result = await engine.runTop(name, params, opts.variables ?? {});
+      return result;
     } finally {
       opts.signal?.removeEventListener('abort', onOuterAbort);
       this.current = undefined;
       this.pauseGate?.open();
       this.pauseGate = undefined;
       this.setState('idle');
+      this._debugger?.runEnded(engine, {
+        routine: name,
+        ok: result?.ok ?? false,
+        ...(result?.error ? { error: { ...result.error } } : result ? {} : { error: { message: 'the run failed unexpectedly', code: 'internal' } }),
+        ...(result?.stopped ? { stopped: { ...result.stopped } } : {}),
+      });
     }
   }
 
@@ -186,10 +230,11 @@ export class RoutineInterpreter implements Disposable {
     return true;
   }
 
-  /** Cancels the run in progress (it resolves with code `aborted`) and stops emitting events. */
+  /** Cancels the run in progress (it resolves with code `aborted`), detaches a debugger and stops emitting events. */
   dispose(): void {
     this.disposed = true;
     this.current?.abort.abort(new Error('the interpreter was disposed'));
+    this._debugger?.detach();
     this.pauseGate?.open();
     this._onDidEmit.dispose();
     this._onDidChangeState.dispose();
@@ -208,6 +253,11 @@ export class RoutineInterpreter implements Disposable {
       this._state = s;
       this._onDidChangeState.fire(s);
     }
+  }
+
+  /** @internal */
+  allocateFrameId(): number {
+    return ++this.frameIds;
   }
 
   /** @internal Waits at a step boundary while a pause is requested. */
@@ -241,14 +291,11 @@ export class RoutineInterpreter implements Disposable {
     }
     return this.deviceSizeCache;
   }
-}
 
-function filterEvent<T extends RoutineEvent['type']>(event: Event<RoutineEvent>, type: T): Event<Extract<RoutineEvent, { type: T }>> {
-  return (listener) => event((e) => {
-    if (e.type === type) {
-      listener(e as Extract<RoutineEvent, { type: T }>);
-    }
-  });
+  /** @internal The display size when known (no device call). */
+  knownDeviceSize(): Size | undefined {
+    return this.deviceSizeCache;
+  }
 }
 
 interface StuckEntry {
@@ -257,11 +304,17 @@ interface StuckEntry {
   range: SourceRange;
 }
 
-/** The state of one run: the engine that action handlers see. */
-class RunEngine implements Engine {
+/** Matches kept for the debugger's "recent" list. */
+const RECENT_MATCHES = 20;
+
+const VARIABLE_NAME_RE = new RegExp(VARIABLE_NAME_PATTERN);
+
+/** The state of one run: the engine that action handlers see, and what a debugger reads. */
+class RunEngine implements Engine, DebugEngine {
   readonly device: Device;
   readonly vision: Vision;
-  readonly clock: Clock;
+  /** The routine's time: stands still while a debugger holds the run stopped. */
+  readonly clock: RoutineClock;
   readonly logger: Logger;
   readonly frames: FrameCache;
   readonly accounts?: AccountPort;
@@ -278,17 +331,26 @@ class RunEngine implements Engine {
   private root = new VariableScope();
   /** Gives the event loop a turn during long runs of steps that never wait (variables-only loops). */
   private readonly yielder: EventLoopYielder;
+  /** The call stack: routine invocations and running sentries, outermost first. */
+  readonly stack: ActiveFrame[] = [];
+  /** The latest matches of the run, oldest first. */
+  readonly recentMatches: MatchRecord[] = [];
+  /** True while the run only waits (a sleep, the bot's pause point). */
+  idle = false;
 
   constructor(
     private readonly host: RoutineInterpreter,
-    private readonly runSignal: AbortSignal,
+    readonly runSignal: AbortSignal,
+    /** The routine the run started with. */
+    readonly routineName: string,
   ) {
     const d = host.deps;
     this.device = d.device;
     this.vision = d.vision;
-    this.clock = d.clock;
+    this.clock = new RoutineClock(d.clock);
     this.logger = d.logger;
     this.accounts = d.accounts;
+    // Frame age is real time: a frame taken before a debugger stop is stale after it.
     this.frames = new FrameCache(d.device, d.clock, d.frameMaxAgeMs ?? DEFAULT_FRAME_MAX_AGE_MS);
     this.yielder = new EventLoopYielder(d.clock);
     if (d.fileStore) {
@@ -308,10 +370,10 @@ class RunEngine implements Engine {
     this.root = new VariableScope(undefined, { has_pool: this.accounts !== undefined, ...cloneValue(variables) });
     const routine = this.host.deps.routines.get(name);
     let result: RoutineResult;
-    this.host.fire({ type: 'state', time: this.clock.now(), routine: name, state: 'running' });
+    this.host.fire({ type: 'state', time: this.wallTime(), routine: name, state: 'running' });
     if (!routine) {
       result = { ok: false, error: { message: `routine '${name}' is unknown or does not load`, code: 'unknown-routine' }, variables: this.root.snapshot() };
-      this.host.fire({ type: 'error', time: this.clock.now(), routine: name, message: result.error!.message, code: 'unknown-routine' });
+      this.host.fire({ type: 'error', time: this.wallTime(), routine: name, message: result.error!.message, code: 'unknown-routine' });
       return result;
     }
     try {
@@ -333,6 +395,48 @@ class RunEngine implements Engine {
     return (this.topScope ?? this.root).snapshot();
   }
 
+  /** Event time: wall-clock epoch ms, the time base of fleet events. */
+  private wallTime(): number {
+    return this.clock.wallNow().getTime();
+  }
+
+  get rootScope(): VariableScope {
+    return this.root;
+  }
+
+  private get debug(): RoutineDebugger | undefined {
+    return this.host.debugger;
+  }
+
+  /** A debugger's pause point: honours a pause request, holds while stopped. */
+  private async checkpoint(): Promise<void> {
+    const d = this.debug;
+    if (d) {
+      await d.checkpoint(this);
+    }
+  }
+
+  /** Reports an error to the debugger (which stops once per error when asked to). */
+  private async debugError(e: unknown): Promise<void> {
+    const d = this.debug;
+    if (d && e instanceof RoutineError) {
+      await d.errorRaised(this, e);
+    }
+  }
+
+  private pushFrame(kind: ActiveFrame['kind'], ctx: ExecContext, sentry?: ActiveSentry['def']): ActiveFrame {
+    const af: ActiveFrame = { id: this.host.allocateFrameId(), kind, frame: ctx.frame, ...(sentry ? { sentry } : {}), ctx, steps: [], entered: false };
+    this.stack.push(af);
+    return af;
+  }
+
+  private popFrame(af: ActiveFrame): void {
+    const i = this.stack.lastIndexOf(af);
+    if (i >= 0) {
+      this.stack.splice(i, 1);
+    }
+  }
+
   /** An account still leased when the run ends goes back to the pool unused. */
   private async releaseLeftoverLease(name: string, result: RoutineResult): Promise<void> {
     const lease = this.lease;
@@ -343,7 +447,7 @@ class RunEngine implements Engine {
     const reason = result.ok ? 'the routine ended without completing the account' : `the routine failed (${result.error?.code ?? 'error'})`;
     try {
       await this.accounts.release(lease.accountId, reason);
-      this.host.fire({ type: 'account', time: this.clock.now(), routine: name, action: 'release', accountId: lease.accountId });
+      this.host.fire({ type: 'account', time: this.wallTime(), routine: name, action: 'release', accountId: lease.accountId });
     } catch (e) {
       this.logger.log('warn', `could not return account ${lease.accountId} to the pool: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -423,6 +527,8 @@ class RunEngine implements Engine {
     this.emit(ctx, { type: 'routine.start', params: boundParams, depth });
     let routineRetries = 0;
     let restarts = 0;
+    const af = this.pushFrame('routine', ctx);
+    this.debug?.frameEntered(this, af);
     try {
       // Inside the try: a sentry or stuck setting that does not resolve ends this invocation like any failure,
       // and the finally below unregisters what was already registered (never left running in the caller).
@@ -446,8 +552,10 @@ class RunEngine implements Engine {
               throw new RoutineError('sentry-abort', `sentry '${e.sentry}' restarted the routine ${MAX_SENTRY_RESTARTS} times`, routine.range);
             }
             this.emit(ctx, { type: 'log', level: 'info', message: `sentry '${e.sentry}' restarts the routine` });
+            af.entered = false;
             continue;
           }
+          await this.debugError(e);
           if (!(e instanceof RoutineError) || e.fatal) {
             throw e;
           }
@@ -459,6 +567,7 @@ class RunEngine implements Engine {
               const backoff = resolveDuration(policy.backoff, ctx.lookup, 'onError.backoff', valueRange(routine, 'onError.backoff', policy.range)) * 2 ** (routineRetries - 1);
               this.emit(ctx, { type: 'error', message: `${e.message} (routine retry ${routineRetries}/${max} in ${formatDuration(backoff, routine.sources?.get('onError.backoff')?.unit)})`, code: e.code, ...(e.range ? { range: e.range } : {}) });
               await this.sleepPlain(backoff, ctx.signal);
+              af.entered = false;
               continue;
             }
           } else if (policy?.action === 'call' && policy.routine !== undefined) {
@@ -474,6 +583,7 @@ class RunEngine implements Engine {
         this.emit(ctx, { type: 'routine.end', ok: true, depth });
       } else {
         const err = this.normalise(e, routine.range);
+        await this.debugError(err);
         this.emit(ctx, { type: 'routine.end', ok: false, error: err.message, depth });
         if (depth === 0) {
           this.emit(ctx, { type: 'error', message: err.message, code: err.code, ...(err.range ? { range: err.range } : {}) });
@@ -485,6 +595,7 @@ class RunEngine implements Engine {
     } finally {
       this.sentries.pop(frame);
       this.popStuck(frame);
+      this.popFrame(af);
     }
   }
 
@@ -549,8 +660,27 @@ class RunEngine implements Engine {
   }
 
   private async executeStep(step: LoadedStep, parent: ExecContext, afterCondition = false): Promise<void> {
+    // The step is on the call stack from its boundary on: a stop there (a bot pause, a sentry) shows it next.
+    const af = this.stack[this.stack.length - 1];
+    const entry: StepEntry = { step, ctx: parent, matches: [], started: false };
+    af?.steps.push(entry);
+    try {
+      await this.runStep(step, parent, afterCondition, af, entry);
+    } finally {
+      af?.steps.pop();
+    }
+  }
+
+  private async runStep(step: LoadedStep, parent: ExecContext, afterCondition: boolean, af: ActiveFrame | undefined, entry: StepEntry): Promise<void> {
     await this.safePoint(parent, !afterCondition);
     const ctx: ExecContext = { ...parent, step, stepStartedAt: this.clock.now() };
+    entry.ctx = ctx;
+    const d = this.debug;
+    if (d && af) {
+      await d.beforeStep(this, af, entry);
+      this.throwIfAborted(ctx);
+    }
+    entry.started = true;
     const label = step.common.name ?? step.common.id ?? step.action;
     const ids = stepIds(step);
     let retries = 0;
@@ -624,6 +754,7 @@ class RunEngine implements Engine {
 
   /** A step failed for good: apply its onError (or the routine's `continue`), else rethrow. */
   private async stepFailed(step: LoadedStep, ctx: ExecContext, label: string, err: RoutineError, ms: number): Promise<void> {
+    await this.debugError(err);
     this.emit(ctx, { type: 'step.end', step: label, path: step.path, ...stepIds(step), range: step.range, ok: false, ms, error: err.message });
     if (err.fatal) {
       throw err;
@@ -728,17 +859,29 @@ class RunEngine implements Engine {
    */
   private async safePoint(ctx: ExecContext, sentries = true): Promise<void> {
     this.throwIfAborted(ctx);
-    await this.host.pausePoint(
-      this.runSignal,
-      () => this.emit(ctx, { type: 'state', state: 'paused' }),
-      () => {
-        this.emit(ctx, { type: 'state', state: 'resumed' });
-        const now = this.clock.now();
-        for (const s of this.stuck) {
-          s.detector.touch(now);
-        }
-      },
-    );
+    try {
+      await this.host.pausePoint(
+        this.runSignal,
+        () => {
+          this.emit(ctx, { type: 'state', state: 'paused' });
+          // Paused by the bot, the run only waits: a debugger's pause stops it at once.
+          this.idle = true;
+        },
+        () => {
+          this.idle = false;
+          this.emit(ctx, { type: 'state', state: 'resumed' });
+          const now = this.clock.now();
+          for (const s of this.stuck) {
+            s.detector.touch(now);
+          }
+        },
+      );
+    } finally {
+      this.idle = false;
+    }
+    // A debugger stop made while the bot was paused holds the run here (a bot resume does not continue it).
+    await this.checkpoint();
+    this.throwIfAborted(ctx);
     await this.pollPoint(ctx, sentries);
   }
 
@@ -808,7 +951,11 @@ class RunEngine implements Engine {
     this.emit(sctx, { type: 'sentry', sentry: s.def.name, phase: 'fired', range: s.def.range });
     this.logger.log('info', `sentry '${s.def.name}' fired`, { routine: sctx.frame.name, during: ctx.step?.path });
     this.sentryDepth++;
+    // A running sentry is a frame of its own, on top of the routine it interrupted.
+    const af = this.pushFrame('sentry', sctx, s.def);
     try {
+      await this.debug?.sentryFired(this, af);
+      this.throwIfAborted(sctx);
       await this.executeSteps(s.def.steps, sctx);
     } catch (e) {
       if (e instanceof StopSignal) {
@@ -821,6 +968,7 @@ class RunEngine implements Engine {
       // A sentry that fails is reported; the routine goes on as the sentry says.
       this.emit(sctx, { type: 'error', message: `sentry '${s.def.name}' failed: ${err.message}`, code: err.code, range: err.range ?? s.def.range });
     } finally {
+      this.popFrame(af);
       this.sentryDepth--;
       this.sentries.firedAt(s, this.clock.now());
       this.frames.invalidate();
@@ -890,12 +1038,15 @@ class RunEngine implements Engine {
     const range = ctx.step?.range ?? entry.range;
     this.emit(fctx, { type: 'stuck', reason: det.detail, rung: det.rung ?? 'exhausted', range });
     this.logger.log('warn', `routine ${entry.frame.name} is stuck (${det.detail}): ${det.rung ?? 'ladder exhausted'}`);
-    if (det.rung === undefined) {
-      throw new RoutineError('stuck', `stuck (${det.detail}) and every rung of the ladder was tried`, range);
+    const exhausted = det.rung === undefined ? new RoutineError('stuck', `stuck (${det.detail}) and every rung of the ladder was tried`, range) : undefined;
+    await this.debug?.stuckDetected(this, { detail: det.detail, ...(det.rung ? { rung: det.rung } : {}), range, ...(exhausted ? { error: exhausted } : {}) });
+    this.throwIfAborted(ctx);
+    if (exhausted) {
+      throw exhausted;
     }
     this.sentryDepth++;
     try {
-      switch (det.rung) {
+      switch (det.rung!) {
         case 'tapAgain': {
           const p = this.lastTap;
           if (p) {
@@ -938,8 +1089,102 @@ class RunEngine implements Engine {
   // Engine services for action handlers
   // ------------------------------------------------------------------------------------------------------
 
+  // ------------------------------------------------------------------------------------------------------
+  // What a debugger asks (debug.ts)
+  // ------------------------------------------------------------------------------------------------------
+
+  async inspectCondition(cond: LoadedCondition, ctx: ExecContext, opts: { fresh: boolean }): Promise<{ value: boolean; matches: MatchRecord[] }> {
+    const matches: MatchRecord[] = [];
+    const signal = this.runSignal;
+    if (opts.fresh) {
+      try {
+        await this.frames.fresh({ signal });
+      } catch (e) {
+        throw this.toRoutineError(e, ctx, cond.range);
+      }
+    }
+    const value = await evaluateCondition(cond, {
+      lookup: ctx.lookup,
+      find: async (template, o, c) => {
+        const r = await this.matchOn(ctx, template, o, c.range, signal);
+        matches.push(this.matchRecord(ctx, r, template, c.range));
+        return r;
+      },
+      checkColor: async (spec, c) => {
+        const frame = await this.frames.get({ signal });
+        try {
+          return this.vision.checkColor(frame, spec);
+        } catch (e) {
+          throw this.toRoutineError(e, ctx, c.range);
+        }
+      },
+      isAppInForeground: async (pkg, c) => {
+        try {
+          return await this.device.isAppInForeground(pkg, { signal });
+        } catch (e) {
+          throw this.toRoutineError(e, ctx, c.range);
+        }
+      },
+      now: () => this.clock.now(),
+      routineStartedAt: ctx.frame.startedAt,
+      stepStartedAt: ctx.stepStartedAt,
+      referenceSize: this.referenceSize(ctx),
+      sources: ctx.frame.routine.sources,
+    });
+    return { value, matches };
+  }
+
+  assignVariable(af: ActiveFrame, name: string, value: unknown): unknown {
+    const ctx = af.steps[af.steps.length - 1]?.ctx ?? af.ctx;
+    if (!VARIABLE_NAME_RE.test(name)) {
+      throw new RoutineError('invalid-value', `'${name}' is not a variable name (letters, digits and _, not starting with a digit)`);
+    }
+    if (isReservedVariable(name) || (this.root.hasOwn(name) && !this.definedBelowRoot(af.frame.scope, name))) {
+      throw new RoutineError('invalid-value', `'${name}' is a system variable (${SYSTEM_VARIABLES.join(', ')}): a routine cannot set it`);
+    }
+    let v = typeof value === 'string' ? interpolateString(value, ctx.lookup, undefined, name) : value;
+    // Where it lives: this routine's scope or a caller's (never the system scope); a new name is a local.
+    let scope = af.frame.scope;
+    for (let s: VariableScope | undefined = af.frame.scope; s && s !== this.root; s = s.parent) {
+      if (s.hasOwn(name)) {
+        scope = s;
+        break;
+      }
+    }
+    const owner = this.stack.find((f) => f.kind === 'routine' && f.frame.scope === scope)?.frame ?? af.frame;
+    const spec = owner.routine.params[name];
+    if (spec) {
+      v = coerceParam(name, spec, v, ctx.lookup, spec.range);
+    }
+    scope.set(name, v);
+    this.emit(ctx, { type: 'var', name, value: cloneValue(v), ...(ctx.step ? { range: ctx.step.range } : {}) });
+    return v;
+  }
+
+  private definedBelowRoot(scope: VariableScope, name: string): boolean {
+    for (let s: VariableScope | undefined = scope; s && s !== this.root; s = s.parent) {
+      if (s.hasOwn(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  deviceState(): DebugDeviceState {
+    const size = this.host.knownDeviceSize();
+    const age = this.frames.age;
+    return {
+      serial: this.device.serial,
+      captureMethod: this.device.captureMethod,
+      ...(size ? { displaySize: { ...size } } : {}),
+      captures: this.frames.captures,
+      cacheHits: this.frames.hits,
+      ...(age !== undefined ? { frameAgeMs: age } : {}),
+    };
+  }
+
   emit(ctx: ExecContext, e: EventInit): void {
-    this.host.fire({ ...e, time: this.clock.now(), routine: ctx.frame.name } as RoutineEvent);
+    this.host.fire({ ...e, time: this.wallTime(), routine: ctx.frame.name } as RoutineEvent);
   }
 
   async evaluate(cond: LoadedCondition, ctx: ExecContext): Promise<boolean> {
@@ -992,9 +1237,29 @@ class RunEngine implements Engine {
     }
   }
 
+  /**
+   * Sleeps `ms` of routine time. A debugger may stop the run during it (at once: the run is idle); the sleep then
+   * goes on for what was left.
+   */
   private async sleepPlain(ms: number, signal: AbortSignal): Promise<void> {
+    const end = this.clock.now() + ms;
     try {
-      await this.clock.sleep(ms, signal);
+      for (;;) {
+        await this.checkpoint();
+        if (signal.aborted) {
+          throw new Error('aborted');
+        }
+        const remaining = end - this.clock.now();
+        if (remaining <= 0) {
+          return;
+        }
+        this.idle = true;
+        try {
+          await this.clock.real.sleep(remaining, signal);
+        } finally {
+          this.idle = false;
+        }
+      }
     } catch {
       throw new RoutineAbortedError(this.runSignal.aborted ? undefined : 'the step was cancelled (its timeout or an enclosing step\'s expired)');
     }
@@ -1002,8 +1267,9 @@ class RunEngine implements Engine {
 
   async deviceCall<T>(ctx: ExecContext, what: string, fn: (opts: CallOptions) => Promise<T>, changesScreen: boolean): Promise<T> {
     this.throwIfAborted(ctx);
+    let result: T;
     try {
-      return await fn({ signal: ctx.signal });
+      result = await fn({ signal: ctx.signal });
     } catch (e) {
       const err = this.toRoutineError(e, ctx, ctx.step?.range ?? ctx.frame.routine.range);
       if (err.code === 'device') {
@@ -1015,12 +1281,45 @@ class RunEngine implements Engine {
         this.frames.invalidate();
       }
     }
+    // A debugger's pause lands after the call returns.
+    await this.checkpoint();
+    return result;
   }
 
   async find(ctx: ExecContext, template: string, opts: { threshold?: number; region?: Rect }, range: SourceRange): Promise<MatchResult> {
+    const r = await this.matchOn(ctx, template, opts, range, ctx.signal);
+    this.emit(ctx, { type: 'match', template: r.template || template, found: r.found, score: r.score, threshold: r.threshold, box: r.box, ms: r.timeMs, range });
+    const record = this.matchRecord(ctx, r, template, range);
+    this.recentMatches.push(record);
+    if (this.recentMatches.length > RECENT_MATCHES) {
+      this.recentMatches.splice(0, this.recentMatches.length - RECENT_MATCHES);
+    }
+    const top = this.stack[this.stack.length - 1];
+    top?.steps[top.steps.length - 1]?.matches.push(record);
+    await this.checkpoint();
+    return r;
+  }
+
+  private matchRecord(ctx: ExecContext, r: MatchResult, template: string, range: SourceRange): MatchRecord {
+    return {
+      template: r.template || template,
+      found: r.found,
+      score: r.score,
+      threshold: r.threshold,
+      box: { ...r.box },
+      ms: r.timeMs,
+      routine: ctx.frame.name,
+      ...(ctx.step ? { path: ctx.step.path } : {}),
+      range,
+      time: this.wallTime(),
+    };
+  }
+
+  /** A template match on the cached frame (no event, no record). */
+  private async matchOn(ctx: ExecContext, template: string, opts: { threshold?: number; region?: Rect }, range: SourceRange, signal: AbortSignal): Promise<MatchResult> {
     let frame;
     try {
-      frame = await this.frames.get({ signal: ctx.signal });
+      frame = await this.frames.get({ signal });
     } catch (e) {
       throw this.toRoutineError(e, ctx, range);
     }
@@ -1031,14 +1330,11 @@ class RunEngine implements Engine {
       const sy = TEMPLATE_REFERENCE.height / ref.height;
       region = { x: region.x * sx, y: region.y * sy, w: region.w * sx, h: region.h * sy };
     }
-    let r: MatchResult;
     try {
-      r = await this.vision.find(frame, template, { ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}), ...(region ? { region } : {}) }, ctx.signal);
+      return await this.vision.find(frame, template, { ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}), ...(region ? { region } : {}) }, signal);
     } catch (e) {
       throw this.toRoutineError(e, ctx, range);
     }
-    this.emit(ctx, { type: 'match', template: r.template || template, found: r.found, score: r.score, threshold: r.threshold, box: r.box, ms: r.timeMs, range });
-    return r;
   }
 
   referenceSize(ctx: ExecContext): Size {

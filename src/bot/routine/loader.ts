@@ -7,34 +7,11 @@ import { isMap, isSeq, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { diagnosticAt, parseYaml, rangeAt, yamlData, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
-import { ELAPSED_OPS, COMPARISON_OPS, type ComparisonOp, type ElapsedOp } from './conditionsSchema';
 import { durationUnitOf, parseDuration } from './durations';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
-import {
-  ACTION_NAMES,
-  DEFAULTS,
-  routineFileSchema,
-  type ActionArgs,
-  type ActionName,
-  type BoolValue,
-  type DurationValue,
-  type IfBranch,
-  type LoadedCondition,
-  type LoadedRoutine,
-  type LoadedSentry,
-  type LoadedStep,
-  type NumberValue,
-  type OnErrorPolicy,
-  type ParamSpec,
-  type PointValue,
-  type RegionValue,
-  type ScalarValue,
-  type StepCommon,
-  type StepOnError,
-  type StuckConfig,
-  type Target,
-  type ValueSource,
-} from './schema';
+import { ACTION_NAMES, COMPARISON_OPS, DEFAULTS, ELAPSED_OPS, type ActionName, type ComparisonOp, type ElapsedOp } from './actionCatalogue';
+import type { ActionArgs, BoolValue, DurationValue, IfBranch, LoadedCondition, LoadedRoutine, LoadedSentry, LoadedStep, NumberValue, OnErrorPolicy, ParamSpec, PointValue, RegionValue, ScalarValue, StepCommon, StepOnError, StuckConfig, Target, ValueSource } from './loadedTypes';
+import { conditionFileSchema, routineFileSchema } from './schema';
 import { complexKeys, forEachScalarValue, formatPath } from './paths';
 import { checkRoutineFile } from './staticChecks';
 import { isPlainMap, UNKNOWN_KEYS_MARK } from './valueSchemas';
@@ -196,7 +173,7 @@ const CONDITION_KEYS_OF_STEP = ['if', 'while', 'until', 'assert', 'when'] as con
  * `data` (a too-deep block becomes empty, a too-deep condition a placeholder) so the rest of the file is still
  * validated. The data is at most {@link MAX_DOCUMENT_DEPTH} deep here, which bounds the recursion.
  */
-function cutDeepNesting(data: unknown, parsed: ParsedYaml): Diagnostic[] {
+function cutDeepNesting(data: unknown, parsed: ParsedYaml, root: 'routine' | 'condition' = 'routine'): Diagnostic[] {
   const out: Diagnostic[] = [];
   const condition = (c: unknown, path: PathKey[], level: number, replace: (v: unknown) => void): void => {
     if (!isPlainMap(c)) {
@@ -264,6 +241,11 @@ function cutDeepNesting(data: unknown, parsed: ParsedYaml): Diagnostic[] {
       }
     });
   };
+  if (root === 'condition') {
+    // The root itself is at level 1, never cut.
+    condition(data, [], 1, () => undefined);
+    return out;
+  }
   if (!isPlainMap(data)) {
     return out;
   }
@@ -277,6 +259,46 @@ function cutDeepNesting(data: unknown, parsed: ParsedYaml): Diagnostic[] {
     });
   }
   return out;
+}
+
+/**
+ * A condition written on its own as YAML text (`image: home.packsButton`, `{ var: count, gt: 3 }`): a debugger's
+ * breakpoint condition or console input. The same reading, validation, `${}` checks and normalisation as a
+ * condition inside a routine file, so it accepts the same syntax and reports the same located errors; `file` names
+ * the text in those diagnostics.
+ */
+export function parseCondition(text: string, file = '<condition>'): { value?: LoadedCondition; diagnostics: Diagnostic[] } {
+  const parsed = parseYaml(text, file);
+  const diagnostics = [...parsed.diagnostics];
+  if (diagnostics.some((d) => d.severity === 'error')) {
+    return { diagnostics };
+  }
+  if (firstNodeDeeperThan(parsed.doc.contents, MAX_DOCUMENT_DEPTH)) {
+    return { diagnostics: [diagnosticAt(parsed, [], `the condition nests maps and lists more than ${MAX_DOCUMENT_DEPTH} levels deep`, 'too-deep')] };
+  }
+  if (complexKeys(parsed.doc.contents).length) {
+    return { diagnostics: [diagnosticAt(parsed, [], 'a key must be a plain name, not a list or a map', 'complex-key')] };
+  }
+  const read = yamlData(parsed);
+  if ('diagnostic' in read) {
+    return { diagnostics: [read.diagnostic] };
+  }
+  const data = read.data;
+  if (data === null || data === undefined) {
+    return { diagnostics: [{ file, line: 1, col: 1, severity: 'error', message: 'the condition is empty', code: 'empty-document' }] };
+  }
+  if (dataDeeperThan(data, MAX_DOCUMENT_DEPTH)) {
+    return { diagnostics: [diagnosticAt(parsed, [], `the condition (with its aliases expanded) nests more than ${MAX_DOCUMENT_DEPTH} levels deep`, 'too-deep')] };
+  }
+  diagnostics.push(...cutDeepNesting(data, parsed, 'condition'));
+  const r = conditionFileSchema.safeParse(data);
+  diagnostics.push(...routineIssuesToDiagnostics(parsed, r.success ? [] : r.error.issues, data));
+  diagnostics.push(...interpolationDiagnostics(parsed));
+  const out = sortDiagnostics(dedupe(diagnostics));
+  if (out.some((d) => d.severity === 'error')) {
+    return { diagnostics: out };
+  }
+  return { value: new Normaliser(parsed).condition(data, []), diagnostics: out };
 }
 
 // ---------------------------------------------------------------------------------------------------------

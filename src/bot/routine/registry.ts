@@ -8,7 +8,7 @@ import { Emitter, toDisposable, DisposableBase, type Disposable } from '../../sh
 import type { ParsedYaml } from '../../shared/yamlSource';
 import type { FileStore, Logger } from '../ports';
 import { parseRoutine, sortDiagnostics } from './loader';
-import type { LoadedRoutine } from './schema';
+import type { LoadedRoutine } from './loadedTypes';
 import { checkRoutineReferences, findCallCycles, type RoutineLookup, type TemplateLookup } from './staticChecks';
 import { listWorkspaceFiles, readWorkspaceYaml } from '../workspaceFiles';
 

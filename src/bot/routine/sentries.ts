@@ -4,7 +4,7 @@
  * polls of waits) which sentries are due; their conditions are checked on the shared frame, and one that holds
  * runs its steps with exclusive use of the device while the routine is paused there.
  */
-import type { LoadedSentry } from './schema';
+import type { LoadedSentry } from './loadedTypes';
 
 export interface ActiveSentry {
   readonly def: LoadedSentry;

@@ -12,7 +12,8 @@ import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { diagnosticAt, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import { forEachScalarValue, formatPath, parsePath } from './paths';
-import { MAX_CALL_DEPTH, SYSTEM_VARIABLES, type LoadedCondition, type LoadedRoutine, type LoadedStep, type ParamSpec, type ScalarValue } from './schema';
+import { MAX_CALL_DEPTH, SYSTEM_VARIABLES } from './actionCatalogue';
+import type { LoadedCondition, LoadedRoutine, LoadedStep, ParamSpec, ScalarValue } from './loadedTypes';
 import { boolFrom, numberFrom } from './valueRules';
 import { suggest } from './valueSchemas';
 

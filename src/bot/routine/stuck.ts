@@ -5,10 +5,8 @@
  * itself (`restartEmulator`, `notify`) is emitted as an event for the orchestrator. When every rung has been tried
  * the routine fails with `stuck`. The ladder starts over once `window` steps complete without a detection.
  */
+import type { StuckRung } from './actionCatalogue';
 import { formatDuration, type DurationUnit } from './durations';
-
-export const STUCK_RUNGS = ['tapAgain', 'back', 'restartApp', 'restartEmulator', 'notify'] as const;
-export type StuckRung = (typeof STUCK_RUNGS)[number];
 
 export interface StuckConfig {
   /** No step completed for this long (ms). */

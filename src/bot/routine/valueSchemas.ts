@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { editDistance } from '../../shared/editDistance';
+import { VALUE_DOCS } from './actionCatalogue';
 import { DURATION_HINT, DURATION_PATTERN, durationProblem, MAX_DURATION_MS } from './durations';
 import { hasInterpolation, VARIABLE_NAME_PATTERN } from './interpolationSyntax';
 import { boolProblem, describeNumberRule, NUMBER_TEXT_RE, numberProblem, type NumberRule } from './valueRules';
@@ -102,8 +103,8 @@ export function durationValue(description?: string, markdownDescription?: string
     .regex(DURATION_OR_TEMPLATE, { error })
     .refine((s) => hasInterpolation(s) || durationProblem(s) === undefined, { error });
   return withMeta(z.union([ms, text], { error }), {
-    description: description ?? 'A duration: 250ms, 2s, 1.5s, 1m, 1h, or a number of milliseconds.',
-    markdownDescription: markdownDescription ?? description ?? 'A duration: `250ms`, `2s`, `1.5s`, `1m`, `1h`, or a number of milliseconds.',
+    description: description ?? VALUE_DOCS.duration,
+    markdownDescription: markdownDescription ?? description ?? VALUE_DOCS.durationMarkdown,
   });
 }
 
@@ -117,7 +118,7 @@ export function stringValue(description?: string, markdownDescription?: string, 
 }
 
 /** A variable name (`[A-Za-z_][A-Za-z0-9_]*`). */
-export function variableName(description = 'A variable name: letters, digits and _, not starting with a digit.'): z.ZodString {
+export function variableName(description: string = VALUE_DOCS.variableName): z.ZodString {
   return z
     .string({ error: 'expected a variable name' })
     .regex(new RegExp(VARIABLE_NAME_PATTERN), { error: 'a variable name has letters, digits and _ only, and does not start with a digit' })
@@ -125,7 +126,7 @@ export function variableName(description = 'A variable name: letters, digits and
 }
 
 /** A plain value a variable can hold. */
-export function scalarValue(description = 'A string, number, boolean or null; strings may contain ${var}.'): z.ZodType {
+export function scalarValue(description: string = VALUE_DOCS.scalar): z.ZodType {
   return withMeta(z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'expected a string, number, boolean or null' }), { description });
 }
 

@@ -40,6 +40,16 @@ export class VariableScope {
     return this.get(name) !== undefined;
   }
 
+  /** True when this scope itself holds the variable (not a parent). */
+  hasOwn(name: string): boolean {
+    return this.vars.has(name);
+  }
+
+  /** This scope's own variables as they are (a live, read-only view: for the debugger). */
+  ownEntries(): IterableIterator<[string, VariableValue]> {
+    return this.vars.entries();
+  }
+
   /** Sets in this scope. `undefined` deletes the local value. */
   set(name: string, value: VariableValue): void {
     if (value === undefined) {

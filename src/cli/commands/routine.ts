@@ -281,7 +281,7 @@ async function runRoutine(args: string[]): Promise<number> {
       fileStore: new NodeFileStore(root),
       runDir,
     });
-    const printer = json ? printJson : humanPrinter(clock.now(), values.verbose ?? false);
+    const printer = json ? printJson : humanPrinter(clock.wallNow().getTime(), values.verbose ?? false);
     interp.onDidEmit(printer);
     const result = await interp.run(name, params, { signal: abort.signal, variables: { bot_instance: 1, cycle: 1 } });
     interp.dispose();

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import { parseRoutine } from '../../../src/bot/routine/loader';
-import { ACTION_NAMES, type LoadedStep } from '../../../src/bot/routine/schema';
+import { ACTION_NAMES } from '../../../src/bot/routine/actionCatalogue';
+import type { LoadedStep } from '../../../src/bot/routine/loadedTypes';
 import { childStepLists } from '../../../src/bot/routine/staticChecks';
 import { mulberry32 } from '../../../src/virtual/game/rng';
 

@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { MemoryLogger, SystemClock } from '../../../src/bot/nodePorts';
 import { MAX_STEP_NESTING, parseRoutine } from '../../../src/bot/routine/loader';
 import { RoutineRegistry } from '../../../src/bot/routine/registry';
-import { MAX_CALL_DEPTH, type StepOf } from '../../../src/bot/routine/schema';
+import { MAX_CALL_DEPTH } from '../../../src/bot/routine/actionCatalogue';
+import type { StepOf } from '../../../src/bot/routine/loadedTypes';
 import { MemoryFileStore } from '../../support/memoryFileStore';
 import { harness, loadRoutine } from './interpreterHarness';
 

@@ -7,6 +7,20 @@ function y(...lines: string[]): string {
 }
 
 describe('(unit) routine interpreter: errors, retries, timeouts, cancellation, pause', () => {
+  it('stamps every event with wall-clock epoch ms (the fleet events\' time base); durations stay in ms', async () => {
+    const h = harness({ routines: { t: y('steps:', '  - wait: 1500ms', '  - log: done') } });
+    const r = await h.run('t');
+    assert.equal(r.ok, true, r.error?.message);
+    const wallAtZero = h.clock.wallNow().getTime() - h.clock.now();
+    assert.ok(wallAtZero > Date.UTC(2020, 0, 1), 'the test clock has a wall-clock epoch');
+    for (const e of h.events) {
+      assert.ok(e.time >= wallAtZero && e.time <= h.clock.wallNow().getTime(), `${e.type} at ${e.time}`);
+    }
+    const end = h.of('step.end')[0];
+    assert.equal(h.at(end), 1500);
+    assert.equal(end.ms, 1500);
+  });
+
   it('retries a failing step with exponential backoff', async () => {
     const h = harness({ routines: { t: y('steps:', '  - tap: { x: 1, y: 1 }', '    retries: 3', '    backoff: 1s') } });
     h.device.failNext('tap', new DeviceError('command-failed', 'input failed'), 2);
@@ -15,7 +29,7 @@ describe('(unit) routine interpreter: errors, retries, timeouts, cancellation, p
     assert.equal(h.device.taps().length, 1);
     // Attempts at 0, 1000 (after 1 s) and 3000 (after 2 s more).
     assert.equal(h.device.inputs[0].at, 3000);
-    const retries = h.of('error').map((e) => [e.time, e.code]);
+    const retries = h.of('error').map((e) => [h.at(e), e.code]);
     assert.deepEqual(retries, [
       [0, 'device'],
       [1000, 'device'],

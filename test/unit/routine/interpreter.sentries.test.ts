@@ -19,7 +19,7 @@ describe('(unit) routine interpreter: sentries and stuck detection', () => {
     const h = harness({ screens: SCREENS, rules: RULES, routines: { t: y(...POPUP_SENTRY, 'steps:', '  - wait: 3s', '  - assert: { image: banner }') } });
     const r = await h.run('t');
     assert.equal(r.ok, true, r.error?.message);
-    const sentry = h.of('sentry').map((e) => [e.time, e.phase, e.outcome, e.range?.start.line]);
+    const sentry = h.of('sentry').map((e) => [h.at(e), e.phase, e.outcome, e.range?.start.line]);
     assert.deepEqual(sentry, [
       [1500, 'fired', undefined, 2],
       [1500, 'done', 'resume', 2],
@@ -39,7 +39,7 @@ describe('(unit) routine interpreter: sentries and stuck detection', () => {
     });
     const r = await h.run('main');
     assert.equal(r.ok, true, r.error?.message);
-    assert.equal(h.of('sentry')[0].time, 1000);
+    assert.equal(h.at(h.of('sentry')[0]), 1000);
     assert.equal(h.of('sentry')[0].routine, 'main');
     assert.equal(h.of('log')[0].routine, 'sub');
   });
@@ -84,7 +84,7 @@ describe('(unit) routine interpreter: sentries and stuck detection', () => {
     });
     const r = await h.run('t');
     assert.equal(r.ok, true, r.error?.message);
-    const fired = h.of('sentry').filter((e) => e.phase === 'fired').map((e) => e.time);
+    const fired = h.of('sentry').filter((e) => e.phase === 'fired').map((e) => h.at(e));
     assert.deepEqual(fired, [0, 1000, 2000]);
     assert.equal(h.of('error').filter((e) => /sentry 'stubborn' failed/.test(e.message)).length, 3);
   });
@@ -155,7 +155,7 @@ describe('(unit) routine interpreter: sentries and stuck detection', () => {
     assert.equal(r.ok, true, r.error?.message);
     const stuck = h.of('stuck');
     assert.equal(stuck.length, 1);
-    assert.deepEqual([stuck[0].time, stuck[0].rung], [10_000, 'back']);
+    assert.deepEqual([h.at(stuck[0]), stuck[0].rung], [10_000, 'back']);
     assert.match(stuck[0].reason, /no step completed/);
     assert.ok(h.clock.now() >= 10_000 && h.clock.now() <= 10_250);
   });

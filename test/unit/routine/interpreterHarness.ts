@@ -3,7 +3,7 @@ import type { AccountFieldValue, AccountLease, AccountPort } from '../../../src/
 import { MemoryLogger } from '../../../src/bot/nodePorts';
 import { RoutineInterpreter, type RoutineInterpreterDeps, type RoutineResult, type RunOptions } from '../../../src/bot/routine/interpreter';
 import { parseRoutine } from '../../../src/bot/routine/loader';
-import type { LoadedRoutine } from '../../../src/bot/routine/schema';
+import type { LoadedRoutine } from '../../../src/bot/routine/loadedTypes';
 import { formatDiagnostic } from '../../../src/shared/geometry';
 import type { RoutineEvent } from '../../../src/shared/routineEvents';
 import { FakeClock } from '../../support/fakeClock';
@@ -40,10 +40,13 @@ export interface Harness {
   run(name: string, params?: Record<string, unknown>, opts?: RunOptions): Promise<RoutineResult>;
   /** Events of one type. */
   of<T extends RoutineEvent['type']>(type: T): Array<Extract<RoutineEvent, { type: T }>>;
+  /** An event's time on the test clock (event times are wall-clock epoch ms). */
+  at(e: RoutineEvent): number;
 }
 
 export function harness(o: HarnessOptions): Harness {
   const clock = new FakeClock(o.autoAdvance ?? true);
+  const epoch = clock.wallNow().getTime() - clock.now();
   const screens = o.screens ?? { blank: {} };
   const device = new ScriptedDevice({ screens, start: o.start ?? Object.keys(screens)[0], clock, rules: o.rules, ...o.device });
   const vision = new ScriptedVision(device, clock);
@@ -52,7 +55,7 @@ export function harness(o: HarnessOptions): Harness {
     routines.set(name, loadRoutine(name, text));
   }
   const logger = new MemoryLogger();
-  const interp = new RoutineInterpreter({ device, vision, clock, logger, routines: { get: (n) => routines.get(n) }, accounts: o.accounts, ...o.deps });
+  const interp = new RoutineInterpreter({ device, vision, clock, logger, routines: { get: (n) => routines.get(n), names: () => [...routines.keys()] }, accounts: o.accounts, ...o.deps });
   const events: RoutineEvent[] = [];
   interp.onDidEmit((e) => events.push(e));
   return {
@@ -65,6 +68,7 @@ export function harness(o: HarnessOptions): Harness {
     routines,
     run: (name, params, opts) => interp.run(name, params, opts),
     of: <T extends RoutineEvent['type']>(type: T) => events.filter((e): e is Extract<RoutineEvent, { type: T }> => e.type === type),
+    at: (e) => e.time - epoch,
   };
 }
 

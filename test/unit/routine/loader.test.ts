@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Diagnostic } from '../../../src/shared/geometry';
-import { MAX_CONDITION_NESTING, MAX_STEP_NESTING, parseRoutine } from '../../../src/bot/routine/loader';
-import type { LoadedStep, StepOf } from '../../../src/bot/routine/schema';
+import { MAX_CONDITION_NESTING, MAX_STEP_NESTING, parseCondition, parseRoutine } from '../../../src/bot/routine/loader';
+import type { LoadedStep, StepOf } from '../../../src/bot/routine/loadedTypes';
 
 function load(text: string, name?: string) {
   return parseRoutine(text, 'routines/t.yaml', name);
@@ -147,6 +147,30 @@ describe('(unit) routine loader', () => {
 
     it('uses the file name when there is no registry name', () => {
       assert.equal(parseRoutine('steps: [ { wait: 1 } ]', 'routines/a/b.yaml').value?.name, 'b');
+    });
+  });
+
+  describe('a condition on its own (a debugger\'s breakpoint condition)', () => {
+    it('reads, validates and normalises it as inside a routine, located in the text it was given', () => {
+      const ok = parseCondition('{ image: { template: ok_button, threshold: 0.9 } }', '<bp>');
+      assert.deepEqual(ok.diagnostics, []);
+      assert.equal(ok.value?.kind, 'image');
+      assert.deepEqual(ok.value?.kind === 'image' ? [ok.value.template, ok.value.threshold] : [], ['ok_button', 0.9]);
+      assert.deepEqual([ok.value?.range.file, ok.value?.path], ['<bp>', '(document)']);
+      const v = parseCondition('any: [ { var: n, gt: 3 }, { elapsed: { ge: 2s } } ]');
+      assert.deepEqual(v.value?.kind === 'any' ? v.value.conditions.map((c) => c.kind) : [], ['var', 'elapsed']);
+    });
+
+    it('reports the same located errors as the loader', () => {
+      const msg = (text: string) => parseCondition(text, '<c>').diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.col} ${d.message}`);
+      assert.deepEqual(msg('imag: x'), ["1:1 imag: a condition needs one of image, notImage, any, all, none, not, var, color, appInForeground, elapsed ('imag' is not known: did you mean 'image'?)"]);
+      assert.match(msg('{ var: n, matches: "(a" }')[0], /^1:\d+ matches: invalid regular expression/);
+      assert.match(msg('{ var: n, eq: "${a" }')[0], /^1:16 eq: unclosed '\$\{'/);
+      assert.deepEqual(msg(''), ['1:1 the condition is empty']);
+      assert.match(msg('{ a: [')[0], /^1:\d+ /);
+      const deep = `${'{ not: '.repeat(MAX_CONDITION_NESTING + 1)}{ var: x }${' }'.repeat(MAX_CONDITION_NESTING + 1)}`;
+      assert.match(msg(deep)[0], /nested more than 32 deep/);
+      assert.equal(parseCondition('image: ok', '<c>').value?.kind, 'image');
     });
   });
 

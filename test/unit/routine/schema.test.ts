@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as yamlParse } from 'yaml';
-import { CONDITION_DOCS, CONDITION_KINDS } from '../../../src/bot/routine/conditionsSchema';
 import { formatDuration, parseDuration } from '../../../src/bot/routine/durations';
 import { hasInterpolation, interpolateWith, parseInterpolation, referencedVariables, wholeVariable } from '../../../src/bot/routine/interpolationSyntax';
 import { parseRoutine } from '../../../src/bot/routine/loader';
-import { ACTION_DOCS, ACTION_NAMES, BARE_ACTIONS, routineDocumentSchema } from '../../../src/bot/routine/schema';
+import { ACTION_ARG_DOCS, ACTION_DOCS, ACTION_NAMES, BARE_ACTIONS, COMMON_STEP_KEY_DOCS, CONDITION_ARG_DOCS, CONDITION_DOCS, CONDITION_KINDS } from '../../../src/bot/routine/actionCatalogue';
+import { routineDocumentSchema } from '../../../src/bot/routine/schema';
 import { generateSchemaText } from '../../../scripts/schemas';
 
 const root = path.resolve(__dirname, '../../..');
@@ -183,6 +183,36 @@ describe('(unit) routine schema', () => {
       const bare = schema.definitions.step.anyOf.find((v) => v.type === 'string')!;
       assert.deepEqual(bare.enum, [...BARE_ACTIONS]);
       assert.equal((bare.enumDescriptions as string[]).length, BARE_ACTIONS.length);
+    });
+
+    it('takes every argument and common-key text from the action catalogue, which imports nothing (no zod)', () => {
+      const descriptions = new Set<string>();
+      const walk = (v: unknown): void => {
+        if (Array.isArray(v)) {
+          v.forEach(walk);
+        } else if (v !== null && typeof v === 'object') {
+          for (const [k, x] of Object.entries(v)) {
+            if (k === 'description' && typeof x === 'string') {
+              descriptions.add(x);
+            } else if (k !== 'defaultSnippets' && k !== 'examples') {
+              walk(x);
+            }
+          }
+        }
+      };
+      walk(schema);
+      const docs = [
+        ...Object.values(COMMON_STEP_KEY_DOCS),
+        // `$value` texts are the value's own help, which the action's or condition's description covers in the schema.
+        ...Object.values(ACTION_ARG_DOCS).flatMap((d) => Object.entries(d).filter(([k]) => k !== '$value').map(([, t]) => t)),
+        ...Object.values(CONDITION_ARG_DOCS).flatMap((d) => Object.entries(d).filter(([k]) => k !== '$value').map(([, t]) => t)),
+      ];
+      assert.ok(docs.length > 80);
+      for (const d of docs) {
+        assert.ok(descriptions.has(d), `the JSON Schema uses the catalogue's text: ${d}`);
+      }
+      const source = readFileSync(path.join(root, 'src/bot/routine/actionCatalogue.ts'), 'utf8');
+      assert.deepEqual(source.match(/^\s*import\b.*$/gm) ?? [], [], 'the catalogue imports nothing');
     });
 
     it('has one variant per condition with docs and snippets', () => {

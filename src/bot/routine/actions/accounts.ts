@@ -9,7 +9,7 @@ import { DEMO_ACCOUNT_FILE, type AccountFieldValue, type AccountLease, type Acco
 import type { Engine, ExecContext } from '../context';
 import { RoutineError, StopSignal } from '../errors';
 import { interpolateDeep, resolveBool, resolveNumber, resolveString } from '../interpolate';
-import type { StepOf } from '../schema';
+import type { StepOf } from '../loadedTypes';
 import { toNumber } from '../variables';
 import { appOf, packageOf } from './app';
 

@@ -4,7 +4,7 @@ import { retainFrame, type FrameLease } from '../../device';
 import type { Engine, ExecContext } from '../context';
 import { RoutineError } from '../errors';
 import { resolveString } from '../interpolate';
-import type { StepOf } from '../schema';
+import type { StepOf } from '../loadedTypes';
 
 /** The component to start: the step's value or the routine's `app`, interpolated. */
 export function componentOf(value: string | undefined, ctx: ExecContext, range: SourceRange, action: string): string {

@@ -7,7 +7,7 @@ import type { Engine, ExecContext } from '../context';
 import { BreakSignal, ContinueSignal, ReturnSignal, RoutineError, StopSignal } from '../errors';
 import { interpolateDeep, resolveNumber, resolveString, valueRange } from '../interpolate';
 import { RULES } from '../valueRules';
-import type { LoadedCondition, LoadedStep, StepOf } from '../schema';
+import type { LoadedCondition, LoadedStep, StepOf } from '../loadedTypes';
 
 export async function ifAction(step: StepOf<'if'>, ctx: ExecContext, engine: Engine): Promise<void> {
   for (const b of step.args.branches) {

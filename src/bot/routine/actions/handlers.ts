@@ -1,6 +1,7 @@
 /** The table from action name to its implementation. Every action of the language has exactly one entry. */
 import type { Engine, ExecContext } from '../context';
-import type { ActionName, StepOf } from '../schema';
+import type { ActionName } from '../actionCatalogue';
+import type { StepOf } from '../loadedTypes';
 import { checkoutAccount, completeAccount, failAccount, getAccountField, returnAccount, updateAccount } from './accounts';
 import { launchApp, restartApp, screenshot, stopApp } from './app';
 import { assert, breakAction, call, continueAction, fail, ifAction, repeat, returnAction, stop, untilAction, whileAction } from './flow';

@@ -4,7 +4,7 @@ import type { Engine, ExecContext } from '../context';
 import { RoutineError } from '../errors';
 import { resolveBool, resolveDuration, resolveNumber, resolveString, valueRange, type ValueLocator, type VariableLookup } from '../interpolate';
 import { RULES, type NumberRule } from '../valueRules';
-import type { PointValue, RegionValue, StepOf, Target } from '../schema';
+import type { PointValue, RegionValue, StepOf, Target } from '../loadedTypes';
 
 /** Where a target resolved to: device pixels, plus a key identifying it for stuck detection. */
 export interface ResolvedTarget {

@@ -2,7 +2,7 @@
 import type { Engine, ExecContext } from '../context';
 import { RoutineError } from '../errors';
 import { describe, interpolateDeep, resolveNumber, resolveString } from '../interpolate';
-import type { StepOf } from '../schema';
+import type { StepOf } from '../loadedTypes';
 import { toNumber } from '../variables';
 
 export async function set(step: StepOf<'set'>, ctx: ExecContext, engine: Engine): Promise<void> {

@@ -6,7 +6,7 @@ import { formatDuration } from '../durations';
 import { RoutineError } from '../errors';
 import { resolveDuration, resolveNumber, valueRange } from '../interpolate';
 import { RULES } from '../valueRules';
-import type { StepOf } from '../schema';
+import type { StepOf } from '../loadedTypes';
 import { locator, resolveRegion } from './input';
 
 /** Shortest poll interval (a 0 interval would spin without the clock moving). */
