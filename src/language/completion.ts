@@ -14,7 +14,7 @@ import {
   type Range,
   type TextEdit,
 } from 'vscode-languageserver';
-import { SYSTEM_VARIABLES } from '../bot/routine/schema';
+import { SYSTEM_VARIABLES } from '../bot/routine/actionCatalogue';
 import { cursorContext, CURSOR_MARK, type CursorContext } from './cursorContext';
 import type { DeviceList } from './devices';
 import { paramMarkdown, paramSummary, routineMarkdown, templateMarkdown } from './docsFormat';

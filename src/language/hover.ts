@@ -4,7 +4,7 @@
  */
 import { isScalar } from 'yaml';
 import { MarkupKind, type Hover } from 'vscode-languageserver';
-import { SYSTEM_VARIABLES } from '../bot/routine/schema';
+import { SYSTEM_VARIABLES } from '../bot/routine/actionCatalogue';
 import { paramMarkdown, routineMarkdown, templateMarkdown } from './docsFormat';
 import type { FileModel } from './fileModel';
 import { schemaFor } from './schemaCatalog';

@@ -4,7 +4,7 @@
  * parameter declarations, and where variables are defined and used.
  */
 import { isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap } from 'yaml';
-import { ACTION_NAMES } from '../bot/routine/schema';
+import { ACTION_NAMES } from '../bot/routine/actionCatalogue';
 import type { OffsetRange } from './textLines';
 import { forEachNode, keyName, nodeRange, pairOf, scalarInnerRange, valueOf, type PathKey } from './yamlNodes';
 

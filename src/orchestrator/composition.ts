@@ -10,6 +10,7 @@ import { InstanceRestartError, type RoutineRunner, type RoutineRunnerContext, ty
 import { DeviceError, type Device } from '../bot/device';
 import { NodeFileStore, nullLogger, SystemClock } from '../bot/nodePorts';
 import type { Clock, FileStore, Logger } from '../bot/ports';
+import { debugTargetOf, type RoutineDebugTarget } from '../bot/routine/debug';
 import { RoutineInterpreter } from '../bot/routine/interpreter';
 import { RoutineRegistry } from '../bot/routine/registry';
 import type { RoutineErrorCode } from '../bot/routine/errors';
@@ -85,10 +86,13 @@ function recordingDevice(device: Device, record: (e: unknown) => void): Device {
 /** The routine interpreter as a bot's RoutineRunner: a failed result becomes a RoutineRunError. */
 export class InterpreterRunner implements RoutineRunner {
   readonly onDidEmit: Event<RoutineEvent>;
+  /** The debugger handle of this runner's interpreter (a debug adapter attaches to one bot through it). */
+  readonly debug: RoutineDebugTarget;
   private lastDeviceError: unknown;
 
   constructor(readonly interpreter: RoutineInterpreter) {
     this.onDidEmit = interpreter.onDidEmit;
+    this.debug = debugTargetOf(interpreter);
   }
 
   /** Wraps the device given to the interpreter so that a failed run can carry the device's error as its cause. */

@@ -21,8 +21,7 @@ import type {
   TextDocumentEdit,
   WorkspaceEdit,
 } from 'vscode-languageserver/node';
-import { ACTION_NAMES } from '../../../src/bot/routine/schema';
-import { CONDITION_KINDS } from '../../../src/bot/routine/conditionsSchema';
+import { ACTION_NAMES, CONDITION_KINDS } from '../../../src/bot/routine/actionCatalogue';
 import { copyWorkspace, LspTestClient, marked } from '../../support/lspClient';
 
 const FARM = 'routines/farm_premium.yaml';
