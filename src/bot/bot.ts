@@ -9,7 +9,7 @@
  */
 import type { AccountFieldValue, AccountLease, AccountPort } from './accounts';
 import { DeviceError, type Device } from './device';
-import type { Clock, Logger } from './ports';
+import type { Clock, Logger } from '../shared/ports';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { RoutineEvent } from '../shared/routineEvents';
 import type {

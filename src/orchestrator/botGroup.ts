@@ -6,7 +6,7 @@
  */
 import type { AccountPort } from '../bot/accounts';
 import { Bot, fatalStorageError, type BotDeviceSource, type BotStopOptions, type OfflineDecision, type RoutineRunnerFactory } from '../bot/bot';
-import type { Clock, Logger } from '../bot/ports';
+import type { Clock, Logger } from '../shared/ports';
 import type { Diagnostic } from '../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import {
@@ -64,6 +64,8 @@ export interface GroupPoolAccess {
   getPool(name: string): unknown;
   accountPort(pool: string, owner: LeaseOwnerInfo): AccountPort & Partial<Disposable>;
   releaseAll(filter: { orchestrationId?: string }, reason?: string): Promise<string[]>;
+  /** Opens the pool storage when the host opens it lazily (awaited before a group with a pool starts its bots). */
+  ensureOpen?(): Promise<void>;
 }
 
 /** What a group needs from the routine registry (RoutineRegistry fits). */
@@ -245,6 +247,9 @@ export class BotGroup implements Disposable {
       }
       if (def.accountPool !== undefined && this.deps.pools && this.deps.pools.getPool(def.accountPool) === undefined) {
         throw new GroupError('unknown-pool', `group '${this.name}': there is no account pool '${def.accountPool}'`, { pool: def.accountPool });
+      }
+      if (def.accountPool !== undefined) {
+        await this.deps.pools?.ensureOpen?.();
       }
       if (this.launch.durationMs !== undefined) {
         this.deadline = this.deps.clock.now() + this.launch.durationMs;

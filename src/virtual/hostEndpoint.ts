@@ -4,8 +4,8 @@
  * adb binary. Device services after a transport switch run in-process on the VirtualDevice (no ADB framing).
  */
 import * as net from 'node:net';
-import type { Logger } from '../bot/ports';
-import type { Disposable } from '../shared/lifecycle';
+import type { Logger } from '../shared/ports';
+import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { Faults } from './faults';
 import { ServiceStreamBase, toParts, type ServiceStream } from './serviceStream';
 
@@ -111,6 +111,9 @@ export class AdbHostEndpoint {
   private readonly trackers = new Map<net.Socket, { long: boolean; last: string }>();
   private nextTransportId = 1;
   private closedFlag = false;
+  private readonly _onDidChangeDevices = new Emitter<void>();
+  /** The device list or a device's state may have changed (added, removed, dropped, refusing, closed). */
+  readonly onDidChangeDevices: Event<void> = this._onDidChangeDevices.event;
 
   private constructor(
     private readonly server: net.Server,
@@ -219,6 +222,7 @@ export class AdbHostEndpoint {
       sock.destroy();
     }
     this.trackers.clear();
+    this._onDidChangeDevices.dispose();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -351,6 +355,7 @@ export class AdbHostEndpoint {
   }
 
   private notifyTrackers(): void {
+    this._onDidChangeDevices.fire();
     for (const [socket, t] of this.trackers) {
       const text = this.devicesText(t.long);
       if (text !== t.last && !socket.destroyed) {

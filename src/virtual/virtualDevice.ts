@@ -4,7 +4,7 @@
  * from a per-frame cache; faults (drop, stall, corrupt/slow frames, crash) are injectable.
  */
 import sharp from 'sharp';
-import type { Logger } from '../bot/ports';
+import type { Logger } from '../shared/ports';
 import { Emitter, type Event } from '../shared/lifecycle';
 import { formatBanner } from './adbProtocol';
 import { AdbDaemon } from './adbd';

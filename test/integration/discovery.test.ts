@@ -4,12 +4,13 @@
  * coming back, and launch / stop command templates run through the Node process runner.
  */
 import { strict as assert } from 'node:assert';
-import { SystemClock, MemoryLogger } from '../../src/bot/nodePorts';
+import { SystemClock } from '../../src/shared/clock';
+import { MemoryLogger } from '../../src/shared/loggers';
 import { isDeviceError } from '../../src/bot/device';
 import { waitForEvent } from '../../src/shared/lifecycle';
 import { EmulatorError, EmulatorManager } from '../../src/orchestrator/emulators/emulatorManager';
 import type { DeviceTransition, ServerStateChange } from '../../src/orchestrator/emulators/deviceTracker';
-import { NodeProcessRunner } from '../../src/orchestrator/emulators/processRunner';
+import { NodeProcessRunner } from '../../src/host/nodePorts';
 import { VirtualDevice } from '../../src/virtual/virtualDevice';
 import { startAdbServer, type AdbServerHandle } from '../support/adbServer';
 import { main as devicesCommand } from '../../src/cli/commands/devices';

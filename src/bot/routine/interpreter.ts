@@ -12,8 +12,8 @@ import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
 import { isDeviceError, type CallOptions, type Device } from '../device';
-import { NodeFileStore, SystemClock } from '../nodePorts';
-import type { Clock, FileStore, Logger } from '../ports';
+import { SystemClock } from '../../shared/clock';
+import type { Clock, FileStore, Logger } from '../../shared/ports';
 import { isVisionError } from '../vision/visionError';
 import type { MatchResult, Vision } from '../vision/types';
 import { ACTION_HANDLERS, type ActionHandler } from './actions/handlers';
@@ -55,8 +55,9 @@ export interface RoutineInterpreterDeps {
   routines: { get(name: string): LoadedRoutine | undefined };
   /** The group's account pool for this bot; account actions fail with `no-account-pool` without it. */
   accounts?: AccountPort;
-  /** Folder for `screenshot` (relative to `fileStore`'s root when one is given, else a filesystem path). */
+  /** Folder for `screenshot`, relative to `fileStore`'s root. */
   runDir?: string;
+  /** Where `screenshot` saves (the host passes the workspace's store); without one, `screenshot` fails. */
   fileStore?: FileStore;
   /** Reference resolution for routines that do not say (the loader normally fills in 540x960). */
   referenceSize?: Size;
@@ -291,13 +292,8 @@ class RunEngine implements Engine {
     this.accounts = d.accounts;
     this.frames = new FrameCache(d.device, d.clock, d.frameMaxAgeMs ?? DEFAULT_FRAME_MAX_AGE_MS);
     this.yielder = new EventLoopYielder(d.clock);
-    if (d.fileStore) {
-      this.fileStore = d.fileStore;
-      this.runDir = d.runDir;
-    } else if (d.runDir !== undefined) {
-      this.fileStore = new NodeFileStore(d.runDir);
-      this.runDir = '.';
-    }
+    this.fileStore = d.fileStore;
+    this.runDir = d.runDir;
   }
 
   // ------------------------------------------------------------------------------------------------------

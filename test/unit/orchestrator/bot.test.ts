@@ -1,7 +1,7 @@
 /** The Bot on its own (without a group): life-cycle edges of its public API. */
 import * as assert from 'node:assert/strict';
 import { Bot, type BotOptions } from '../../../src/bot/bot';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { LatencyWindow } from '../../../src/orchestrator/metrics';
 import { FakeClock } from '../../support/fakeClock';
 import { FakeDeviceProvider, FakeRunnerFactory } from './fleetFakes';
