@@ -27,6 +27,7 @@ import type { VirtualDevice } from '../virtual/virtualDevice';
 import { AdbServerSource } from './adbServerSource';
 import { EmulatorPreset, type EmulatorPresetOptions } from './emulatorPreset';
 import { FleetDevices } from './fleetDevices';
+import type * as VirtualSourceModule from './virtualSource';
 import type { VirtualSource } from './virtualSource';
 
 /** The Orchestrator with the host's concrete registries. */
@@ -168,12 +169,14 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
     const devices = new FleetDevices(servers, preset, logger.child('devices'));
     undo.push(() => devices.close());
 
-    // Virtual devices: their module is imported the first time some are started (a fleet without them never loads
-    // src/virtual); they close after the groups stopped, with the other device sources.
+    // Virtual devices: their module is required the first time some are started (a fleet without them never loads
+    // src/virtual; the bundler makes it a lazily evaluated module); they close after the groups stopped, with the
+    // other device sources.
     let virtual: Promise<VirtualSource> | undefined;
     let closing = false;
     const virtualSource = (): Promise<VirtualSource> => {
-      virtual ??= import('./virtualSource').then(async ({ VirtualSource }) => {
+      virtual ??= Promise.resolve().then(async () => {
+        const { VirtualSource } = require('./virtualSource') as typeof VirtualSourceModule;
         const source = await VirtualSource.start({ clock, logger: logger.child('devices'), captureMethod: o.captureMethod });
         devices.attachVirtual(source);
         return source;
