@@ -35,6 +35,7 @@ import {
 } from './groupDefinition';
 import { InstanceBusyError, type InstanceRegistry } from './instanceRegistry';
 import { LatencyWindow, RateMeter } from './metrics';
+import { FleetError } from '../shared/errors';
 
 /** Reachability of an instance's device. */
 export interface InstanceProbe {
@@ -77,14 +78,11 @@ export interface RoutineCatalog {
 
 export type GroupErrorCode = 'group-already-started' | 'unknown-routine' | 'invalid-routine' | 'unknown-pool' | 'no-instances' | 'instance-busy' | 'group-stopped';
 
-export class GroupError extends Error {
-  constructor(
-    readonly code: GroupErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class GroupError extends FleetError<GroupErrorCode> {
+  declare readonly details: Record<string, unknown>;
+
+  constructor(code: GroupErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(code, message, { cause: options?.cause, details });
     this.name = 'GroupError';
   }
 }

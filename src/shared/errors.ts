@@ -17,8 +17,3 @@ export class FleetError<C extends string = string> extends Error {
     }
   }
 }
-
-/** True when `e` is a FleetError (with the given code, when one is passed). */
-export function isFleetError(e: unknown, code?: string): e is FleetError {
-  return e instanceof FleetError && (code === undefined || e.code === code);
-}

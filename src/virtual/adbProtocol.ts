@@ -5,6 +5,7 @@
  * Header (all little-endian uint32): command, arg0, arg1, data length, data checksum, magic (= command ^ 0xffffffff).
  */
 import { ChunkQueue } from './chunkQueue';
+import { FleetError } from '../shared/errors';
 
 export const A_SYNC = 0x434e5953;
 export const A_CNXN = 0x4e584e43;
@@ -28,12 +29,9 @@ const KNOWN_COMMANDS = new Set([A_SYNC, A_CNXN, A_OPEN, A_OKAY, A_CLSE, A_WRTE, 
 export type AdbProtocolErrorCode = 'bad-magic' | 'unknown-command' | 'payload-too-large' | 'bad-checksum';
 
 /** A malformed message: the connection it came from cannot be trusted any more and should be dropped. */
-export class AdbProtocolError extends Error {
-  constructor(
-    readonly code: AdbProtocolErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class AdbProtocolError extends FleetError<AdbProtocolErrorCode> {
+  constructor(code: AdbProtocolErrorCode, message: string) {
+    super(code, message);
     this.name = 'AdbProtocolError';
   }
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../shared/ports';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { Faults } from './faults';
 import { ServiceStreamBase, toParts, type ServiceStream } from './serviceStream';
+import { FleetError } from '../shared/errors';
 
 /** The adb server protocol version we report (`host:version`): 41, like adb 1.0.41. */
 export const HOST_PROTOCOL_VERSION = 41;
@@ -26,12 +27,9 @@ export interface HostedDevice {
 
 export type HostRequestError = 'bad-length' | 'too-long';
 
-export class HostProtocolError extends Error {
-  constructor(
-    readonly code: HostRequestError,
-    message: string,
-  ) {
-    super(message);
+export class HostProtocolError extends FleetError<HostRequestError> {
+  constructor(code: HostRequestError, message: string) {
+    super(code, message);
     this.name = 'HostProtocolError';
   }
 }

@@ -8,6 +8,7 @@
 import { ChunkQueue } from './chunkQueue';
 import type { ServiceStream } from './serviceStream';
 import { ERRNO, normalizePath, STRERROR, VfsError, type MemoryFs, type VfsStat } from './vfs';
+import { FleetError } from '../shared/errors';
 
 /** The largest DATA chunk either side may send. */
 export const SYNC_DATA_MAX = 64 * 1024;
@@ -26,10 +27,9 @@ export interface SyncRequest {
   data: Buffer;
 }
 
-export class SyncProtocolError extends Error {
-  readonly code = 'sync-protocol';
+export class SyncProtocolError extends FleetError<'sync-protocol'> {
   constructor(message: string) {
-    super(message);
+    super('sync-protocol', message);
     this.name = 'SyncProtocolError';
   }
 }

@@ -208,7 +208,7 @@ async function runRoutine(args: string[]): Promise<number> {
     // With --json the last line is always a result: a run that could not start (unknown routine, no device, the
     // pool database locked) says why there too. The error still goes to stderr and sets the exit code.
     if (json && !resultShown) {
-      const code = e instanceof UsageError ? 'usage' : e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'internal';
+      const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'internal';
       process.stdout.write(`${JSON.stringify({ type: 'result', time: clock.now(), ok: false, error: { message: e instanceof Error ? e.message : String(e), code }, variables: {} })}\n`);
     }
     throw e;

@@ -13,17 +13,18 @@ import { instanceSerials, resolveInstance, type EmulatorKind, type InstanceAddre
 import { expandCommand, TemplateError, validateTemplate } from './commandTemplate';
 import type { ProcessResult, ProcessRunner } from './processRunner';
 import { formatDuration } from '../../shared/durations';
+import { FleetError } from '../../shared/errors';
 
 export type EmulatorErrorCode = 'invalid-config' | 'unknown-instance' | 'no-command' | 'command-failed' | 'timeout' | 'aborted' | 'not-connected' | 'disposed';
 
-export class EmulatorError extends Error {
+export class EmulatorError extends FleetError<EmulatorErrorCode> {
   constructor(
-    readonly code: EmulatorErrorCode,
+    code: EmulatorErrorCode,
     message: string,
     readonly instance?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'EmulatorError';
   }
 }

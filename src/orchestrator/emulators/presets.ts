@@ -7,6 +7,7 @@
  *   instance n being the n-th entry.
  */
 import { AddressError, parseServerAddress } from './adbServers';
+import { FleetError } from '../../shared/errors';
 
 export type EmulatorKind = 'mumu' | 'ldplayer' | 'bluestacks' | 'generic';
 
@@ -32,10 +33,9 @@ export interface PresetOptions {
 }
 
 /** Thrown for an instance number the preset cannot map. */
-export class PresetError extends Error {
-  readonly code = 'unknown-instance';
+export class PresetError extends FleetError<'unknown-instance'> {
   constructor(message: string) {
-    super(message);
+    super('unknown-instance', message);
     this.name = 'PresetError';
   }
 }

@@ -25,6 +25,7 @@ import { applyGrain, makeGrain, rasterizeSvg } from './raster';
 import { createRng, deriveSeed, type Rng } from './rng';
 import { buildSceneSvg, OPENING_FRAMES, SHUFFLE_FRAMES, SPLASH_FRAMES } from './scene';
 import type { SharedPrefs } from './sharedPrefs';
+import { FleetError } from '../../shared/errors';
 
 export interface PocketPacksOptions {
   /** Screen size in pixels (the layout scales from 540x960). */
@@ -113,11 +114,9 @@ export type PocketPacksState = {
 };
 
 /** Bad options given to the game (a size or rate out of range). */
-export class GameConfigError extends Error {
-  readonly code = 'invalid-option';
-
+export class GameConfigError extends FleetError<'invalid-option'> {
   constructor(message: string) {
-    super(message);
+    super('invalid-option', message);
     this.name = 'GameConfigError';
   }
 }
