@@ -34,7 +34,8 @@ import {
   type LaunchOptions,
 } from './groupDefinition';
 import { InstanceBusyError, type InstanceRegistry } from './instanceRegistry';
-import { LatencyWindow, RateMeter } from './metrics';
+import { LatencyWindow } from '../shared/stats';
+import { RateMeter } from './metrics';
 import { FleetError } from '../shared/errors';
 
 /** Reachability of an instance's device. */

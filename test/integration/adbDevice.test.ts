@@ -233,10 +233,10 @@ for (const backend of BACKENDS) {
 
     it('keeps latency stats per device', () => {
       const s = dev.stats();
-      assert.ok(s.capture.n >= 4, `capture samples: ${s.capture.n}`);
-      assert.ok(s.input.n >= 5, `input samples: ${s.input.n}`);
-      assert.ok(s.capture.p50 > 0 && s.capture.p95 >= s.capture.p50);
-      assert.ok(s.input.p95 >= s.input.p50);
+      assert.ok(s.capture.count >= 4, `capture samples: ${s.capture.count}`);
+      assert.ok(s.input.count >= 5, `input samples: ${s.input.count}`);
+      assert.ok(s.capture.p50! > 0 && s.capture.p95! >= s.capture.p50!);
+      assert.ok(s.input.p95! >= s.input.p50!);
     });
 
     it('reports a corrupt frame as a protocol error and recovers', async () => {

@@ -21,7 +21,8 @@ import { guardCall, type GuardContext } from './callGuard';
 import { pickCaptureMethod, probeCaptureMethods, type CaptureMethodSetting, type CaptureSelection } from './captureSelection';
 import { isPackageName, outputLooksFailed, parseComponent, parseFocusedWindow, parseWmSize } from './deviceParsers';
 import { resolveKeyCode } from './keycodes';
-import { LatencyRing, type DeviceStats } from './latencyStats';
+import { LatencyWindow } from '../../shared/stats';
+import type { LatencySummary } from '../../shared/fleetTypes';
 import { parseRawScreencap, RawScreencapCollector } from './rawScreencap';
 import { shellQuote, planTextInput, type TextPlanOptions } from './shellQuote';
 import { decodeShellV2 } from './shellV2';
@@ -98,8 +99,8 @@ export class AdbDevice implements Device {
   private readonly logger: Logger;
   private readonly timeouts: AdbDeviceTimeouts;
   private readonly textOptions: TextPlanOptions;
-  private readonly captureLatency: LatencyRing;
-  private readonly inputLatency: LatencyRing;
+  private readonly captureLatency: LatencyWindow;
+  private readonly inputLatency: LatencyWindow;
   private readonly closeController = new AbortController();
   private method: CaptureMethod = 'raw';
   private selection: CaptureSelection | undefined;
@@ -115,8 +116,8 @@ export class AdbDevice implements Device {
     this.logger = (opts.logger ?? nullLogger).child(`device:${opts.serial}`);
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.textOptions = opts.text ?? {};
-    this.captureLatency = new LatencyRing(opts.statsCapacity ?? 256);
-    this.inputLatency = new LatencyRing(opts.statsCapacity ?? 256);
+    this.captureLatency = new LatencyWindow(opts.statsCapacity ?? 256);
+    this.inputLatency = new LatencyWindow(opts.statsCapacity ?? 256);
   }
 
   /**
@@ -199,7 +200,7 @@ export class AdbDevice implements Device {
   }
 
   /** p50/p95 of recent capture and input latencies (ms). */
-  stats(): DeviceStats {
+  stats(): { capture: LatencySummary; input: LatencySummary } {
     return { capture: this.captureLatency.summary(), input: this.inputLatency.summary() };
   }
 

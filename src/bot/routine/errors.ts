@@ -114,15 +114,15 @@ export class ReturnSignal extends ControlSignal {
   }
 }
 
-/** Why a run stopped early but successfully. */
-export type StopReason = 'stop' | 'pool-empty';
+/** Why a routine run stopped early but successfully (a bot's or a group's StopReason is in src/shared/fleetTypes.ts). */
+export type RoutineStopReason = 'stop' | 'pool-empty';
 
 /** `stop`: ends the whole run successfully, whatever the call depth. */
 export class StopSignal extends ControlSignal {
   readonly kind = 'stop';
   constructor(
     readonly message?: string,
-    readonly reason: StopReason = 'stop',
+    readonly reason: RoutineStopReason = 'stop',
   ) {
     super();
   }

@@ -31,7 +31,7 @@ import {
   RoutineError,
   StopSignal,
   type RoutineErrorCode,
-  type StopReason,
+  type RoutineStopReason,
 } from './errors';
 import { DEFAULT_FRAME_MAX_AGE_MS, FrameCache } from './frameCache';
 import { interpolateDeep, resolveBool, resolveDuration, resolveNumber, valueRange, type VariableLookup } from './interpolate';
@@ -93,7 +93,7 @@ export interface RoutineResult {
    * Set when the run ended early but successfully: `reason` is `stop` (the `stop` action) or `pool-empty`
    * (`checkoutAccount` with `onEmpty: stop` found no account).
    */
-  stopped?: { reason: StopReason; message?: string };
+  stopped?: { reason: RoutineStopReason; message?: string };
 }
 
 /**

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { Bot, type BotOptions } from '../../../src/bot/bot';
 import { MemoryLogger } from '../../../src/shared/loggers';
-import { LatencyWindow } from '../../../src/orchestrator/metrics';
+import { LatencyWindow } from '../../../src/shared/stats';
 import { FakeClock } from '../../support/fakeClock';
 import { FakeDeviceProvider, FakeRunnerFactory } from './fleetFakes';
 

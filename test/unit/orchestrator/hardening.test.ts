@@ -11,7 +11,7 @@ import { RoutineError } from '../../../src/bot/routine/errors';
 import { RoutineRegistry } from '../../../src/bot/routine/registry';
 import { InterpreterRunnerFactory } from '../../../src/bot/routine/runner';
 import { GroupDefinitionError } from '../../../src/orchestrator/groupDefinition';
-import { LatencyWindow } from '../../../src/orchestrator/metrics';
+import { LatencyWindow } from '../../../src/shared/stats';
 import { PoolError } from '../../../src/orchestrator/pools/poolErrors';
 import { waitForEvent } from '../../../src/shared/lifecycle';
 import type { BotStateEvent, BotStepEvent, GroupStateEvent } from '../../../src/shared/fleetTypes';
