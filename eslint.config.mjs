@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const CORE = ['./src/bot', './src/orchestrator', './src/shared'];
 const CORE_MESSAGE = 'The core (bot, orchestrator, shared) runs anywhere: it never imports the host, the CLI, the extension, the language server, the webview or the virtual device. Compose in src/host, or inject a port.';
 
-/** The layering of src/ (test/unit/lintLayers.test.ts checks these rules stay). */
+/** The layering of src/ (test/unit/layers/lintLayers.test.ts checks these rules stay). */
 export const LAYER_ZONES = [
   { target: CORE, from: ['./src/virtual', './src/host', './src/cli', './src/extension', './src/language', './src/webview'], message: CORE_MESSAGE },
   { target: './src/bot', from: './src/orchestrator', message: 'The bot layer never imports the orchestrator: put the type in src/bot or src/shared, or inject it.' },

@@ -293,8 +293,6 @@ export type FleetEvent =
   | DefinitionsChangedEvent
   | InstanceEvent;
 
-export type FleetEventType = FleetEvent['type'];
-
 /** Per bot figures of a finished run (the CLI's final `summary` line). */
 export interface RunSummaryBot {
   instance: InstanceKey;

@@ -18,8 +18,6 @@ export const A_STLS = 0x534c5453;
 
 /** Protocol version that lets both sides skip payload checksums. */
 export const A_VERSION_SKIP_CHECKSUM = 0x01000001;
-/** The oldest protocol version (checksums required). */
-export const A_VERSION_MIN = 0x01000000;
 /** Largest payload we accept and offer: 1 MiB. */
 export const MAX_PAYLOAD = 1024 * 1024;
 export const HEADER_SIZE = 24;
@@ -219,8 +217,6 @@ export const SHELL_ID_STDERR = 2;
 /** Device -> host: the exit code (1 byte). Host -> device: stdin is closed. */
 export const SHELL_ID_EXIT = 3;
 export const SHELL_ID_CLOSE_STDIN = 3;
-export const SHELL_ID_WINDOW_SIZE = 4;
-export const SHELL_ID_INVALID = 255;
 
 /** The 5-byte header of a shell v2 packet: 1-byte id, 4-byte little-endian length. */
 export function shellPacketHeader(id: number, length: number): Buffer {

@@ -17,8 +17,6 @@ export const SYNC_PATH_MAX = 1024;
 /** Largest file accepted by SEND (keeps a misbehaving client from exhausting memory). */
 export const SYNC_FILE_MAX = 512 * 1024 * 1024;
 
-export type SyncId = 'STAT' | 'STA2' | 'LST2' | 'LIST' | 'LIS2' | 'SEND' | 'RECV' | 'DATA' | 'DONE' | 'QUIT' | 'OKAY' | 'FAIL' | 'DENT' | 'DNT2';
-
 export interface SyncRequest {
   id: string;
   /** For DONE: the mtime (seconds); otherwise the payload length. */

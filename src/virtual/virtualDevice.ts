@@ -10,7 +10,7 @@ import { formatBanner } from './adbProtocol';
 import { AdbDaemon } from './adbd';
 import { startService } from './deviceServices';
 import { corruptBytes, Faults } from './faults';
-import { createPocketPacksGame } from './game/index';
+import { createPocketPacksGame } from './game/pocketPacksGame';
 import { InputLog } from './inputLog';
 import type { ServiceStream } from './serviceStream';
 import { VirtualShell, type ShellDevice } from './shell';

@@ -20,7 +20,7 @@ import { ACTION_HANDLERS, type ActionHandler } from './actions/handlers';
 import { appOf, packageOf } from './actions/app';
 import { evaluateCondition } from './conditions';
 import type { Engine, EventInit, ExecContext, RoutineFrame } from './context';
-import { formatDuration } from './durations';
+import { formatDuration } from '../../shared/durations';
 import {
   BreakSignal,
   ContinueSignal,

@@ -8,7 +8,8 @@ import type { z } from 'zod';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { diagnosticAt, parseYaml, rangeAt, yamlData, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
 import { ELAPSED_OPS, COMPARISON_OPS, type ComparisonOp, type ElapsedOp } from './conditionsSchema';
-import { durationUnitOf, parseDuration } from './durations';
+import { durationUnitOf } from '../../shared/durations';
+import { parseDuration } from './durations';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import {
   ACTION_NAMES,

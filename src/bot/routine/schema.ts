@@ -19,7 +19,8 @@ import {
   type ComparisonOp,
   type ElapsedOp,
 } from './conditionsSchema';
-import type { Duration, DurationUnit } from './durations';
+import type { Duration } from './durations';
+import type { DurationUnit } from '../../shared/durations';
 import {
   boolValue,
   durationValue,

@@ -5,7 +5,7 @@
  * itself (`restartEmulator`, `notify`) is emitted as an event for the orchestrator. When every rung has been tried
  * the routine fails with `stuck`. The ladder starts over once `window` steps complete without a detection.
  */
-import { formatDuration, type DurationUnit } from './durations';
+import { formatDuration, type DurationUnit } from '../../shared/durations';
 
 export const STUCK_RUNGS = ['tapAgain', 'back', 'restartApp', 'restartEmulator', 'notify'] as const;
 export type StuckRung = (typeof STUCK_RUNGS)[number];

@@ -18,7 +18,7 @@ import type { Fleet } from '../../host/fleet';
 import { SinkLogger } from '../../shared/loggers';
 import { formatDiagnostic, type Diagnostic } from '../../shared/geometry';
 import type { ImportReport } from '../../orchestrator/pools/accountImport';
-import { formatDuration } from '../../orchestrator/durationSchema';
+import { formatDuration } from '../../shared/durations';
 import { isPoolError } from '../../orchestrator/pools/poolErrors';
 import type { ImportInput, PoolManager } from '../../orchestrator/pools/poolManager';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';

@@ -829,3 +829,12 @@ export class PocketPacks implements PocketPacksGame {
     this.changed();
   }
 }
+
+/**
+ * Creates the game. With `boot: 'title'` (default) the game process is already running on its title screen;
+ * with `'launcher'` the device shows its home screen and the game starts on a tap of its icon or `am start`.
+ * Throws `GameConfigError` (code `invalid-option`) for a size outside 64..4096 or a `popupRate` outside 0..1.
+ */
+export function createPocketPacksGame(opts: PocketPacksOptions): PocketPacksGame {
+  return new PocketPacks(opts);
+}
