@@ -21,7 +21,7 @@ import { Orchestrator } from '../orchestrator/orchestrator';
 import { PoolManager } from '../orchestrator/pools/poolManager';
 import { validateWorkspaceDetailed, type WorkspaceValidationResult } from '../orchestrator/workspaceValidation';
 import { FleetError } from '../shared/errors';
-import { isBotActive, type DeviceInfo } from '../shared/fleetTypes';
+import { isBotActive, type DeviceInfo, type LatencySummary } from '../shared/fleetTypes';
 import type { Clock, FileStore, Logger } from '../shared/ports';
 import type { VirtualDevice } from '../virtual/virtualDevice';
 import { AdbServerSource } from './adbServerSource';
@@ -213,14 +213,17 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
     // The listing names who holds each device and the latency of the bot driving it.
     devices.bindUsage({
       holderOf: (key) => orchestrator.instanceRegistry().holder(key),
-      driverOf: (serial) => {
+      // The bot's capture method is not in its snapshot yet: DeviceInfo.captureMethod stays unset until it is.
+      drivers: () => {
+        const out = new Map<string, { capture: LatencySummary; input: LatencySummary }>();
         for (const g of orchestrator.listActiveGroups()) {
-          const b = g.snapshot().bots.find((x) => x.serial === serial && isBotActive(x.state));
-          if (b) {
-            return { capture: b.capture, input: b.input };
+          for (const b of g.snapshot().bots) {
+            if (b.serial !== undefined && isBotActive(b.state)) {
+              out.set(b.serial, { capture: b.capture, input: b.input });
+            }
           }
         }
-        return undefined;
+        return out;
       },
     });
     const held = orchestrator.onDidChangeInstanceAssignment(() => devices.changed());

@@ -26,8 +26,8 @@ const FIRST_LIST_TIMEOUT_MS = 5000;
 export interface DeviceUsage {
   /** The run holding this instance key or serial. */
   holderOf(key: InstanceKey): InstanceAssignmentInfo | undefined;
-  /** Figures of the bot driving the device with this serial, if one does. */
-  driverOf(serial: string): { capture?: LatencySummary; input?: LatencySummary; captureMethod?: 'raw' | 'png' } | undefined;
+  /** Figures of the bots driving devices now, by device serial. */
+  drivers(): ReadonlyMap<string, { capture?: LatencySummary; input?: LatencySummary; captureMethod?: 'raw' | 'png' }>;
 }
 
 interface Resolved {
@@ -72,6 +72,7 @@ export class FleetDevices implements DeviceProvider {
   list(): DeviceInfo[] {
     this.start();
     const instances = this.instanceKeys();
+    const drivers = this.usage?.drivers();
     const out: DeviceInfo[] = [];
     const add = (source: DeviceSource, d: SourceDevice) => {
       const info: DeviceInfo = { serial: d.serial, source: source.kind, server: source.server, state: d.state };
@@ -86,7 +87,7 @@ export class FleetDevices implements DeviceProvider {
       if (held) {
         info.heldBy = { group: held.group, orchestrationId: held.orchestrationId, instance: held.instance };
       }
-      const driver = this.usage?.driverOf(d.serial);
+      const driver = drivers?.get(d.serial);
       if (driver?.capture) {
         info.capture = driver.capture;
       }
