@@ -153,12 +153,8 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
     }
 
     const servers: AdbServerSource[] = [];
-    for (const s of o.adbServers ?? []) {
+    for (const s of new Set((o.adbServers ?? []).map((x) => formatServerAddress(parseServerAddress(x))))) {
       const source = new AdbServerSource(s, { clock, logger: logger.child('devices'), captureMethod: o.captureMethod });
-      if (servers.some((x) => x.server === source.server)) {
-        void source.close();
-        continue;
-      }
       servers.push(source);
       undo.push(() => source.close());
     }
@@ -175,12 +171,17 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
     let virtual: Promise<VirtualSource> | undefined;
     let closing = false;
     const virtualSource = (): Promise<VirtualSource> => {
-      virtual ??= Promise.resolve().then(async () => {
-        const { VirtualSource } = require('./virtualSource') as typeof VirtualSourceModule;
-        const source = await VirtualSource.start({ clock, logger: logger.child('devices'), captureMethod: o.captureMethod });
-        devices.attachVirtual(source);
-        return source;
-      });
+      virtual ??= Promise.resolve()
+        .then(async () => {
+          const { VirtualSource } = require('./virtualSource') as typeof VirtualSourceModule;
+          const source = await VirtualSource.start({ clock, logger: logger.child('devices'), captureMethod: o.captureMethod });
+          devices.attachVirtual(source);
+          return source;
+        })
+        .catch((e: unknown) => {
+          virtual = undefined; // the next start tries again
+          throw e;
+        });
       return virtual;
     };
     undo.push(async () => {
@@ -256,6 +257,9 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
       vision,
       matcherPool,
       async pools() {
+        if (closing) {
+          throw new FleetHostError('closed', 'the fleet is closed');
+        }
         await pools.ensureOpen();
         return pools;
       },
