@@ -17,7 +17,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as readline from 'node:readline';
-import { createFleet } from '../src/orchestrator/composition';
+import { createFleet } from '../src/host/fleet';
+import { NodeFileStore } from '../src/host/nodePorts';
+import { SystemClock } from '../src/shared/clock';
+import { nullLogger } from '../src/shared/loggers';
 import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
 import { AdbHostEndpoint } from '../src/virtual/hostEndpoint';
 import { VirtualDevice } from '../src/virtual/virtualDevice';
@@ -82,7 +85,14 @@ function makeWorkspace(repo: string): string {
 async function runSize(repo: string, bots: number, seconds: number, warmup: number): Promise<Record<string, unknown>> {
   const ws = makeWorkspace(repo);
   const { child, port } = await startDevices(bots);
-  const fleet = await createFleet({ root: ws, adb: { port }, watch: false, config: { metricsIntervalMs: 0 } });
+  const fleet = await createFleet({
+    files: new NodeFileStore(ws),
+    clock: new SystemClock(),
+    logger: nullLogger,
+    adbServers: [`127.0.0.1:${port}`],
+    watch: false,
+    config: { metricsIntervalMs: 0 },
+  });
   try {
     const o = fleet.orchestrator;
     const instances = Array.from({ length: bots }, (_, i) => i + 1);

@@ -8,7 +8,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Device } from '../src/bot/device';
-import { nullLogger, SystemClock } from '../src/bot/nodePorts';
+import { nullLogger } from '../src/shared/loggers';
+import { SystemClock } from '../src/shared/clock';
 import { RoutineInterpreter } from '../src/bot/routine/interpreter';
 import { parseRoutine } from '../src/bot/routine/loader';
 import type { Vision } from '../src/bot/vision/types';

@@ -1,6 +1,6 @@
 /** Helpers shared by the benchmarks (not a benchmark itself): JSON line output, argument lookup, rounding, percentiles, child shutdown. */
 import type { ChildProcess } from 'node:child_process';
-import { nearestRank } from '../src/shared/stats';
+import * as stats from '../src/shared/stats';
 
 /** A printer of one JSON object per line, each tagged `{ bench: name }`. */
 export function jsonLines(name: string): (o: Record<string, unknown>) => void {
@@ -19,9 +19,9 @@ export function roundTo(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
-/** Nearest-rank percentile of an ascending array (0 for an empty one); `fraction` in [0, 1]. */
+/** The shared nearest-rank percentile of an ascending array, 0 for an empty one (bench output is always a number). */
 export function percentile(sortedAsc: readonly number[], fraction: number): number {
-  return nearestRank(sortedAsc, fraction) ?? 0;
+  return stats.percentile(sortedAsc, fraction) ?? 0;
 }
 
 /** Ends a child's stdin (its signal to quit) and waits for it to exit; SIGKILLs it after `timeoutMs`. */

@@ -23,16 +23,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { RawFrame } from '../src/bot/device';
-import { NodeFileStore, nullLogger, SystemClock } from '../src/bot/nodePorts';
+import { createFleet } from '../src/host/fleet';
+import { NodeFileStore } from '../src/host/nodePorts';
+import { nullLogger } from '../src/shared/loggers';
+import { SystemClock } from '../src/shared/clock';
 import { loadCv, type Cv } from '../src/bot/vision/cvTypes';
 import { cropRgba } from '../src/bot/vision/frame';
 import { Matcher } from '../src/bot/vision/matcher';
-import { MatcherPool } from '../src/bot/vision/matcherPool';
 import { planMatch } from '../src/bot/vision/matchPlan';
-import { TemplateRegistry } from '../src/bot/vision/templateRegistry';
 import type { Rect, Size } from '../src/shared/geometry';
 import type { TemplateSpec } from '../src/bot/vision/types';
-import { VisionService } from '../src/bot/vision/visionService';
 import { renderGameScreens } from '../scripts/makeTemplates';
 import { argValue, jsonLines, roundTo } from './stats';
 
@@ -298,10 +298,9 @@ export async function run(args: string[]): Promise<void> {
     emit({ figure: 'region match median (ours)', medianMs: region540.medianMs, target: `<= ${TARGET_REGION_MS} ms`, ok: region540.medianMs <= TARGET_REGION_MS });
 
     // Through the pool, and the whole frame pipeline, watching the caller's event loop.
-    const registry = new TemplateRegistry(new NodeFileStore(path.join(__dirname, '..')), nullLogger);
-    await registry.load();
-    const pool = new MatcherPool();
-    const vision = new VisionService({ registry, pool, clock: new SystemClock() });
+    const fleet = await createFleet({ files: new NodeFileStore(path.join(__dirname, '..')), clock: new SystemClock(), logger: nullLogger, lazy: true, watch: false });
+    const pool = fleet.matcherPool;
+    const vision = fleet.vision;
     try {
       await pool.warmup();
       const home = frames.get('540x960')!;
@@ -439,8 +438,7 @@ export async function run(args: string[]): Promise<void> {
       const heap = await pool.stats();
       emit({ figure: 'worker heaps', workers: heap.map((h) => ({ heapMB: round(h.heapBytes / 2 ** 20, 1), heapTopMB: round(h.heapTop / 2 ** 20, 1), matches: h.matches })) });
     } finally {
-      pool.dispose();
-      registry.dispose();
+      await fleet.close();
     }
   } finally {
     matcher.clear();

@@ -10,10 +10,12 @@
 import * as path from 'node:path';
 import { sameBytes } from '../src/shared/bytes';
 import type { Rect } from '../src/shared/geometry';
-import { NodeFileStore } from '../src/bot/nodePorts';
+import { NodeFileStore } from '../src/host/nodePorts';
 import { cropRgba } from '../src/bot/vision/frame';
 import { encodePng, sharpDecoder } from '../src/bot/vision/imageCodec';
-import { createPocketPacksGame, LAYOUT, ACCOUNT_PATH, type PocketPacksGame } from '../src/virtual/game';
+import { createPocketPacksGame, type PocketPacksGame } from '../src/virtual/game/pocketPacksGame';
+import { LAYOUT } from '../src/virtual/game/layout';
+import { ACCOUNT_PATH } from '../src/virtual/game/account';
 import { SharedPrefs, serializeSharedPrefs } from '../src/virtual/game/sharedPrefs';
 import { MemoryFs } from '../src/virtual/vfs';
 

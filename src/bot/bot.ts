@@ -9,7 +9,7 @@
  */
 import type { AccountFieldValue, AccountLease, AccountPort } from './accounts';
 import { DeviceError, type Device } from './device';
-import type { Clock, Logger } from './ports';
+import type { Clock, Logger } from '../shared/ports';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { RoutineEvent } from '../shared/routineEvents';
 import type { RoutineDebugTarget } from './routine/debug';
@@ -27,6 +27,7 @@ import type {
   StepInfo,
   StopReason,
 } from '../shared/fleetTypes';
+import { FleetError } from '../shared/errors';
 
 /** Collects latency samples and summarizes them (the orchestrator passes a windowed percentile tracker). */
 export interface LatencyTracker {
@@ -89,13 +90,9 @@ export interface BotDeviceSource {
 }
 
 /** Why an instance could not be restarted: the source cannot restart it, or the restart itself failed. */
-export class InstanceRestartError extends Error {
-  constructor(
-    readonly code: 'unsupported' | 'failed',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class InstanceRestartError extends FleetError<'unsupported' | 'failed'> {
+  constructor(code: 'unsupported' | 'failed', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'InstanceRestartError';
   }
 }
@@ -164,13 +161,9 @@ export interface BotStopOptions {
 }
 
 /** Typed errors of the bot. */
-export class BotError extends Error {
-  constructor(
-    readonly code: 'stopped' | 'device-unavailable' | 'runner-failed',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class BotError extends FleetError<'stopped' | 'device-unavailable' | 'runner-failed'> {
+  constructor(code: 'stopped' | 'device-unavailable' | 'runner-failed', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'BotError';
   }
 }

@@ -3,6 +3,7 @@
  * @devicefarmer/adbkit; tests of the device path use the virtual device through real adb, never a mock.
  */
 import type { Size } from '../shared/geometry';
+import { FleetError } from '../shared/errors';
 
 /**
  * A captured screen: tightly packed RGBA, row-major.
@@ -99,14 +100,14 @@ export interface ShellResult {
 
 export type DeviceErrorCode = 'offline' | 'timeout' | 'command-failed' | 'aborted' | 'protocol';
 
-export class DeviceError extends Error {
+export class DeviceError extends FleetError<DeviceErrorCode> {
   constructor(
-    readonly code: DeviceErrorCode,
+    code: DeviceErrorCode,
     message: string,
     readonly serial?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'DeviceError';
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Diagnostic } from '../shared/geometry';
 import { fileTooLargeMessage, YAML_LIMITS } from '../shared/yamlSource';
-import { FileTooLargeError, PathEscapeError, type FileStore } from './ports';
+import { FileTooLargeError, PathEscapeError, type FileStore } from '../shared/ports';
 
 export interface ListOptions {
   /** Walk subfolders (default false: only the folder's own files). */

@@ -2,8 +2,15 @@
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { printableLines } from './printable';
+import { FleetError } from '../shared/errors';
 
-export class UsageError extends Error {}
+/** Bad command-line input: the message is printed and the exit code is 2. */
+export class UsageError extends FleetError<'usage'> {
+  constructor(message: string) {
+    super('usage', message);
+    this.name = 'UsageError';
+  }
+}
 
 /** `parseArgs` that turns its errors into UsageError (exit code 2). */
 export function parse<T extends ParseArgsConfig['options']>(args: string[], options: T, allowPositionals = true) {

@@ -29,13 +29,3 @@ export function printableLines(s: string): string {
     .map((l) => printable(l))
     .join('\n');
 }
-
-/** True when `s` has a character {@link printable} would escape. */
-export function hasUnsafeText(s: string): boolean {
-  for (const ch of s) {
-    if (isHiddenCodePoint(ch.codePointAt(0) ?? 0)) {
-      return true;
-    }
-  }
-  return false;
-}

@@ -17,7 +17,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { NodeFileStore } from '../bot/nodePorts';
+import { NodeFileStore } from '../host/nodePorts';
 import { codeActions } from './codeActions';
 import { complete } from './completion';
 import { DeviceList } from './devices';

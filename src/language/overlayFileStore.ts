@@ -3,7 +3,7 @@
  * editor's unsaved text through it, exactly as `emulator-fleet validate` reads the saved files. Writes go to
  * the underlying store (the server never writes; the client applies edits).
  */
-import type { FileStat, FileStore } from '../bot/ports';
+import type { FileStat, FileStore } from '../shared/ports';
 
 function normalize(p: string): string {
   return p

@@ -7,7 +7,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../shared/geometry';
-import { NodeFileStore, nullLogger } from '../bot/nodePorts';
+import { NodeFileStore } from '../host/nodePorts';
+import { nullLogger } from '../shared/loggers';
 import { RoutineRegistry } from '../bot/routine/registry';
 import { validateWorkspace } from '../orchestrator/workspaceValidation';
 import { OverlayFileStore } from './overlayFileStore';

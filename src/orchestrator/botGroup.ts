@@ -6,7 +6,7 @@
  */
 import type { AccountPort } from '../bot/accounts';
 import { Bot, fatalStorageError, type BotDeviceSource, type BotStopOptions, type OfflineDecision, type RoutineRunnerFactory } from '../bot/bot';
-import type { Clock, Logger } from '../bot/ports';
+import type { Clock, Logger } from '../shared/ports';
 import type { Diagnostic } from '../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import {
@@ -34,7 +34,9 @@ import {
   type LaunchOptions,
 } from './groupDefinition';
 import { InstanceBusyError, type InstanceRegistry } from './instanceRegistry';
-import { LatencyWindow, RateMeter } from './metrics';
+import { LatencyWindow } from '../shared/stats';
+import { RateMeter } from './metrics';
+import { FleetError } from '../shared/errors';
 
 /** Reachability of an instance's device. */
 export interface InstanceProbe {
@@ -64,6 +66,8 @@ export interface GroupPoolAccess {
   getPool(name: string): unknown;
   accountPort(pool: string, owner: LeaseOwnerInfo): AccountPort & Partial<Disposable>;
   releaseAll(filter: { orchestrationId?: string }, reason?: string): Promise<string[]>;
+  /** Opens the pool storage when the host opens it lazily (awaited before a group with a pool starts its bots). */
+  ensureOpen?(): Promise<void>;
 }
 
 /** What a group needs from the routine registry (RoutineRegistry fits). */
@@ -75,14 +79,11 @@ export interface RoutineCatalog {
 
 export type GroupErrorCode = 'group-already-started' | 'unknown-routine' | 'invalid-routine' | 'unknown-pool' | 'no-instances' | 'instance-busy' | 'group-stopped';
 
-export class GroupError extends Error {
-  constructor(
-    readonly code: GroupErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class GroupError extends FleetError<GroupErrorCode> {
+  declare readonly details: Record<string, unknown>;
+
+  constructor(code: GroupErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(code, message, { cause: options?.cause, details });
     this.name = 'GroupError';
   }
 }
@@ -245,6 +246,9 @@ export class BotGroup implements Disposable {
       }
       if (def.accountPool !== undefined && this.deps.pools && this.deps.pools.getPool(def.accountPool) === undefined) {
         throw new GroupError('unknown-pool', `group '${this.name}': there is no account pool '${def.accountPool}'`, { pool: def.accountPool });
+      }
+      if (def.accountPool !== undefined) {
+        await this.deps.pools?.ensureOpen?.();
       }
       if (this.launch.durationMs !== undefined) {
         this.deadline = this.deps.clock.now() + this.launch.durationMs;

@@ -2,6 +2,7 @@
  * The orchestrator's global configuration: where the workspace keeps each kind of file, and the fleet-wide
  * defaults that a group's launch options do not set. One object per orchestrator, passed in; nothing global.
  */
+import { FleetError } from '../shared/errors';
 
 export interface FleetConfig {
   /** Workspace-relative folder of the group definitions. */
@@ -42,13 +43,12 @@ export const DEFAULT_FLEET_CONFIG: Readonly<FleetConfig> = Object.freeze({
   latencyWindow: 256,
 });
 
-export class FleetConfigError extends Error {
-  readonly code = 'invalid-config';
+export class FleetConfigError extends FleetError<'invalid-config'> {
   constructor(
     readonly key: keyof FleetConfig,
     message: string,
   ) {
-    super(message);
+    super('invalid-config', message);
     this.name = 'FleetConfigError';
   }
 }

@@ -7,8 +7,8 @@ import type { GroupDefinitionSummary } from '../shared/fleetTypes';
 import type { Diagnostic } from '../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import { diagnosticAt, parseYaml } from '../shared/yamlSource';
-import type { Clock, FileStore, Logger } from '../bot/ports';
-import { nullLogger } from '../bot/nodePorts';
+import type { Clock, FileStore, Logger } from '../shared/ports';
+import { nullLogger } from '../shared/loggers';
 import { fileErrorDiagnostic, isYamlName, listWorkspaceFiles, readWorkspaceYaml } from '../bot/workspaceFiles';
 import {
   applyDefinitionToDocument,

@@ -2,8 +2,6 @@
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_PATTERN } from '../shared/durations';
 
-export { formatDuration, parseDuration } from '../shared/durations';
-
 /** Zod schema of a duration (string or ms); use `parseDuration` on the validated value. */
 export function durationSchema(description: string) {
   return z

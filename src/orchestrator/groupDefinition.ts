@@ -11,6 +11,7 @@ import { formatDuration, parseDuration } from '../shared/durations';
 import type { RestartPolicy } from '../bot/bot';
 import { groupDefinitionSchema, type GroupDefinitionData } from './groupSchema';
 import { codePointLabel, firstControlCodePoint } from './nameChecks';
+import { FleetError } from '../shared/errors';
 
 /** A routine's registry name (path under routines/ without extension). */
 export type RoutineName = string;
@@ -166,13 +167,13 @@ export function normalizeGroupDefinition(d: GroupDefinitionData): BotGroupDefini
   return def;
 }
 
-export class GroupDefinitionError extends Error {
+export class GroupDefinitionError extends FleetError<'invalid-definition' | 'unknown-group' | 'duplicate-group' | 'group-active' | 'invalid-name' | 'disposed'> {
   constructor(
-    readonly code: 'invalid-definition' | 'unknown-group' | 'duplicate-group' | 'group-active' | 'invalid-name' | 'disposed',
+    code: GroupDefinitionError['code'],
     message: string,
     readonly diagnostics: readonly Diagnostic[] = [],
   ) {
-    super(message);
+    super(code, message);
     this.name = 'GroupDefinitionError';
   }
 }

@@ -169,6 +169,4 @@ export const groupDefinitionSchema = z
     ],
   });
 
-/** The YAML shape of a group definition (what the file holds, durations still as written). */
-export type GroupDefinitionInput = z.input<typeof groupDefinitionSchema>;
 export type GroupDefinitionData = z.output<typeof groupDefinitionSchema>;

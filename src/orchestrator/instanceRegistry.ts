@@ -4,19 +4,19 @@
  */
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { InstanceAssignmentInfo, InstanceKey } from '../shared/fleetTypes';
+import { FleetError } from '../shared/errors';
 
 export interface InstanceOwner {
   group: string;
   orchestrationId: string;
 }
 
-export class InstanceBusyError extends Error {
-  readonly code = 'instance-busy';
+export class InstanceBusyError extends FleetError<'instance-busy'> {
   constructor(
     readonly instance: InstanceKey,
     readonly owner: InstanceAssignmentInfo,
   ) {
-    super(`instance ${instance} is held by group '${owner.group}' (run ${owner.orchestrationId})`);
+    super('instance-busy', `instance ${instance} is held by group '${owner.group}' (run ${owner.orchestrationId})`);
     this.name = 'InstanceBusyError';
   }
 }

@@ -5,7 +5,7 @@
  * It only manages groups; bots live in their BotGroup.
  */
 import type { RoutineRunnerFactory } from '../bot/bot';
-import type { Clock, FileStore, Logger } from '../bot/ports';
+import type { Clock, FileStore, Logger } from '../shared/ports';
 import type { Event } from '../shared/lifecycle';
 import type {
   BotAccountEvent,

@@ -6,9 +6,9 @@
  */
 import type { Diagnostic } from '../shared/geometry';
 import { diagnosticAt, type ParsedYaml } from '../shared/yamlSource';
-import { PathEscapeError, type FileStore, type Logger } from '../bot/ports';
+import { PathEscapeError, type FileStore, type Logger } from '../shared/ports';
 import { listWorkspaceFiles, readWorkspaceYaml } from '../bot/workspaceFiles';
-import { nullLogger } from '../bot/nodePorts';
+import { nullLogger } from '../shared/loggers';
 import { RoutineRegistry } from '../bot/routine/registry';
 import { sortDiagnostics } from '../bot/routine/loader';
 import { hasInterpolation } from '../bot/routine/interpolationSyntax';

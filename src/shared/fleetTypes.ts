@@ -130,6 +130,24 @@ export interface GroupSnapshot {
   differsFromDefinition: boolean;
 }
 
+/** A device the fleet can see: a virtual device, or a device of one of its ADB servers. */
+export interface DeviceInfo {
+  serial: string;
+  source: 'virtual' | 'adb';
+  /** `host:port` of its ADB server (a virtual device: the embedded endpoint serving it). */
+  server?: string;
+  /** The numeric instance key that resolves to it, when there is one (every device is also addressed by its serial). */
+  instance?: InstanceKey;
+  state: 'online' | 'offline' | 'unauthorized' | 'unknown';
+  model?: string;
+  /** The group run that holds it (by its instance key or its serial). */
+  heldBy?: { group: string; orchestrationId: string; instance: InstanceKey };
+  captureMethod?: 'raw' | 'png';
+  /** Latency figures of the bot driving it, if any. */
+  capture?: LatencySummary;
+  input?: LatencySummary;
+}
+
 /** One `groups/*.yaml` file as the definitions list shows it, valid or not. */
 export interface GroupDefinitionSummary {
   /** The definition's name, or the file's stem when the name cannot be read. */
@@ -274,8 +292,6 @@ export type FleetEvent =
   | MetricsEvent
   | DefinitionsChangedEvent
   | InstanceEvent;
-
-export type FleetEventType = FleetEvent['type'];
 
 /** Per bot figures of a finished run (the CLI's final `summary` line). */
 export interface RunSummaryBot {

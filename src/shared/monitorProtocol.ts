@@ -335,8 +335,6 @@ export type ToMonitor =
   | { type: 'result'; inReplyTo: string; ok: true; message?: string }
   | { type: 'result'; inReplyTo: string; ok: false; error: { code: string; message: string } };
 
-export type ToMonitorType = ToMonitor['type'];
-
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas
 // ---------------------------------------------------------------------------------------------------------------

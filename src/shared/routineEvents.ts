@@ -24,5 +24,3 @@ export type RoutineEvent =
   | (Base & { type: 'stuck'; reason: string; rung: string; range?: SourceRange })
   | (Base & { type: 'account'; action: 'checkout' | 'complete' | 'release' | 'failed' | 'update' | 'inject'; accountId?: string; range?: SourceRange })
   | (Base & { type: 'state'; state: 'running' | 'paused' | 'resumed' });
-
-export type RoutineEventType = RoutineEvent['type'];

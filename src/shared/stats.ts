@@ -1,10 +1,14 @@
-/** Sample statistics shared by the device monitor, the fleet metrics and the benchmarks: nearest-rank percentiles and a sample ring. */
+/**
+ * Sample statistics shared by the devices, the fleet metrics and the benchmarks: the one nearest-rank percentile, a
+ * sample ring, and the latency window that gives every LatencySummary.
+ */
+import type { LatencySummary } from './fleetTypes';
 
 /**
  * Nearest-rank percentile of an ascending-sorted array; `fraction` is in [0, 1] (clamped), so 0.5 is the median
  * (the lower one for an even count) and 0.95 the 95th percentile. Undefined for an empty array.
  */
-export function nearestRank(sortedAsc: readonly number[], fraction: number): number | undefined {
+export function percentile(sortedAsc: readonly number[], fraction: number): number | undefined {
   if (sortedAsc.length === 0) {
     return undefined;
   }
@@ -61,4 +65,39 @@ export class SampleRing {
     this.next = 0;
     this.count = 0;
   }
+}
+
+/** The last `capacity` latency samples (a ring buffer); `summary()` gives p50/p95 over them. */
+export class LatencyWindow {
+  private readonly ring: SampleRing;
+  private total = 0;
+  private lastValue: number | undefined;
+
+  constructor(readonly capacity = 256) {
+    this.ring = new SampleRing(capacity);
+  }
+
+  add(ms: number): void {
+    if (this.ring.add(ms)) {
+      this.total++;
+      this.lastValue = ms;
+    }
+  }
+
+  /** Samples ever added (not only those in the window). */
+  get count(): number {
+    return this.total;
+  }
+
+  summary(): LatencySummary {
+    if (this.ring.size === 0) {
+      return { count: 0 };
+    }
+    const sorted = this.ring.sorted();
+    return { count: this.total, p50: round2(percentile(sorted, 0.5)!), p95: round2(percentile(sorted, 0.95)!), last: round2(this.lastValue!) };
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }

@@ -5,6 +5,7 @@
  * Header (all little-endian uint32): command, arg0, arg1, data length, data checksum, magic (= command ^ 0xffffffff).
  */
 import { ChunkQueue } from './chunkQueue';
+import { FleetError } from '../shared/errors';
 
 export const A_SYNC = 0x434e5953;
 export const A_CNXN = 0x4e584e43;
@@ -17,8 +18,6 @@ export const A_STLS = 0x534c5453;
 
 /** Protocol version that lets both sides skip payload checksums. */
 export const A_VERSION_SKIP_CHECKSUM = 0x01000001;
-/** The oldest protocol version (checksums required). */
-export const A_VERSION_MIN = 0x01000000;
 /** Largest payload we accept and offer: 1 MiB. */
 export const MAX_PAYLOAD = 1024 * 1024;
 export const HEADER_SIZE = 24;
@@ -28,12 +27,9 @@ const KNOWN_COMMANDS = new Set([A_SYNC, A_CNXN, A_OPEN, A_OKAY, A_CLSE, A_WRTE, 
 export type AdbProtocolErrorCode = 'bad-magic' | 'unknown-command' | 'payload-too-large' | 'bad-checksum';
 
 /** A malformed message: the connection it came from cannot be trusted any more and should be dropped. */
-export class AdbProtocolError extends Error {
-  constructor(
-    readonly code: AdbProtocolErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class AdbProtocolError extends FleetError<AdbProtocolErrorCode> {
+  constructor(code: AdbProtocolErrorCode, message: string) {
+    super(code, message);
     this.name = 'AdbProtocolError';
   }
 }
@@ -221,8 +217,6 @@ export const SHELL_ID_STDERR = 2;
 /** Device -> host: the exit code (1 byte). Host -> device: stdin is closed. */
 export const SHELL_ID_EXIT = 3;
 export const SHELL_ID_CLOSE_STDIN = 3;
-export const SHELL_ID_WINDOW_SIZE = 4;
-export const SHELL_ID_INVALID = 255;
 
 /** The 5-byte header of a shell v2 packet: 1-byte id, 4-byte little-endian length. */
 export function shellPacketHeader(id: number, length: number): Buffer {

@@ -5,7 +5,7 @@
  * event handler.
  */
 import * as net from 'node:net';
-import type { Logger } from '../bot/ports';
+import type { Logger } from '../shared/ports';
 import {
   A_AUTH,
   A_CLSE,

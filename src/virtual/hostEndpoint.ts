@@ -4,10 +4,11 @@
  * adb binary. Device services after a transport switch run in-process on the VirtualDevice (no ADB framing).
  */
 import * as net from 'node:net';
-import type { Logger } from '../bot/ports';
-import type { Disposable } from '../shared/lifecycle';
+import type { Logger } from '../shared/ports';
+import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { Faults } from './faults';
 import { ServiceStreamBase, toParts, type ServiceStream } from './serviceStream';
+import { FleetError } from '../shared/errors';
 
 /** The adb server protocol version we report (`host:version`): 41, like adb 1.0.41. */
 export const HOST_PROTOCOL_VERSION = 41;
@@ -26,12 +27,9 @@ export interface HostedDevice {
 
 export type HostRequestError = 'bad-length' | 'too-long';
 
-export class HostProtocolError extends Error {
-  constructor(
-    readonly code: HostRequestError,
-    message: string,
-  ) {
-    super(message);
+export class HostProtocolError extends FleetError<HostRequestError> {
+  constructor(code: HostRequestError, message: string) {
+    super(code, message);
     this.name = 'HostProtocolError';
   }
 }
@@ -111,6 +109,9 @@ export class AdbHostEndpoint {
   private readonly trackers = new Map<net.Socket, { long: boolean; last: string }>();
   private nextTransportId = 1;
   private closedFlag = false;
+  private readonly _onDidChangeDevices = new Emitter<void>();
+  /** The device list or a device's state may have changed (added, removed, dropped, refusing, closed). */
+  readonly onDidChangeDevices: Event<void> = this._onDidChangeDevices.event;
 
   private constructor(
     private readonly server: net.Server,
@@ -219,6 +220,7 @@ export class AdbHostEndpoint {
       sock.destroy();
     }
     this.trackers.clear();
+    this._onDidChangeDevices.dispose();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -351,6 +353,7 @@ export class AdbHostEndpoint {
   }
 
   private notifyTrackers(): void {
+    this._onDidChangeDevices.fire();
     for (const [socket, t] of this.trackers) {
       const text = this.devicesText(t.long);
       if (text !== t.last && !socket.destroyed) {

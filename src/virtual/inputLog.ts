@@ -1,6 +1,4 @@
 /** The record of every input the virtual device delivered to its app (`vdev inputlog`), for tests. */
-import { Emitter, type Event } from '../shared/lifecycle';
-
 export type InputRecord =
   | { kind: 'tap'; x: number; y: number }
   | { kind: 'swipe'; x1: number; y1: number; x2: number; y2: number; durationMs: number }
@@ -14,9 +12,6 @@ export type TimedInputRecord = InputRecord & { seq: number; at: number };
 export class InputLog {
   private readonly items: TimedInputRecord[] = [];
   private seq = 0;
-  private readonly _onDidRecordInput = new Emitter<TimedInputRecord>();
-  /** Fires after each delivered input. */
-  readonly onDidRecordInput: Event<TimedInputRecord> = this._onDidRecordInput.event;
 
   constructor(
     private readonly now: () => number = () => performance.now(),
@@ -30,7 +25,6 @@ export class InputLog {
     if (this.items.length > this.capacity) {
       this.items.splice(0, this.items.length - this.capacity);
     }
-    this._onDidRecordInput.fire(item);
     return item;
   }
 

@@ -3,6 +3,7 @@
  * stream (`adbd.ts`) or a plain socket of the embedded host endpoint (`hostEndpoint.ts`).
  */
 import { Emitter, type Event } from '../shared/lifecycle';
+import { FleetError } from '../shared/errors';
 
 export interface ServiceStream {
   /**
@@ -45,10 +46,9 @@ export abstract class ServiceStreamBase implements ServiceStream {
   }
 }
 
-export class StreamClosedError extends Error {
-  readonly code = 'stream-closed';
+export class StreamClosedError extends FleetError<'stream-closed'> {
   constructor(reason: string) {
-    super(`stream closed: ${reason}`);
+    super('stream-closed', `stream closed: ${reason}`);
     this.name = 'StreamClosedError';
   }
 }

@@ -4,6 +4,7 @@
  * `;` `&` newline, `&&` `||`, pipes `|`, `!`, `NAME=value` prefixes and redirections (`>`, `>>`, `<`, `2>&1`, ...).
  * No globbing, no control structures, no here-documents.
  */
+import { FleetError } from '../shared/errors';
 
 export type WordPart =
   | { kind: 'text'; text: string; quoted: boolean }
@@ -42,13 +43,12 @@ export interface AndOrList {
 
 export type Script = AndOrList[];
 
-export class ShellSyntaxError extends Error {
-  readonly code = 'shell-syntax';
+export class ShellSyntaxError extends FleetError<'shell-syntax'> {
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(message);
+    super('shell-syntax', message);
     this.name = 'ShellSyntaxError';
   }
 }

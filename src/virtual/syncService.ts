@@ -8,6 +8,7 @@
 import { ChunkQueue } from './chunkQueue';
 import type { ServiceStream } from './serviceStream';
 import { ERRNO, normalizePath, STRERROR, VfsError, type MemoryFs, type VfsStat } from './vfs';
+import { FleetError } from '../shared/errors';
 
 /** The largest DATA chunk either side may send. */
 export const SYNC_DATA_MAX = 64 * 1024;
@@ -15,8 +16,6 @@ export const SYNC_DATA_MAX = 64 * 1024;
 export const SYNC_PATH_MAX = 1024;
 /** Largest file accepted by SEND (keeps a misbehaving client from exhausting memory). */
 export const SYNC_FILE_MAX = 512 * 1024 * 1024;
-
-export type SyncId = 'STAT' | 'STA2' | 'LST2' | 'LIST' | 'LIS2' | 'SEND' | 'RECV' | 'DATA' | 'DONE' | 'QUIT' | 'OKAY' | 'FAIL' | 'DENT' | 'DNT2';
 
 export interface SyncRequest {
   id: string;
@@ -26,10 +25,9 @@ export interface SyncRequest {
   data: Buffer;
 }
 
-export class SyncProtocolError extends Error {
-  readonly code = 'sync-protocol';
+export class SyncProtocolError extends FleetError<'sync-protocol'> {
   constructor(message: string) {
-    super(message);
+    super('sync-protocol', message);
     this.name = 'SyncProtocolError';
   }
 }

@@ -4,16 +4,17 @@
  */
 import { Emitter, type Event } from '../shared/lifecycle';
 import type { VirtualFile, VirtualFs } from './types';
+import { FleetError } from '../shared/errors';
 
 export type VfsErrorCode = 'ENOENT' | 'EISDIR' | 'ENOTDIR' | 'EEXIST' | 'ENOTEMPTY' | 'EINVAL';
 
-export class VfsError extends Error {
+export class VfsError extends FleetError<VfsErrorCode> {
   constructor(
-    readonly code: VfsErrorCode,
+    code: VfsErrorCode,
     readonly path: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'VfsError';
   }
 }

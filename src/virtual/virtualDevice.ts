@@ -4,19 +4,20 @@
  * from a per-frame cache; faults (drop, stall, corrupt/slow frames, crash) are injectable.
  */
 import sharp from 'sharp';
-import type { Logger } from '../bot/ports';
+import type { Logger } from '../shared/ports';
 import { Emitter, type Event } from '../shared/lifecycle';
 import { formatBanner } from './adbProtocol';
 import { AdbDaemon } from './adbd';
 import { startService } from './deviceServices';
 import { corruptBytes, Faults } from './faults';
-import { createPocketPacksGame } from './game/index';
+import { createPocketPacksGame } from './game/pocketPacksGame';
 import { InputLog } from './inputLog';
 import type { ServiceStream } from './serviceStream';
 import { VirtualShell, type ShellDevice } from './shell';
 import { sleepFor } from './shellCommands';
 import type { VirtualApp, VirtualFs } from './types';
 import { MemoryFs } from './vfs';
+import { FleetError } from '../shared/errors';
 
 export const DEVICE_FEATURES = ['shell_v2', 'cmd', 'stat_v2', 'ls_v2', 'fixed_push_mkdir'] as const;
 export const DEVICE_PRODUCT = { name: 'pocketpacks', model: 'EmulatorFleetVirtual', device: 'virtual' } as const;
@@ -47,13 +48,9 @@ export interface VirtualDeviceOptions {
 
 export type VirtualDeviceErrorCode = 'bad-frame' | 'closed' | 'listen-failed';
 
-export class VirtualDeviceError extends Error {
-  constructor(
-    readonly code: VirtualDeviceErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class VirtualDeviceError extends FleetError<VirtualDeviceErrorCode> {
+  constructor(code: VirtualDeviceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'VirtualDeviceError';
   }
 }

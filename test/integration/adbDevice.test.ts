@@ -8,7 +8,8 @@ import { AdbDevice } from '../../src/bot/adb/adbDevice';
 import { FleetAdbClient } from '../../src/bot/adb/adbClient';
 import { pickCaptureMethod } from '../../src/bot/adb/captureSelection';
 import { isDeviceError, retainFrame, type RawFrame } from '../../src/bot/device';
-import { SystemClock, nullLogger } from '../../src/bot/nodePorts';
+import { SystemClock } from '../../src/shared/clock';
+import { nullLogger } from '../../src/shared/loggers';
 import { waitForEvent } from '../../src/shared/lifecycle';
 import { DeviceTracker } from '../../src/orchestrator/emulators/deviceTracker';
 import type { VirtualDevice } from '../../src/virtual/virtualDevice';
@@ -261,10 +262,10 @@ for (const backend of BACKENDS) {
 
     it('keeps latency stats per device', () => {
       const s = dev.stats();
-      assert.ok(s.capture.n >= 4, `capture samples: ${s.capture.n}`);
-      assert.ok(s.input.n >= 5, `input samples: ${s.input.n}`);
-      assert.ok(s.capture.p50 > 0 && s.capture.p95 >= s.capture.p50);
-      assert.ok(s.input.p95 >= s.input.p50);
+      assert.ok(s.capture.count >= 4, `capture samples: ${s.capture.count}`);
+      assert.ok(s.input.count >= 5, `input samples: ${s.input.count}`);
+      assert.ok(s.capture.p50! > 0 && s.capture.p95! >= s.capture.p50!);
+      assert.ok(s.input.p95! >= s.input.p50!);
     });
 
     it('reports a corrupt frame as a protocol error and recovers', async () => {

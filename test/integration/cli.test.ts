@@ -12,7 +12,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { NodeFileStore, nullLogger, SystemClock } from '../../src/bot/nodePorts';
+import { NodeFileStore } from '../../src/host/nodePorts';
+import { nullLogger } from '../../src/shared/loggers';
+import { SystemClock } from '../../src/shared/clock';
 import { PoolManager } from '../../src/orchestrator/pools/poolManager';
 import { runGroup, STOP_SIGNALS } from '../../src/cli/commands/run';
 

@@ -4,12 +4,13 @@
  * coming back, and launch / stop command templates run through the Node process runner.
  */
 import { strict as assert } from 'node:assert';
-import { SystemClock, MemoryLogger } from '../../src/bot/nodePorts';
+import { SystemClock } from '../../src/shared/clock';
+import { MemoryLogger } from '../../src/shared/loggers';
 import { isDeviceError } from '../../src/bot/device';
 import { waitForEvent } from '../../src/shared/lifecycle';
 import { EmulatorError, EmulatorManager } from '../../src/orchestrator/emulators/emulatorManager';
 import type { DeviceTransition, ServerStateChange } from '../../src/orchestrator/emulators/deviceTracker';
-import { NodeProcessRunner } from '../../src/orchestrator/emulators/processRunner';
+import { NodeProcessRunner } from '../../src/host/nodePorts';
 import { VirtualDevice } from '../../src/virtual/virtualDevice';
 import { startAdbServer, type AdbServerHandle } from '../support/adbServer';
 import { main as devicesCommand } from '../../src/cli/commands/devices';
@@ -145,11 +146,11 @@ describe('(integration) emulator discovery', function () {
   it('lists the devices from the command line, as a table and as JSON', async () => {
     const json = await captureOutput(() => devicesCommand(['--adb-port', String(adb.port), '--json']));
     assert.equal(json.code, 0, json.err);
-    const list = JSON.parse(json.out) as Array<{ serial: string; state: string; model: string | null }>;
+    const list = JSON.parse(json.out) as Array<{ serial: string; state: string; model?: string; source: string; server: string }>;
     for (const d of devices) {
       assert.deepEqual(
-        list.filter((e) => e.serial === d.serial).map((e) => [e.state, e.model]),
-        [['device', 'EmulatorFleetVirtual']],
+        list.filter((e) => e.serial === d.serial).map((e) => [e.state, e.model, e.source, e.server]),
+        [['online', 'EmulatorFleetVirtual', 'adb', `127.0.0.1:${adb.port}`]],
       );
     }
     const table = await captureOutput(() => devicesCommand(['--adb-host', '127.0.0.1', '--adb-port', String(adb.port)]));
@@ -157,7 +158,7 @@ describe('(integration) emulator discovery', function () {
     const lines = table.out.split('\n');
     assert.match(lines[0], /^SERIAL\s+STATE\s+MODEL$/);
     for (const d of devices) {
-      assert.ok(lines.some((l) => l.startsWith(d.serial) && /\sdevice\s+EmulatorFleetVirtual$/.test(l)), table.out);
+      assert.ok(lines.some((l) => l.startsWith(d.serial) && /\sonline\s+EmulatorFleetVirtual$/.test(l)), table.out);
     }
     const dead = await captureOutput(() => devicesCommand(['--adb-port', '1']));
     assert.equal(dead.code, 1);

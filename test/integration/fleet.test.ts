@@ -6,10 +6,11 @@ import * as assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createFleet, type Fleet } from '../../src/orchestrator/composition';
+import type { Fleet } from '../../src/host/fleet';
 import { InstanceBusyError } from '../../src/orchestrator/instanceRegistry';
 import { waitForEvent } from '../../src/shared/lifecycle';
 import type { BotCycleEvent, BotStateEvent } from '../../src/shared/fleetTypes';
+import { testFleet } from '../support/fleet';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -31,7 +32,7 @@ describe('(integration) fleet on virtual devices', function () {
 
   before(async () => {
     ws = copyWorkspace();
-    fleet = await createFleet({ root: ws, virtual: 3, watch: true, config: { reconnectTimeoutMs: 20_000 } });
+    fleet = await testFleet(ws, { virtual: { count: 3 }, watch: true, config: { reconnectTimeoutMs: 20_000 } });
   });
 
   after(async () => {
@@ -85,7 +86,7 @@ describe('(integration) fleet on virtual devices', function () {
     try {
       await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '1' && e.phase === 'end', 30_000);
       const offline = waitForEvent(o.onDidChangeBotState, (e: BotStateEvent) => e.instance === '1' && e.state === 'offline', 30_000);
-      fleet.virtualDevices[0].faults.drop({ refuseMs: 120_000 });
+      fleet.virtualDevices()[0].faults.drop({ refuseMs: 120_000 });
       const ev = await offline;
       assert.ok(ev.error, 'the offline state carries the error');
       const replaced = await waitForEvent(o.onDidCompleteCycle, (e: BotCycleEvent) => e.instance === '3' && e.ok, 45_000);
@@ -97,7 +98,7 @@ describe('(integration) fleet on virtual devices', function () {
       );
       assert.ok(snap.bots.some((b) => b.instance === '2' && b.cycles >= 1), 'bot 2 kept cycling');
     } finally {
-      fleet.virtualDevices[0].faults.clear();
+      fleet.virtualDevices()[0].faults.clear();
       await group.stop({ timeoutMs: 5000 });
     }
     assert.deepEqual(o.poolManager()!.listLeases(), []);

@@ -10,7 +10,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { MemoryLogger, NodeFileStore, nullLogger, SystemClock } from '../../src/bot/nodePorts';
+import { MemoryLogger, nullLogger } from '../../src/shared/loggers';
+import { NodeFileStore } from '../../src/host/nodePorts';
+import { SystemClock } from '../../src/shared/clock';
 import { main as poolsCli } from '../../src/cli/commands/pools';
 import { processIdentity } from '../../src/orchestrator/pools/nodePoolStorage';
 import { isPoolError, type PoolErrorCode } from '../../src/orchestrator/pools/poolErrors';

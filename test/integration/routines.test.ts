@@ -10,15 +10,14 @@ import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEMO_ACCOUNT_FILE, type AccountPort } from '../../src/bot/accounts';
-import { AdbDevice } from '../../src/bot/adb/adbDevice';
-import { MemoryLogger, NodeFileStore, SystemClock } from '../../src/bot/nodePorts';
-import { RoutineInterpreter, type RoutineResult } from '../../src/bot/routine/interpreter';
-import { RoutineRegistry } from '../../src/bot/routine/registry';
-import { MatcherPool } from '../../src/bot/vision/matcherPool';
-import { TemplateRegistry } from '../../src/bot/vision/templateRegistry';
-import { VisionService } from '../../src/bot/vision/visionService';
-import { PoolManager } from '../../src/orchestrator/pools/poolManager';
+import type { Device } from '../../src/bot/device';
+import { MemoryLogger } from '../../src/shared/loggers';
+import type { RoutineResult } from '../../src/bot/routine/interpreter';
+import type { Fleet } from '../../src/host/fleet';
+import { NodeFileStore } from '../../src/host/nodePorts';
+import type { PoolManager } from '../../src/orchestrator/pools/poolManager';
 import type { RoutineEvent } from '../../src/shared/routineEvents';
+import { testFleet } from '../support/fleet';
 import { startAdbServer, type AdbServerHandle } from '../support/adbServer';
 import { startVirtualDevices, type VirtualFleet } from '../support/virtual';
 
@@ -50,28 +49,22 @@ function accountXml(id: string, o: { premium: boolean; packsOpened: number }): s
 describe('(integration) shipped routines on the demo game', function () {
   this.timeout(60_000);
   let adb: AdbServerHandle;
-  let fleet: VirtualFleet;
-  let devices: AdbDevice[] = [];
-  let templates: TemplateRegistry;
-  let pool: MatcherPool;
-  let vision: VisionService;
-  let routines: RoutineRegistry;
-  const clock = new SystemClock();
+  let served: VirtualFleet;
+  /** The repository's workspace, driving the devices of the private adb server (its pools are never opened). */
+  let fleet: Fleet;
+  let devices: Device[] = [];
 
   before(async () => {
     adb = await startAdbServer();
-    fleet = await startVirtualDevices(3, { adb, seedBase: 11 });
-    for (const serial of fleet.serials) {
-      devices.push(await AdbDevice.connect({ serial, server: { host: '127.0.0.1', port: adb.port } }));
+    served = await startVirtualDevices(3, { adb, seedBase: 11 });
+    fleet = await testFleet(ROOT, { lazy: true, watch: false, visionWorkers: 1, adbServers: [`127.0.0.1:${adb.port}`] });
+    assert.deepEqual(
+      fleet.orchestrator.templateRegistry()!.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+    for (const serial of served.serials) {
+      devices.push((await fleet.devices.open(serial)).device);
     }
-    const files = new NodeFileStore(ROOT);
-    templates = new TemplateRegistry(files, new MemoryLogger());
-    const templateErrors = (await templates.load()).filter((d) => d.severity === 'error');
-    assert.deepEqual(templateErrors, []);
-    pool = new MatcherPool({ size: 1, idleTimeoutMs: 0 });
-    vision = new VisionService({ registry: templates, pool, clock });
-    routines = new RoutineRegistry(files, new MemoryLogger(), { templates });
-    await routines.reload();
   });
 
   after(async () => {
@@ -79,27 +72,25 @@ describe('(integration) shipped routines on the demo game', function () {
       await d.close().catch(() => undefined);
     }
     devices = [];
-    routines?.dispose();
-    pool?.dispose();
-    templates?.dispose();
     await fleet?.close();
+    await served?.close();
     await adb?.kill();
   });
 
-  async function trueState(dev: AdbDevice): Promise<TrueState> {
+  async function trueState(dev: Device): Promise<TrueState> {
     const r = await dev.shell('vdev state');
     return JSON.parse(r.stdout) as TrueState;
   }
 
-  async function pulledPacksOpened(dev: AdbDevice): Promise<number> {
+  async function pulledPacksOpened(dev: Device): Promise<number> {
     const text = new TextDecoder().decode(await dev.pull(DEMO_ACCOUNT_FILE));
     const m = /<int name="packsOpened" value="(\d+)"/.exec(text);
     assert.ok(m, `no packsOpened in the account file:\n${text}`);
     return Number(m[1]);
   }
 
-  async function run(dev: AdbDevice, name: string, params: Record<string, unknown>, accounts?: AccountPort): Promise<{ result: RoutineResult; events: RoutineEvent[] }> {
-    const interp = new RoutineInterpreter({ device: dev, vision, clock, logger: new MemoryLogger(), routines, accounts });
+  async function run(dev: Device, name: string, params: Record<string, unknown>, accounts?: AccountPort): Promise<{ result: RoutineResult; events: RoutineEvent[] }> {
+    const interp = fleet.createInterpreter({ device: dev, logger: new MemoryLogger(), accounts });
     const events: RoutineEvent[] = [];
     interp.onDidEmit((e) => events.push(e));
     try {
@@ -112,7 +103,7 @@ describe('(integration) shipped routines on the demo game', function () {
 
   it('every shipped routine loads without errors (templates and calls resolved)', () => {
     for (const name of SHIPPED) {
-      const entry = routines.entry(name);
+      const entry = fleet.orchestrator.routineRegistry()!.entry(name);
       assert.ok(entry, `routine ${name} is missing`);
       const errors = entry.diagnostics.filter((d) => d.severity === 'error');
       assert.deepEqual(errors, [], `${name} has errors`);
@@ -122,15 +113,14 @@ describe('(integration) shipped routines on the demo game', function () {
   it('farm_premium with a pool: checks an account out, opens a Premium pack through a forced pop-up, completes the account', async () => {
     const dev = devices[0];
     const ws = await mkdtemp(path.join(os.tmpdir(), 'ef-routines-'));
-    let manager: PoolManager | undefined;
+    let poolFleet: Fleet | undefined;
     try {
       await mkdir(path.join(ws, 'pools'));
       for (const f of await readdir(path.join(ROOT, 'pools'))) {
         await copyFile(path.join(ROOT, 'pools', f), path.join(ws, 'pools', f));
       }
-      manager = new PoolManager({ fileStore: new NodeFileStore(ws), clock, logger: new MemoryLogger() });
-      await manager.open();
-      await manager.loadDefinitions();
+      poolFleet = await testFleet(ws, { lazy: true, watch: false });
+      const manager: PoolManager = await poolFleet.pools();
       const port = manager.accountPort('premium_accounts', { group: 'test', bot: dev.serial, orchestrationId: 'routines-test', routine: 'farm_premium' });
       // The next screen transition (title -> home, after the checkout restarts the game) shows the daily reward.
       await dev.shell('vdev popup daily');
@@ -160,7 +150,7 @@ describe('(integration) shipped routines on the demo game', function () {
       assert.equal(state.account?.packsOpened, start + 1);
       assert.equal(manager.getAccount(id)?.packs_opened, start + 1);
     } finally {
-      await manager?.close();
+      await poolFleet?.close();
       await rm(ws, { recursive: true, force: true });
     }
   });

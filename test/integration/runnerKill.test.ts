@@ -9,7 +9,9 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { NodeFileStore, SystemClock, nullLogger } from '../../src/bot/nodePorts';
+import { NodeFileStore } from '../../src/host/nodePorts';
+import { SystemClock } from '../../src/shared/clock';
+import { nullLogger } from '../../src/shared/loggers';
 import { PoolManager } from '../../src/orchestrator/pools/poolManager';
 
 const REPO = path.resolve(__dirname, '../..');

@@ -8,8 +8,9 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createFleet, VirtualDeviceProvider, type Fleet } from '../../src/orchestrator/composition';
+import type { Fleet } from '../../src/host/fleet';
 import type { FleetEvent, LogEvent } from '../../src/shared/fleetTypes';
+import { testFleet } from '../support/fleet';
 
 const ROUTINE = `description: Taps a spot that changes nothing until the stuck ladder acts, then starts the game.
 app: com.emulatorfleet.pocketpacks/.MainActivity
@@ -41,7 +42,7 @@ describe('(integration) stuck ladder: restartEmulator and notify on a virtual de
     mkdirSync(path.join(ws, 'groups'));
     writeFileSync(path.join(ws, 'routines', 'stuck_probe.yaml'), ROUTINE);
     writeFileSync(path.join(ws, 'groups', 'stuck_probe.yaml'), GROUP);
-    fleet = await createFleet({ root: ws, virtual: 1, watch: false, visionWorkers: 1 });
+    fleet = await testFleet(ws, { virtual: { count: 1 }, watch: false, visionWorkers: 1 });
   });
 
   after(async () => {
@@ -52,14 +53,13 @@ describe('(integration) stuck ladder: restartEmulator and notify on a virtual de
   it('restarts the device once, the routine goes on and completes, and the notify event arrives', async () => {
     const f = fleet!;
     const o = f.orchestrator;
-    const vd = f.virtualDevices[0];
+    const vd = f.virtualDevices()[0];
     const before = vd.app.state() as { pid: number | null; launches: number };
     assert.equal(typeof before.pid, 'number', 'the game runs at first');
     const events: FleetEvent[] = [];
     const sub = o.onDidEmitFleetEvent((e) => events.push(e));
     const listed: string[][] = [];
-    assert.ok(f.devices instanceof VirtualDeviceProvider);
-    const track = f.devices.onDidChangeInstances(() => listed.push(f.endpoint!.listDevices().map((d) => d.serial)));
+    const track = f.devices.onDidChangeDevices((devices) => listed.push(devices.filter((d) => d.state === 'online').map((d) => d.serial)));
     try {
       const group = o.createGroup(await o.loadGroupDefinition('Stuck Probe'));
       await group.start({ cycles: 1, staggerMs: 0 });
@@ -96,8 +96,8 @@ describe('(integration) stuck ladder: restartEmulator and notify on a virtual de
       'the device was off the list during the restart',
     );
     assert.deepEqual(
-      f.endpoint!.listDevices().map((d) => [d.serial, d.state]),
-      [[vd.serial, 'device']],
+      f.devices.list().map((d) => [d.serial, d.source, d.state]),
+      [[vd.serial, 'virtual', 'online']],
     );
   });
 });

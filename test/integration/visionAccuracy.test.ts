@@ -5,7 +5,9 @@
  */
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { NodeFileStore, nullLogger, SystemClock } from '../../src/bot/nodePorts';
+import { NodeFileStore } from '../../src/host/nodePorts';
+import { nullLogger } from '../../src/shared/loggers';
+import { SystemClock } from '../../src/shared/clock';
 import type { RawFrame } from '../../src/bot/device';
 import { cropRgba } from '../../src/bot/vision/frame';
 import { sharpDecoder } from '../../src/bot/vision/imageCodec';

@@ -1,5 +1,5 @@
 /** A deterministic clock for unit tests: time moves only when the test (or a sleeper) advances it. */
-import type { Clock } from '../../src/bot/ports';
+import type { Clock } from '../../src/shared/ports';
 
 interface Sleeper {
   at: number;

@@ -1,5 +1,5 @@
 /** An in-memory FileStore for unit tests (registries, validation, pools): binary-safe, with non-recursive watching. */
-import { FileTooLargeError, PathEscapeError, type FileStat, type FileStore, type ReadOptions } from '../../src/bot/ports';
+import { FileTooLargeError, PathEscapeError, type FileStat, type FileStore, type ReadOptions } from '../../src/shared/ports';
 
 export class MemoryFileStore implements FileStore {
   readonly root = '/memory';

@@ -10,7 +10,9 @@
  * A failure to open prints `ERROR <code> <message>` and exits with code 3.
  */
 import { createInterface } from 'node:readline';
-import { NodeFileStore, nullLogger, SystemClock } from '../../src/bot/nodePorts';
+import { NodeFileStore } from '../../src/host/nodePorts';
+import { nullLogger } from '../../src/shared/loggers';
+import { SystemClock } from '../../src/shared/clock';
 import { isPoolError } from '../../src/orchestrator/pools/poolErrors';
 import { PoolManager } from '../../src/orchestrator/pools/poolManager';
 

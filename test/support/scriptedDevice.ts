@@ -9,7 +9,7 @@
  */
 import type { Point, Rect, Size } from '../../src/shared/geometry';
 import { DeviceError, type CallOptions, type CaptureMethod, type Device, type KeyCode, type RawFrame, type ShellResult } from '../../src/bot/device';
-import type { Clock } from '../../src/bot/ports';
+import type { Clock } from '../../src/shared/ports';
 import type { ColorResult, ColorSpec, MatchOverrides, MatchResult, TemplateRef, Vision } from '../../src/bot/vision/types';
 
 export interface ScreenDef {

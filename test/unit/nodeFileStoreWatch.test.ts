@@ -9,7 +9,8 @@ import type { FSWatcher } from 'node:fs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { MemoryLogger, NodeFileStore, type WatchFunction } from '../../src/bot/nodePorts';
+import { MemoryLogger } from '../../src/shared/loggers';
+import { NodeFileStore, type WatchFunction } from '../../src/host/nodePorts';
 import { RoutineRegistry } from '../../src/bot/routine/registry';
 import { waitForEvent } from '../../src/shared/lifecycle';
 

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import sharp from 'sharp';
-import { LAYOUT } from '../../src/virtual/game/index';
+import { LAYOUT } from '../../src/virtual/game/layout';
 import { makeRig } from '../unit/virtual/gameTestSupport';
 import type { FrameAsset } from './harness/fakeHost';
 

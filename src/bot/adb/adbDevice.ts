@@ -15,15 +15,16 @@ import type Sync from '@devicefarmer/adbkit/dist/src/adb/sync';
 import type { Size } from '../../shared/geometry';
 import { DeviceError, type CallOptions, type CaptureMethod, type Device, type KeyCode, type RawFrame, type ShellResult } from '../device';
 import { DEFAULT_KEEP_FRAMES, FramePool, type FramePoolStats } from './framePool';
-import { SystemClock } from '../nodePorts';
-import { nullLogger } from '../nodePorts';
-import type { Clock, Logger } from '../ports';
+import { SystemClock } from '../../shared/clock';
+import { nullLogger } from '../../shared/loggers';
+import type { Clock, Logger } from '../../shared/ports';
 import { FleetAdbClient, type AdbServerAddress } from './adbClient';
 import { guardCall, type GuardContext } from './callGuard';
 import { pickCaptureMethod, probeCaptureMethods, type CaptureMethodSetting, type CaptureSelection } from './captureSelection';
 import { isPackageName, outputLooksFailed, parseComponent, parseFocusedWindow, parseWmSize } from './deviceParsers';
 import { resolveKeyCode } from './keycodes';
-import { LatencyRing, type DeviceStats } from './latencyStats';
+import { LatencyWindow } from '../../shared/stats';
+import type { LatencySummary } from '../../shared/fleetTypes';
 import { RawScreencapReceiver } from './rawScreencap';
 import { shellQuote, planTextInput, type TextPlanOptions } from './shellQuote';
 import { decodeShellV2 } from './shellV2';
@@ -106,8 +107,8 @@ export class AdbDevice implements Device {
   private readonly logger: Logger;
   private readonly timeouts: AdbDeviceTimeouts;
   private readonly textOptions: TextPlanOptions;
-  private readonly captureLatency: LatencyRing;
-  private readonly inputLatency: LatencyRing;
+  private readonly captureLatency: LatencyWindow;
+  private readonly inputLatency: LatencyWindow;
   private readonly closeController = new AbortController();
   private readonly framePool: FramePool;
   private method: CaptureMethod = 'raw';
@@ -124,8 +125,8 @@ export class AdbDevice implements Device {
     this.logger = (opts.logger ?? nullLogger).child(`device:${opts.serial}`);
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.textOptions = opts.text ?? {};
-    this.captureLatency = new LatencyRing(opts.statsCapacity ?? 256);
-    this.inputLatency = new LatencyRing(opts.statsCapacity ?? 256);
+    this.captureLatency = new LatencyWindow(opts.statsCapacity ?? 256);
+    this.inputLatency = new LatencyWindow(opts.statsCapacity ?? 256);
     this.framePool = new FramePool(opts.keepFrames ?? DEFAULT_KEEP_FRAMES);
   }
 
@@ -214,7 +215,7 @@ export class AdbDevice implements Device {
   }
 
   /** p50/p95 of recent capture and input latencies (ms). */
-  stats(): DeviceStats {
+  stats(): { capture: LatencySummary; input: LatencySummary } {
     return { capture: this.captureLatency.summary(), input: this.inputLatency.summary() };
   }
 

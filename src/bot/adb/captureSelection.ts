@@ -4,7 +4,7 @@
  * fail, connecting fails with the raw method's error.
  */
 import type { CaptureMethod } from '../device';
-import { percentile } from './latencyStats';
+import { percentile } from '../../shared/stats';
 
 export type CaptureMethodSetting = 'auto' | CaptureMethod;
 
@@ -78,7 +78,7 @@ export async function probeCaptureMethods(
     }
   }
   for (const p of probes) {
-    p.medianMs = p.error || p.samples.length === 0 ? Infinity : percentile([...p.samples].sort((a, b) => a - b), 0.5);
+    p.medianMs = p.error ? Infinity : (percentile([...p.samples].sort((a, b) => a - b), 0.5) ?? Infinity);
   }
   return probes;
 }

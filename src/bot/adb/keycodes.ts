@@ -4,12 +4,12 @@
  */
 import { KeyCodes } from '@devicefarmer/adbkit';
 import type { KeyCode } from '../device';
+import { FleetError } from '../../shared/errors';
 
 /** Thrown for a key that is neither a known name nor a non-negative integer. */
-export class UnknownKeyError extends Error {
-  readonly code = 'unknown-key';
+export class UnknownKeyError extends FleetError<'unknown-key'> {
   constructor(readonly key: KeyCode) {
-    super(`unknown Android key '${String(key)}' (use a KEYCODE_* name such as BACK, HOME, ENTER, or a number)`);
+    super('unknown-key', `unknown Android key '${String(key)}' (use a KEYCODE_* name such as BACK, HOME, ENTER, or a number)`);
     this.name = 'UnknownKeyError';
   }
 }

@@ -7,7 +7,7 @@ import type { Point, Rect, Size, SourceRange } from '../../shared/geometry';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
 import type { CallOptions, Device } from '../device';
-import type { Clock, FileStore, Logger } from '../ports';
+import type { Clock, FileStore, Logger } from '../../shared/ports';
 import type { MatchResult, Vision } from '../vision/types';
 import type { FrameCache } from './frameCache';
 import type { VariableLookup } from './interpolate';

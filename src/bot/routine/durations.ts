@@ -4,8 +4,6 @@
  */
 import { durationProblem as anyDurationProblem, parseDuration as parseAnyDuration } from '../../shared/durations';
 
-export { DURATION_HINT, DURATION_PATTERN, durationUnitOf, formatDuration, type DurationUnit } from '../../shared/durations';
-
 /** Milliseconds. Every duration in a loaded routine is a number of milliseconds. */
 export type Duration = number;
 

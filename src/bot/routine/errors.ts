@@ -6,6 +6,7 @@
  * wrapped, retried or handed to an `onError` policy, and each is caught only by the construct it targets.
  */
 import type { SourceRange } from '../../shared/geometry';
+import { FleetError } from '../../shared/errors';
 
 /** Machine-readable codes of routine failures (the UI decides the words). */
 export type RoutineErrorCode =
@@ -61,14 +62,14 @@ export type RoutineErrorCode =
   | 'internal';
 
 /** A failure of a running routine, located at the step (or field) that caused it. */
-export class RoutineError extends Error {
+export class RoutineError extends FleetError<RoutineErrorCode> {
   constructor(
-    readonly code: RoutineErrorCode,
+    code: RoutineErrorCode,
     message: string,
     public range?: SourceRange,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'RoutineError';
   }
 
@@ -113,15 +114,15 @@ export class ReturnSignal extends ControlSignal {
   }
 }
 
-/** Why a run stopped early but successfully. */
-export type StopReason = 'stop' | 'pool-empty';
+/** Why a routine run stopped early but successfully (a bot's or a group's StopReason is in src/shared/fleetTypes.ts). */
+export type RoutineStopReason = 'stop' | 'pool-empty';
 
 /** `stop`: ends the whole run successfully, whatever the call depth. */
 export class StopSignal extends ControlSignal {
   readonly kind = 'stop';
   constructor(
     readonly message?: string,
-    readonly reason: StopReason = 'stop',
+    readonly reason: RoutineStopReason = 'stop',
   ) {
     super();
   }

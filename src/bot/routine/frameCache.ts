@@ -4,7 +4,7 @@
  * age (a frame exactly `maxAgeMs` old is stale) so that polling loops (`waitFor`, `while: {image: ...}`) see new frames.
  */
 import type { CallOptions, Device, RawFrame } from '../device';
-import type { Clock } from '../ports';
+import type { Clock } from '../../shared/ports';
 
 /** Default max age of a cached frame, ms. */
 export const DEFAULT_FRAME_MAX_AGE_MS = 100;

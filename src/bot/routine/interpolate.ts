@@ -60,9 +60,6 @@ export function interpolateDeep(value: unknown, lookup: VariableLookup, range?: 
   return value;
 }
 
-/** The constraints of a numeric field (the schema checks literals with the same rule). */
-export type NumberConstraints = NumberRule;
-
 /** `what: message (from '${x}')`: a problem with a value, naming the template it came from. */
 function valueError(what: string, problem: string, raw: unknown, v: unknown, range?: SourceRange): RoutineError {
   const from = typeof raw === 'string' && raw !== v ? ` (from '${raw}')` : '';
@@ -70,7 +67,7 @@ function valueError(what: string, problem: string, raw: unknown, v: unknown, ran
 }
 
 /** A numeric field: a number, or text that reads as one, after substitution ({@link numberProblem}). */
-export function resolveNumber(value: unknown, lookup: VariableLookup, what: string, range?: SourceRange, c: NumberConstraints = {}): number {
+export function resolveNumber(value: unknown, lookup: VariableLookup, what: string, range?: SourceRange, c: NumberRule = {}): number {
   const v = typeof value === 'string' ? interpolateString(value, lookup, range, what) : value;
   const problem = numberProblem(v, c);
   if (problem !== undefined) {

@@ -14,8 +14,8 @@ import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
 import { isDeviceError, type CallOptions, type Device } from '../device';
-import { NodeFileStore, SystemClock } from '../nodePorts';
-import type { Clock, FileStore, Logger } from '../ports';
+import { SystemClock } from '../../shared/clock';
+import type { Clock, FileStore, Logger } from '../../shared/ports';
 import { isVisionError } from '../vision/visionError';
 import type { MatchResult, Vision } from '../vision/types';
 import { ACTION_HANDLERS, type ActionHandler } from './actions/handlers';
@@ -23,7 +23,7 @@ import { appOf, packageOf } from './actions/app';
 import { evaluateCondition } from './conditions';
 import type { ActiveFrame, Engine, EventInit, ExecContext, MatchRecord, RoutineFrame, StepEntry } from './context';
 import { RoutineDebugError, RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine } from './debug';
-import { formatDuration } from './durations';
+import { formatDuration } from '../../shared/durations';
 import {
   BreakSignal,
   ContinueSignal,
@@ -34,7 +34,7 @@ import {
   RoutineError,
   StopSignal,
   type RoutineErrorCode,
-  type StopReason,
+  type RoutineStopReason,
 } from './errors';
 import { DEFAULT_FRAME_MAX_AGE_MS, FrameCache } from './frameCache';
 import { interpolateDeep, interpolateString, resolveBool, resolveDuration, resolveNumber, valueRange, type VariableLookup } from './interpolate';
@@ -60,8 +60,9 @@ export interface RoutineInterpreterDeps {
   routines: { get(name: string): LoadedRoutine | undefined; names?(): readonly string[] };
   /** The group's account pool for this bot; account actions fail with `no-account-pool` without it. */
   accounts?: AccountPort;
-  /** Folder for `screenshot` (relative to `fileStore`'s root when one is given, else a filesystem path). */
+  /** Folder for `screenshot`, relative to `fileStore`'s root. */
   runDir?: string;
+  /** Where `screenshot` saves (the host passes the workspace's store); without one, `screenshot` fails. */
   fileStore?: FileStore;
   /** Reference resolution for routines that do not say (the loader normally fills in 540x960). */
   referenceSize?: Size;
@@ -97,7 +98,7 @@ export interface RoutineResult {
    * Set when the run ended early but successfully: `reason` is `stop` (the `stop` action) or `pool-empty`
    * (`checkoutAccount` with `onEmpty: stop` found no account).
    */
-  stopped?: { reason: StopReason; message?: string };
+  stopped?: { reason: RoutineStopReason; message?: string };
 }
 
 /**
@@ -353,13 +354,8 @@ class RunEngine implements Engine, DebugEngine {
     // Frame age is real time: a frame taken before a debugger stop is stale after it.
     this.frames = new FrameCache(d.device, d.clock, d.frameMaxAgeMs ?? DEFAULT_FRAME_MAX_AGE_MS);
     this.yielder = new EventLoopYielder(d.clock);
-    if (d.fileStore) {
-      this.fileStore = d.fileStore;
-      this.runDir = d.runDir;
-    } else if (d.runDir !== undefined) {
-      this.fileStore = new NodeFileStore(d.runDir);
-      this.runDir = '.';
-    }
+    this.fileStore = d.fileStore;
+    this.runDir = d.runDir;
   }
 
   // ------------------------------------------------------------------------------------------------------

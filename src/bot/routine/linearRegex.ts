@@ -9,14 +9,15 @@
  * accepted: a test has one answer), anchors `^ $`. Backreferences and lookaround are refused with a clear message.
  * Matching is unanchored, case-sensitive, on UTF-16 code units, like `RegExp.prototype.test` without flags.
  */
+import { FleetError } from '../../shared/errors';
 
 /** A pattern that cannot be compiled; `index` is the offset in the pattern. */
-export class PatternError extends Error {
+export class PatternError extends FleetError<'invalid-pattern'> {
   constructor(
     message: string,
     readonly index: number,
   ) {
-    super(message);
+    super('invalid-pattern', message);
     this.name = 'PatternError';
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { SourceRange } from '../../shared/geometry';
 import type { ActionName, ComparisonOp, ElapsedOp, ParamType, StuckRung } from './actionCatalogue';
-import type { Duration, DurationUnit } from './durations';
+import type { Duration } from './durations';
+import type { DurationUnit } from '../../shared/durations';
 
 /**
  * A numeric field: a number, or a string template (containing `${var}`) to interpolate and then convert.

@@ -6,7 +6,7 @@
 import { formatDiagnostic, type Diagnostic } from '../../shared/geometry';
 import { Emitter, toDisposable, DisposableBase, type Disposable } from '../../shared/lifecycle';
 import type { ParsedYaml } from '../../shared/yamlSource';
-import type { FileStore, Logger } from '../ports';
+import type { FileStore, Logger } from '../../shared/ports';
 import { parseRoutine, sortDiagnostics } from './loader';
 import type { LoadedRoutine } from './loadedTypes';
 import { checkRoutineReferences, findCallCycles, type RoutineLookup, type TemplateLookup } from './staticChecks';

@@ -5,7 +5,7 @@
  * exactly where it was: a wait goes on for its remainder, no step times out, no sentry or stuck rung is overdue.
  * Wall-clock time (`wallNow`) is the injected clock's.
  */
-import type { Clock } from '../ports';
+import type { Clock } from '../../shared/ports';
 
 export class RoutineClock implements Clock {
   /** Time spent suspended before the current suspension (ms of the injected clock). */

@@ -782,19 +782,3 @@ function findDeepCallChains(
   }
   return out;
 }
-
-/** Every template name a routine refers to literally (for the workspace's "template exists" check). */
-export function referencedTemplates(routine: LoadedRoutine): string[] {
-  const names = new Set<string>();
-  walkSteps(routine, (s) => {
-    if ((s.action === 'tap' || s.action === 'longPress') && s.args.target.kind === 'template' && !hasInterpolation(s.args.target.template)) {
-      names.add(s.args.target.template);
-    }
-  });
-  walkAllConditions(routine, (c) => {
-    if ((c.kind === 'image' || c.kind === 'notImage') && !hasInterpolation(c.template)) {
-      names.add(c.template);
-    }
-  });
-  return [...names].sort();
-}

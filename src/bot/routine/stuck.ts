@@ -6,7 +6,7 @@
  * the routine fails with `stuck`. The ladder starts over once `window` steps complete without a detection.
  */
 import type { StuckRung } from './actionCatalogue';
-import { formatDuration, type DurationUnit } from './durations';
+import { formatDuration, type DurationUnit } from '../../shared/durations';
 
 export interface StuckConfig {
   /** No step completed for this long (ms). */

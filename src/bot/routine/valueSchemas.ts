@@ -12,7 +12,8 @@
 import { z } from 'zod';
 import { editDistance } from '../../shared/editDistance';
 import { VALUE_DOCS } from './actionCatalogue';
-import { DURATION_HINT, DURATION_PATTERN, durationProblem, MAX_DURATION_MS } from './durations';
+import { DURATION_HINT, DURATION_PATTERN } from '../../shared/durations';
+import { durationProblem, MAX_DURATION_MS } from './durations';
 import { hasInterpolation, VARIABLE_NAME_PATTERN } from './interpolationSyntax';
 import { boolProblem, describeNumberRule, NUMBER_TEXT_RE, numberProblem, type NumberRule } from './valueRules';
 

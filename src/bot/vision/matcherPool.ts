@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Disposable } from '../../shared/lifecycle';
-import type { Logger } from '../ports';
+import type { Logger } from '../../shared/ports';
 import type { MatchPlan } from './matchPlan';
 import type { MatcherStats, PixelsRef } from './matcher';
 import { VisionError } from './visionError';

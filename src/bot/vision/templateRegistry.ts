@@ -6,7 +6,7 @@
 import { editDistance } from '../../shared/editDistance';
 import type { Diagnostic } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
-import { PathEscapeError, type FileStore, type Logger } from '../ports';
+import { PathEscapeError, type FileStore, type Logger } from '../../shared/ports';
 import { isYamlName, listWorkspaceFiles, readWorkspaceYaml } from '../workspaceFiles';
 import { createTemplateImage } from './frame';
 import { sharpDecoder, type ImageDecoder } from './imageCodec';

@@ -171,25 +171,5 @@ export const templateFileSchema = z
       'A template registry file (`templates/*.yaml`): named templates (images with matching options) and colour checks, used by routines by name.',
   });
 
-/** An inline template in a routine: an image path plus any option a registry entry has. */
-export const inlineTemplateSchema = z
-  .strictObject({
-    image: imageSchema,
-    ...optionShape,
-  })
-  .meta({
-    description: 'An inline template: an image path (relative to the workspace root) plus matching options.',
-    defaultSnippets: [{ label: 'inline template', body: { image: 'templates/${1:element}.png', threshold: 0.9 } }],
-  });
-
-/** A template reference in a routine: a registry name or an inline template. */
-export const templateRefSchema = z.union([templateNameSchema, inlineTemplateSchema]);
-
-/** An inline colour check in a routine. */
-export const colorSpecSchema = colorEntrySchema.omit({ name: true, description: true });
-
-export type TemplateFileInput = z.input<typeof templateFileSchema>;
 export type TemplateEntryInput = z.input<typeof templateEntrySchema>;
-export type InlineTemplateInput = z.input<typeof inlineTemplateSchema>;
-export type ColorEntryInput = z.input<typeof colorEntrySchema>;
 export type SizeInput = z.input<typeof sizeSchema>;

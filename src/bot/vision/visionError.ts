@@ -1,13 +1,10 @@
 /** The typed error of the vision layer: every failure carries a machine-readable `code`. */
 import type { VisionErrorCode } from './types';
+import { FleetError } from '../../shared/errors';
 
-export class VisionError extends Error {
-  constructor(
-    readonly code: VisionErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class VisionError extends FleetError<VisionErrorCode> {
+  constructor(code: VisionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'VisionError';
   }
 }

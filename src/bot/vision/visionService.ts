@@ -4,7 +4,7 @@
  */
 import type { Rect } from '../../shared/geometry';
 import { retainFrame, type RawFrame } from '../device';
-import type { Clock, Logger } from '../ports';
+import type { Clock, Logger } from '../../shared/ports';
 import { checkColor } from './colorCheck';
 import { validateFrame } from './frame';
 import { copyInto, FrameBuffers, type FrameSlot } from './frameBuffers';

@@ -2,12 +2,10 @@
  * `emulator-fleet groups list [--root DIR] [--json]`: the group definitions of a workspace (`groups/*.yaml`), valid
  * or not. Invalid files are listed with their located problems; the exit code is 1 when any file has an error.
  */
-import { NodeFileStore, SystemClock } from '../../bot/nodePorts';
-import { DEFAULT_FLEET_CONFIG } from '../../orchestrator/config';
-import { definitionSummary, DefinitionsStore } from '../../orchestrator/definitionsStore';
 import { formatDiagnostic } from '../../shared/geometry';
 import type { GroupDefinitionSummary } from '../../shared/fleetTypes';
 import { parse, rejectPositionals, runCommand, subcommand, UsageError, workspaceRoot } from '../args';
+import { openFleet } from '../fleetHost';
 import { printable } from '../printable';
 
 const USAGE = 'usage: emulator-fleet groups list [--root DIR] [--json]';
@@ -28,8 +26,13 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     rejectPositionals(positionals, USAGE);
-    const root = workspaceRoot(values.root);
-    const list = await listDefinitions(root);
+    const fleet = await openFleet(workspaceRoot(values.root), { lazy: true, watch: false });
+    let list: GroupDefinitionSummary[];
+    try {
+      list = fleet.orchestrator.listGroupDefinitions();
+    } finally {
+      await fleet.close();
+    }
     if (values.json) {
       console.log(JSON.stringify(list, null, 2));
     } else {
@@ -37,17 +40,6 @@ export async function main(args: string[]): Promise<number> {
     }
     return list.some((d) => d.diagnostics.some((x) => x.severity === 'error')) ? 1 : 0;
   });
-}
-
-/** Reads the definitions of a workspace without starting anything. */
-export async function listDefinitions(root: string, groupsDir = DEFAULT_FLEET_CONFIG.groupsDir): Promise<GroupDefinitionSummary[]> {
-  const store = new DefinitionsStore(new NodeFileStore(root), { dir: groupsDir, clock: new SystemClock() });
-  try {
-    await store.load();
-    return store.entries().map((e) => definitionSummary(e, false));
-  } finally {
-    store.dispose();
-  }
 }
 
 /** The human listing: one block per definition, problems indented below it. */

@@ -8,17 +8,14 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { formatDiagnostic, type Rect } from '../../shared/geometry';
-import { NodeFileStore, nullLogger, SystemClock } from '../../bot/nodePorts';
 import { createTemplateImage } from '../../bot/vision/frame';
 import { sharpDecoder } from '../../bot/vision/imageCodec';
-import { MatcherPool } from '../../bot/vision/matcherPool';
-import { TemplateRegistry } from '../../bot/vision/templateRegistry';
 import { TEMPLATE_DEFAULTS } from '../../bot/vision/templateSchema';
 import type { Match, MatchOverrides, MatchResult, ScaleRange, TemplateSpec } from '../../bot/vision/types';
 import { isVisionError } from '../../bot/vision/visionError';
-import { VisionService } from '../../bot/vision/visionService';
 import type { RawFrame } from '../../bot/device';
 import { parse, runCommand, UsageError, workspaceRoot } from '../args';
+import { openFleet } from '../fleetHost';
 
 const USAGE =
   'usage: emulator-fleet match <frame.png> <template | image.png> [--root DIR] [--region x,y,w,h] [--threshold T] [--all] [--json] [--mode gray|color] [--scales min,max,step]';
@@ -106,9 +103,9 @@ export async function main(args: string[]): Promise<number> {
     const frame: RawFrame = { width: decoded.width, height: decoded.height, data: decoded.data, capturedAt: 0, id: 1 };
 
     const root = workspaceRoot(values.root);
-    const registry = new TemplateRegistry(new NodeFileStore(root), nullLogger);
-    const pool = new MatcherPool({ size: 1, idleTimeoutMs: 0 });
-    const vision = new VisionService({ registry, pool, clock: new SystemClock() });
+    const fleet = await openFleet(root, { lazy: true, watch: false, visionWorkers: 1 });
+    const registry = fleet.orchestrator.templateRegistry()!;
+    const vision = fleet.vision;
     let result: MatchResult;
     try {
       if (IMAGE_EXT.test(templateArg)) {
@@ -131,9 +128,8 @@ export async function main(args: string[]): Promise<number> {
         };
         result = await vision.matchImage(frame, spec, image, overrides);
       } else {
-        const diagnostics = await registry.load();
         if (!registry.has(templateArg)) {
-          for (const d of diagnostics.filter((x) => x.severity === 'error')) {
+          for (const d of registry.diagnostics.filter((x) => x.severity === 'error')) {
             console.error(formatDiagnostic(d));
           }
           const known = registry.names();
@@ -152,7 +148,7 @@ export async function main(args: string[]): Promise<number> {
       }
       throw e;
     } finally {
-      pool.dispose();
+      await fleet.close();
     }
 
     const matches = result.matches.map(round);

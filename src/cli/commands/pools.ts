@@ -14,13 +14,15 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { NodeFileStore, SinkLogger, SystemClock } from '../../bot/nodePorts';
+import type { Fleet } from '../../host/fleet';
+import { SinkLogger } from '../../shared/loggers';
 import { formatDiagnostic, type Diagnostic } from '../../shared/geometry';
 import type { ImportReport } from '../../orchestrator/pools/accountImport';
-import { formatDuration } from '../../orchestrator/durationSchema';
+import { formatDuration } from '../../shared/durations';
 import { isPoolError } from '../../orchestrator/pools/poolErrors';
-import { PoolManager, type ImportInput } from '../../orchestrator/pools/poolManager';
+import type { ImportInput, PoolManager } from '../../orchestrator/pools/poolManager';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
+import { openFleet } from '../fleetHost';
 import { printable } from '../printable';
 
 const USAGE = 'usage: emulator-fleet pools list|show <name>|import <file|folder>... [--root DIR] [--json] [--force-unlock]';
@@ -81,27 +83,35 @@ function limitArg(v: string | undefined): number {
   return n;
 }
 
-function manager(root: string, readOnly: boolean, forceUnlock = false): PoolManager {
-  const logger = new SinkLogger((r) => console.error(`${r.level}: ${printable(r.message)}`), 'warn');
-  return new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger, readOnly, forceUnlock });
+/** The workspace's fleet (nothing started: no watching, no devices), its pools opened read-write or read-only. */
+async function openPools(root: string, readOnly: boolean, forceUnlock = false): Promise<{ fleet: Fleet; m: PoolManager }> {
+  // The pool layer's warnings (a lock taken over...); the rest of the workspace is not this command's business.
+  const logger = new SinkLogger((r) => {
+    if (r.source === 'pools' || r.source?.startsWith('pools/')) {
+      console.error(`${r.level}: ${printable(r.message)}`);
+    }
+  }, 'warn');
+  const fleet = await openFleet(root, { lazy: true, watch: false, logger, pools: { readOnly, forceUnlock } });
+  try {
+    return { fleet, m: await fleet.pools() };
+  } catch (e) {
+    await fleet.close();
+    throw e;
+  }
 }
 
 /**
  * Opens read-write; when another live process owns the database, falls back to read-only (for looking), unless
  * `--force-unlock` takes the lock over.
  */
-async function openForReading(root: string, force: boolean): Promise<{ m: PoolManager; note?: string }> {
-  const m = manager(root, false, force);
+async function openForReading(root: string, force: boolean): Promise<{ fleet: Fleet; m: PoolManager; note?: string }> {
   try {
-    await m.open();
-    return { m };
+    return await openPools(root, false, force);
   } catch (e) {
     if (!isPoolError(e, 'db-locked') || force) {
       throw e;
     }
-    const ro = manager(root, true);
-    await ro.open();
-    return { m: ro, note: `${e.message}; showing it read-only` };
+    return { ...(await openPools(root, true)), note: `${e.message}; showing it read-only` };
   }
 }
 
@@ -117,9 +127,9 @@ function say(line: string): void {
 }
 
 async function list(root: string, json: boolean, force: boolean): Promise<number> {
-  const { m, note } = await openForReading(root, force);
+  const { fleet, m, note } = await openForReading(root, force);
   try {
-    const { diagnostics } = await m.loadDefinitions({ watch: false });
+    const diagnostics = m.diagnostics;
     const pools = m.listPools();
     if (json) {
       console.log(JSON.stringify({ pools, diagnostics, readOnly: m.readOnly }, null, 2));
@@ -137,14 +147,14 @@ async function list(root: string, json: boolean, force: boolean): Promise<number
     }
     return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
   } finally {
-    await m.close();
+    await fleet.close();
   }
 }
 
 async function show(root: string, name: string, limit: number, json: boolean, force: boolean): Promise<number> {
-  const { m, note } = await openForReading(root, force);
+  const { fleet, m, note } = await openForReading(root, force);
   try {
-    const { diagnostics } = await m.loadDefinitions({ watch: false });
+    const diagnostics = m.diagnostics;
     const def = m.getPool(name);
     if (!def) {
       printDiagnostics(diagnostics);
@@ -191,7 +201,7 @@ async function show(root: string, name: string, limit: number, json: boolean, fo
     }
     return 0;
   } finally {
-    await m.close();
+    await fleet.close();
   }
 }
 
@@ -221,13 +231,12 @@ async function importFiles(root: string, inputs: string[], json: boolean, force:
       return 1;
     }
   }
-  const m = manager(root, false, force);
-  await m.open();
+  const { fleet, m } = await openPools(root, false, force);
   let reports: ImportReport[];
   try {
     reports = await m.importBatch(batch);
   } finally {
-    await m.close();
+    await fleet.close();
   }
   const total = { files: reports.length, imported: 0, updated: 0, unchanged: 0, skipped: 0 };
   for (const r of reports) {

@@ -10,24 +10,15 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { AccountPort } from '../../bot/accounts';
-import { AdbDevice } from '../../bot/adb/adbDevice';
-import type { Device } from '../../bot/device';
-import { NodeFileStore, SinkLogger, SystemClock } from '../../bot/nodePorts';
-import type { Logger, LogLevel, LogRecord } from '../../bot/ports';
-import { RoutineInterpreter, type RoutineResult } from '../../bot/routine/interpreter';
-import { RoutineRegistry } from '../../bot/routine/registry';
+import type { RoutineResult } from '../../bot/routine/interpreter';
+import type { Fleet } from '../../host/fleet';
+import { SinkLogger } from '../../shared/loggers';
+import type { Clock, Logger, LogLevel, LogRecord } from '../../shared/ports';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import { formatDiagnostic } from '../../shared/geometry';
-import type { Clock } from '../../bot/ports';
-import type { TemplateLookup } from '../../bot/routine/staticChecks';
-import { MatcherPool } from '../../bot/vision/matcherPool';
-import { TemplateRegistry } from '../../bot/vision/templateRegistry';
-import type { Vision } from '../../bot/vision/types';
-import { VisionService } from '../../bot/vision/visionService';
-import { PoolManager } from '../../orchestrator/pools/poolManager';
-import { AdbHostEndpoint } from '../../virtual/hostEndpoint';
-import { VirtualDevice } from '../../virtual/virtualDevice';
+import { SystemClock } from '../../shared/clock';
 import { onTerminationSignals, parse, parseIntArg, rejectPositionals, runCommand, subcommand, UsageError, workspaceRoot } from '../args';
+import { adbServerOf, openFleet } from '../fleetHost';
 import { printable } from '../printable';
 
 const USAGE = [
@@ -73,51 +64,18 @@ export async function main(args: string[]): Promise<number> {
   });
 }
 
-interface WorkspaceVision {
-  vision: Vision;
-  templates: TemplateLookup;
-  close(): Promise<void>;
-}
-
-/** The workspace's templates (`templates/*.yaml`) behind a matcher worker pool. Template problems go to stderr. */
-async function openWorkspaceVision(root: string, clock: Clock, logger: Logger): Promise<WorkspaceVision> {
-  const templates = new TemplateRegistry(new NodeFileStore(root), logger.child('templates'));
-  const diagnostics = await templates.load();
-  for (const d of diagnostics) {
-    process.stderr.write(`${printable(formatDiagnostic(d))}\n`);
-  }
-  const pool = new MatcherPool({ size: 1, idleTimeoutMs: 0, logger: logger.child('vision') });
-  const vision = new VisionService({ registry: templates, pool, clock, logger });
-  return {
-    vision,
-    templates,
-    async close() {
-      pool.dispose();
-      templates.dispose();
-    },
-  };
-}
-
 function stderrLogger(minLevel: LogLevel): Logger {
   return new SinkLogger((r: LogRecord) => {
     process.stderr.write(`${r.level}: ${r.source ? `[${printable(r.source)}] ` : ''}${printable(r.message)}\n`);
   }, minLevel);
 }
 
-async function loadRegistry(root: string, logger: Logger, vision?: WorkspaceVision): Promise<RoutineRegistry> {
-  const registry = new RoutineRegistry(new NodeFileStore(root), logger, vision ? { templates: vision.templates } : {});
-  await registry.reload();
-  return registry;
-}
-
 async function listRoutines(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { root: { type: 'string' }, json: { type: 'boolean' } });
   rejectPositionals(positionals);
-  const root = workspaceRoot(values.root);
-  const logger = stderrLogger('warn');
-  const registry = await loadRegistry(root, logger);
+  const fleet = await openFleet(workspaceRoot(values.root), { lazy: true, watch: false, logger: stderrLogger('error') });
   try {
-    const entries = registry.entries();
+    const entries = fleet.orchestrator.routineRegistry()!.entries();
     if (values.json) {
       for (const e of entries) {
         console.log(JSON.stringify({ name: e.name, file: e.file, valid: e.valid, description: e.routine?.description, params: e.routine ? Object.keys(e.routine.params) : [], diagnostics: e.diagnostics }));
@@ -132,73 +90,30 @@ async function listRoutines(args: string[]): Promise<number> {
     }
     return entries.every((e) => e.valid) ? 0 : 1;
   } finally {
-    registry.dispose();
+    await fleet.close();
   }
 }
 
-interface Opened {
-  device: Device;
-  close(): Promise<void>;
-}
-
-async function openDevice(values: { device?: string; virtual?: boolean; 'adb-port'?: string; 'adb-host'?: string; seed?: string }, logger: Logger, signal: AbortSignal): Promise<Opened> {
+/** The device a routine runs on: a virtual device of the fleet, or a device of its ADB server. */
+async function openDevice(fleet: Fleet, values: { device?: string; virtual?: boolean; seed?: string }, signal: AbortSignal) {
+  let serial = values.device;
   if (values.virtual) {
-    const vd = VirtualDevice.create({ seed: parseIntArg('seed', values.seed, 1) });
-    const endpoint = await AdbHostEndpoint.start({ logger: logger.child('host') });
-    endpoint.addDevice(vd);
-    try {
-      const device = await AdbDevice.connect({ serial: vd.serial, server: { host: '127.0.0.1', port: endpoint.port }, logger, signal });
-      return {
-        device,
-        async close() {
-          await device.close();
-          await endpoint.close();
-          await vd.close();
-        },
-      };
-    } catch (e) {
-      await endpoint.close();
-      await vd.close();
-      throw e;
-    }
+    [{ serial }] = await fleet.startVirtualDevices(1, { seed: parseIntArg('seed', values.seed, 1) });
   }
-  const port = parseIntArg('adb-port', values['adb-port'], 5037)!;
-  if (port < 1 || port > 65535) {
-    throw new UsageError(`--adb-port must be between 1 and 65535, got ${port}`);
-  }
-  const device = await AdbDevice.connect({ serial: values.device!, server: { host: values['adb-host'] ?? '127.0.0.1', port }, logger, signal });
-  return { device, close: () => device.close() };
+  return fleet.devices.open(serial!, { serial, signal });
 }
 
-interface PoolHandle {
-  port: AccountPort;
-  close(): Promise<void>;
-}
-
-async function openPool(root: string, pool: string, routine: string, bot: string, logger: Logger, forceUnlock: boolean): Promise<PoolHandle> {
-  const manager = new PoolManager({ fileStore: new NodeFileStore(root), clock: new SystemClock(), logger: logger.child('pools'), forceUnlock });
-  try {
-    await manager.open();
-    const defs = await manager.loadDefinitions();
-    if (!manager.definition(pool)) {
-      const known = defs.pools.map((p) => p.name);
-      for (const d of defs.diagnostics) {
-        process.stderr.write(`${printable(formatDiagnostic(d))}\n`);
-      }
-      throw new UsageError(`--pool: no pool named '${pool}' (${known.length ? `pools: ${known.join(', ')}` : 'the workspace defines no pool in pools/*.yaml'})`);
+/** A lease port of `pool` for this run (the database is opened now: a locked one fails here, with its reason). */
+async function openPool(fleet: Fleet, pool: string, routine: string, bot: string): Promise<AccountPort & { dispose(): void }> {
+  const manager = await fleet.pools();
+  if (!manager.definition(pool)) {
+    const known = manager.listPools().map((p) => p.name);
+    for (const d of manager.diagnostics) {
+      process.stderr.write(`${printable(formatDiagnostic(d))}\n`);
     }
-    const port = manager.accountPort(pool, { group: 'cli', bot, orchestrationId: `cli-${randomUUID()}`, routine });
-    return {
-      port,
-      async close() {
-        port.dispose();
-        await manager.close();
-      },
-    };
-  } catch (e) {
-    await manager.close().catch(() => undefined);
-    throw e;
+    throw new UsageError(`--pool: no pool named '${pool}' (${known.length ? `pools: ${known.join(', ')}` : 'the workspace defines no pool in pools/*.yaml'})`);
   }
+  return manager.accountPort(pool, { group: 'cli', bot, orchestrationId: `cli-${randomUUID()}`, routine });
 }
 
 async function runRoutine(args: string[]): Promise<number> {
@@ -238,15 +153,25 @@ async function runRoutine(args: string[]): Promise<number> {
   const logger = stderrLogger(values.verbose ? 'debug' : 'warn');
   const clock = new SystemClock();
 
-  const cleanups: Array<() => Promise<void>> = [];
   const abort = new AbortController();
   const offSignals = onTerminationSignals(() => abort.abort(new Error('interrupted')));
   let resultShown = false;
+  let fleet: Fleet | undefined;
+  const cleanups: Array<() => Promise<void>> = [];
   try {
-    const vision = await openWorkspaceVision(root, clock, logger);
-    cleanups.push(() => vision.close());
-    const registry = await loadRegistry(root, logger, vision);
-    cleanups.push(async () => registry.dispose());
+    const port = parseIntArg('adb-port', values['adb-port']);
+    if (port !== undefined && (port < 1 || port > 65535)) {
+      throw new UsageError(`--adb-port must be between 1 and 65535, got ${port}`);
+    }
+    fleet = await openFleet(root, {
+      lazy: true,
+      watch: false,
+      visionWorkers: 1,
+      logger,
+      adbServers: values.virtual ? [] : [adbServerOf(values['adb-host'], port)],
+      pools: { forceUnlock: values['force-unlock'] === true },
+    });
+    const registry = fleet.orchestrator.routineRegistry()!;
     const entry = registry.entry(name);
     if (!entry) {
       const known = registry.names();
@@ -262,25 +187,16 @@ async function runRoutine(args: string[]): Promise<number> {
       return 1;
     }
 
-    const opened = await openDevice(values, logger, abort.signal);
-    cleanups.push(() => opened.close());
+    const opened = await openDevice(fleet, values, abort.signal);
+    cleanups.push(() => opened.device.close());
     let accounts: AccountPort | undefined;
     if (values.pool) {
-      const pool = await openPool(root, values.pool, name, opened.device.serial, logger, values['force-unlock'] === true);
-      cleanups.push(() => pool.close());
-      accounts = pool.port;
+      const port = await openPool(fleet, values.pool, name, opened.serial);
+      cleanups.push(async () => port.dispose());
+      accounts = port;
     }
     const runDir = values['run-dir'] ?? path.join('.fleet', 'runs', `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    const interp = new RoutineInterpreter({
-      device: opened.device,
-      vision: vision.vision,
-      clock,
-      logger,
-      routines: registry,
-      accounts,
-      fileStore: new NodeFileStore(root),
-      runDir,
-    });
+    const interp = fleet.createInterpreter({ device: opened.device, logger, accounts, runDir });
     const printer = json ? printJson : humanPrinter(clock.wallNow().getTime(), values.verbose ?? false);
     interp.onDidEmit(printer);
     const result = await interp.run(name, params, { signal: abort.signal, variables: { bot_instance: 1, cycle: 1 } });
@@ -292,7 +208,7 @@ async function runRoutine(args: string[]): Promise<number> {
     // With --json the last line is always a result: a run that could not start (unknown routine, no device, the
     // pool database locked) says why there too. The error still goes to stderr and sets the exit code.
     if (json && !resultShown) {
-      const code = e instanceof UsageError ? 'usage' : e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'internal';
+      const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'internal';
       process.stdout.write(`${JSON.stringify({ type: 'result', time: clock.now(), ok: false, error: { message: e instanceof Error ? e.message : String(e), code }, variables: {} })}\n`);
     }
     throw e;
@@ -301,6 +217,7 @@ async function runRoutine(args: string[]): Promise<number> {
     for (const c of cleanups.reverse()) {
       await c().catch((e: unknown) => logger.log('warn', `cleanup failed: ${e instanceof Error ? e.message : String(e)}`));
     }
+    await fleet?.close().catch((e: unknown) => logger.log('warn', `cleanup failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 }
 
@@ -374,7 +291,7 @@ function humanPrinter(t0: number, verbose: boolean): (e: RoutineEvent) => void {
   };
 }
 
-function emitResult(json: boolean, result: RoutineResult, clock: SystemClock): void {
+function emitResult(json: boolean, result: RoutineResult, clock: Clock): void {
   if (json) {
     process.stdout.write(`${JSON.stringify({ type: 'result', time: clock.now(), ok: result.ok, error: result.error ?? null, variables: result.variables, ...(result.returned ? { returned: result.returned } : {}), ...(result.stopped ? { stopped: result.stopped } : {}) })}\n`);
     return;

@@ -10,19 +10,23 @@
  * group failed (or could not run: then 1, and with `--json` the summary line carries the error).
  */
 import * as path from 'node:path';
-import { SinkLogger } from '../../bot/nodePorts';
-import type { LogLevel, LogRecord } from '../../bot/ports';
+import { SinkLogger } from '../../shared/loggers';
+import type { LogLevel, LogRecord } from '../../shared/ports';
 import { parseDuration } from '../../shared/durations';
-import { createFleet, type Fleet, type FleetOptions } from '../../orchestrator/composition';
+import type { Fleet, FleetHostOptions } from '../../host/fleet';
 import type { BotGroup } from '../../orchestrator/botGroup';
+import { DEFAULT_FLEET_CONFIG } from '../../orchestrator/config';
+import { definitionSummary, DefinitionsStore } from '../../orchestrator/definitionsStore';
+import { NodeFileStore } from '../../host/nodePorts';
+import { SystemClock } from '../../shared/clock';
 import { GroupDefinitionError, type LaunchOptions } from '../../orchestrator/groupDefinition';
 import { EMULATOR_KINDS, type EmulatorKind } from '../../orchestrator/emulators/presets';
 import { formatDiagnostic } from '../../shared/geometry';
 import { runSummaryOf, type FleetEvent, type GroupDefinitionSummary, type RunSummary } from '../../shared/fleetTypes';
 import { parse, parseIntArg, runCommand, UsageError, workspaceRoot } from '../args';
 import { LiveTable, renderGroupTable } from '../liveTable';
+import { adbServerOf, openFleet } from '../fleetHost';
 import { printable, printableLines } from '../printable';
-import { listDefinitions } from './groups';
 
 const USAGE = [
   'usage: emulator-fleet run <group> [--root DIR] [--virtual N [--seed S]] [--cycles N | --duration S] [--json]',
@@ -292,23 +296,22 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
       }
     }, minLevel);
 
-    let emulator: FleetOptions['emulator'];
+    let emulator: FleetHostOptions['emulator'];
     if (o.emulator) {
       const nums = (summary.availableInstances ?? []).filter((i) => /^\d+$/.test(i)).map(Number);
       emulator = { kind: o.emulator, instances: nums, launchCommand: o.launchCommand, stopCommand: o.stopCommand };
     }
 
     try {
-      fleet = await createFleet({
-        root: o.root,
-        virtual: o.virtual,
-        seed: o.seed,
-        adb: o.adb,
+      fleet = await openFleet(o.root, {
+        // `--virtual` runs on its own devices: no ADB server is needed (nor used).
+        virtual: o.virtual !== undefined ? { count: o.virtual, seed: o.seed } : undefined,
+        adbServers: o.virtual !== undefined ? [] : [adbServerOf(o.adb?.host, o.adb?.port)],
         emulator,
         logger,
         watch: true,
         config: o.stopTimeoutMs !== undefined ? { stopTimeoutMs: o.stopTimeoutMs } : undefined,
-        forceUnlock: o.forceUnlock,
+        pools: { forceUnlock: o.forceUnlock },
       });
     } catch (e) {
       return fail(`cannot start the fleet: ${messageOf(e)}`, codeOf(e));
@@ -406,6 +409,20 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
     }
     stdout.off('error', ignoreWriteError);
     stderr.off('error', ignoreWriteError);
+  }
+}
+
+/**
+ * The group definitions of a workspace, read without building a fleet: `run` resolves the group (and, with an
+ * emulator preset, its instances) before the fleet exists.
+ */
+async function listDefinitions(root: string): Promise<GroupDefinitionSummary[]> {
+  const store = new DefinitionsStore(new NodeFileStore(root), { dir: DEFAULT_FLEET_CONFIG.groupsDir, clock: new SystemClock() });
+  try {
+    await store.load();
+    return store.entries().map((e) => definitionSummary(e, false));
+  } finally {
+    store.dispose();
   }
 }
 

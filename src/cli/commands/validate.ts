@@ -6,9 +6,9 @@
  */
 import * as path from 'node:path';
 import { formatDiagnostic } from '../../shared/geometry';
-import { NodeFileStore } from '../../bot/nodePorts';
-import { validateWorkspaceDetailed } from '../../orchestrator/workspaceValidation';
+import { statSync } from 'node:fs';
 import { parse, runCommand, UsageError } from '../args';
+import { openFleet } from '../fleetHost';
 import { printable } from '../printable';
 
 const USAGE = 'usage: emulator-fleet validate [--root DIR] [--json]';
@@ -28,12 +28,16 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`unexpected argument '${positionals[0]}' (${USAGE})`);
     }
     const root = path.resolve(values.root ?? '.');
-    const store = new NodeFileStore(root);
-    const st = await store.stat('.');
-    if (!st?.isDirectory) {
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
       throw new UsageError(`--root '${values.root ?? '.'}' is not a directory`);
     }
-    const r = await validateWorkspaceDetailed(store);
+    const fleet = await openFleet(root, { lazy: true, watch: false });
+    let r: Awaited<ReturnType<typeof fleet.validate>>;
+    try {
+      r = await fleet.validate();
+    } finally {
+      await fleet.close();
+    }
     const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = r.diagnostics.length - errors;
     if (values.json) {

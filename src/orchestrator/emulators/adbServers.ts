@@ -3,14 +3,17 @@
  * client per server.
  */
 import { FleetAdbClient, DEFAULT_ADB_HOST, DEFAULT_ADB_PORT, type AdbServerAddress } from '../../bot/adb/adbClient';
+import { FleetError } from '../../shared/errors';
 
 export type { AdbServerAddress };
 
 /** A malformed server or device address in the configuration. */
-export class AddressError extends Error {
-  readonly code = 'invalid-address';
-  constructor(readonly text: string, reason: string) {
-    super(`'${text}' is not a valid address: ${reason}`);
+export class AddressError extends FleetError<'invalid-address'> {
+  constructor(
+    readonly text: string,
+    reason: string,
+  ) {
+    super('invalid-address', `'${text}' is not a valid address: ${reason}`);
     this.name = 'AddressError';
   }
 }

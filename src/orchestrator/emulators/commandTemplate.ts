@@ -10,17 +10,18 @@
  * - `""` or `''` makes an empty argument.
  * Placeholders: `{index}`, `{port}`, `{serial}`, `{host}`; `{{` and `}}` are literal braces.
  */
+import { FleetError } from '../../shared/errors';
 
 export type TemplateErrorCode = 'unterminated-quote' | 'empty-command' | 'unknown-placeholder' | 'missing-value' | 'unbalanced-brace';
 
-export class TemplateError extends Error {
+export class TemplateError extends FleetError<TemplateErrorCode> {
   constructor(
-    readonly code: TemplateErrorCode,
+    code: TemplateErrorCode,
     message: string,
     /** 1-based column in the template. */
     readonly column?: number,
   ) {
-    super(column !== undefined ? `${message} (column ${column})` : message);
+    super(code, column !== undefined ? `${message} (column ${column})` : message);
     this.name = 'TemplateError';
   }
 }

@@ -4,7 +4,7 @@
  * device it had is reported disconnected and the tracker reconnects with exponential backoff until disposed.
  */
 import { DisposableBase, Emitter, toDisposable, type Event } from '../../shared/lifecycle';
-import type { Clock, Logger } from '../../bot/ports';
+import type { Clock, Logger } from '../../shared/ports';
 import type Connection from '@devicefarmer/adbkit/dist/src/adb/connection';
 import Protocol from '@devicefarmer/adbkit/dist/src/adb/protocol';
 import { destroyConnection, type FleetAdbClient } from '../../bot/adb/adbClient';

@@ -4,7 +4,7 @@
  * stop command templates, and opens `AdbDevice`s for bots.
  */
 import { DisposableBase, Emitter, toDisposable, waitForEvent, type Event } from '../../shared/lifecycle';
-import type { Clock, Logger } from '../../bot/ports';
+import type { Clock, Logger } from '../../shared/ports';
 import { AdbDevice, type AdbDeviceOptions } from '../../bot/adb/adbDevice';
 import type { FleetAdbClient } from '../../bot/adb/adbClient';
 import { AdbClientPool, formatServerAddress, parseServerAddress, type AdbServerAddress } from './adbServers';
@@ -13,17 +13,18 @@ import { instanceSerials, resolveInstance, type EmulatorKind, type InstanceAddre
 import { expandCommand, TemplateError, validateTemplate } from './commandTemplate';
 import type { ProcessResult, ProcessRunner } from './processRunner';
 import { formatDuration } from '../../shared/durations';
+import { FleetError } from '../../shared/errors';
 
 export type EmulatorErrorCode = 'invalid-config' | 'unknown-instance' | 'no-command' | 'command-failed' | 'timeout' | 'aborted' | 'not-connected' | 'disposed';
 
-export class EmulatorError extends Error {
+export class EmulatorError extends FleetError<EmulatorErrorCode> {
   constructor(
-    readonly code: EmulatorErrorCode,
+    code: EmulatorErrorCode,
     message: string,
     readonly instance?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'EmulatorError';
   }
 }
@@ -68,6 +69,11 @@ export interface EmulatorManagerOptions {
   processRunner: ProcessRunner;
   /** Client factory (tests); default one shared adbkit client per server. */
   clientFor?: (address: AdbServerAddress) => FleetAdbClient;
+  /**
+   * The device tracker of a server (`host:port`), when its owner shares it (the host's ADB server sources): the
+   * manager listens to it and starts it, but does not dispose it. Servers without one get their own tracker.
+   */
+  trackerFor?: (server: string) => DeviceTracker | undefined;
 }
 
 /** The immutable status of one configured instance. */
@@ -130,8 +136,9 @@ export class EmulatorManager extends DisposableBase {
         if (this.trackers.has(key)) {
           continue;
         }
+        const shared = opts.trackerFor?.(key);
         const client = opts.clientFor ? opts.clientFor(a) : this.pool.get(a);
-        const tracker = this.register(new DeviceTracker({ client, server: key, clock: opts.clock, logger: this.logger, backoff: opts.trackerBackoff }));
+        const tracker = shared ?? this.register(new DeviceTracker({ client, server: key, clock: opts.clock, logger: this.logger, backoff: opts.trackerBackoff }));
         this.trackers.set(key, tracker);
         this.register(tracker.onDidChangeDevices((e) => this.onDevices(e)));
         this.register(tracker.onDidConnectDevice((e) => this._onDidConnectDevice.fire(e)));

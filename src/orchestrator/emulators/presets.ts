@@ -7,6 +7,7 @@
  *   instance n being the n-th entry.
  */
 import { AddressError, parseServerAddress } from './adbServers';
+import { FleetError } from '../../shared/errors';
 
 export type EmulatorKind = 'mumu' | 'ldplayer' | 'bluestacks' | 'generic';
 
@@ -32,10 +33,9 @@ export interface PresetOptions {
 }
 
 /** Thrown for an instance number the preset cannot map. */
-export class PresetError extends Error {
-  readonly code = 'unknown-instance';
+export class PresetError extends FleetError<'unknown-instance'> {
   constructor(message: string) {
-    super(message);
+    super('unknown-instance', message);
     this.name = 'PresetError';
   }
 }
@@ -110,14 +110,3 @@ export function genericAddress(instance: number, text: string): InstanceAddress 
 export function instanceSerials(a: InstanceAddress): string[] {
   return [a.serial, ...a.aliases];
 }
-
-/**
- * Suggested launch / stop command templates per kind (the emulators' own command-line tools, which must be on PATH
- * or given with their full path in the configuration). Placeholders: {index} {port} {serial}.
- */
-export const SUGGESTED_COMMANDS: Readonly<Record<EmulatorKind, { launch?: string; stop?: string }>> = Object.freeze({
-  mumu: { launch: 'MuMuManager.exe control -v {index} launch', stop: 'MuMuManager.exe control -v {index} shutdown' },
-  ldplayer: { launch: 'ldconsole.exe launch --index {index}', stop: 'ldconsole.exe quit --index {index}' },
-  bluestacks: {},
-  generic: {},
-});

@@ -22,8 +22,8 @@
  * mutations (listing pools while another process runs them).
  */
 import type { Database, SqlValue } from 'sql.js';
-import type { Logger } from '../../bot/ports';
-import { nullLogger } from '../../bot/nodePorts';
+import type { Logger } from '../../shared/ports';
+import { nullLogger } from '../../shared/loggers';
 import { encodeJournalEntry, parseJournal, type JournalEntry, type ParsedJournal } from './journalFormat';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { isPoolError, PoolError } from './poolErrors';

@@ -31,7 +31,6 @@ export const ACCOUNT_COLUMNS = {
 } as const satisfies Record<string, ColumnType>;
 
 export type AccountColumn = keyof typeof ACCOUNT_COLUMNS;
-export const ACCOUNT_COLUMN_NAMES = Object.keys(ACCOUNT_COLUMNS) as AccountColumn[];
 
 /** Columns whose values `complete(stats)` adds to. */
 export const COUNTER_COLUMNS = ['packs_opened', 'hourglasses', 'wonder_picks_done', 'shinedust'] as const;

@@ -17,7 +17,6 @@
 import type { AccountFieldValue } from '../../bot/accounts';
 import type { Row, SqlReader, SqlWriter } from './accountDatabase';
 import {
-  ACCOUNT_STATUSES,
   canonicalColumn,
   coerceColumnValue,
   EXTRA_KEY_PATTERN,
@@ -397,8 +396,4 @@ export function updateAccountFields(tx: SqlWriter, accountId: string, fields: Re
   sets.push('updated_at = ?');
   params.push(now.toISOString());
   tx.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`, [...params, accountId]);
-}
-
-export function isAccountStatus(s: string): s is AccountStatus {
-  return (ACCOUNT_STATUSES as readonly string[]).includes(s);
 }

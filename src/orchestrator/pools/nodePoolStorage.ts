@@ -21,7 +21,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { FileStore } from '../../bot/ports';
+import type { FileStore } from '../../shared/ports';
 import { PoolError } from './poolErrors';
 import type { LockOptions, PoolStorage } from './poolStorage';
 

@@ -4,7 +4,7 @@
  * them every `lease.heartbeat` so a long routine never loses its account; the timer stops when nothing is held.
  */
 import type { AccountFieldValue, AccountLease, AccountPort } from '../../bot/accounts';
-import type { Clock, Logger } from '../../bot/ports';
+import type { Clock, Logger } from '../../shared/ports';
 import type { Disposable } from '../../shared/lifecycle';
 import type { AccountDatabase } from './accountDatabase';
 import type { AccountRecord } from './accountFields';

@@ -2,7 +2,7 @@
 import type { Diagnostic } from '../../shared/geometry';
 import { parseAndValidate, type ParsedYaml } from '../../shared/yamlSource';
 import { ACCOUNT_COLUMNS, toIsoTime, type AccountColumn } from './accountFields';
-import { parseDuration } from '../durationSchema';
+import { parseDuration } from '../../shared/durations';
 import { poolDefinitionSchema, type FilterOp } from './poolSchema';
 
 export type FilterScalar = string | number | boolean | null;

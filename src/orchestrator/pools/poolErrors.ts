@@ -1,4 +1,5 @@
 /** Typed errors of the account pools: every failure carries a machine-readable `code`. */
+import { FleetError } from '../../shared/errors';
 
 export type PoolErrorCode =
   /** Another live process holds the database lock (the message names its pid). */
@@ -28,13 +29,11 @@ export type PoolErrorCode =
   /** The operation was aborted through its signal. */
   | 'aborted';
 
-export class PoolError extends Error {
-  constructor(
-    readonly code: PoolErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
+export class PoolError extends FleetError<PoolErrorCode> {
+  declare readonly details: Record<string, unknown>;
+
+  constructor(code: PoolErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(code, message, { details });
     this.name = 'PoolError';
   }
 }

@@ -8,7 +8,7 @@
  * `pools/demo-accounts.json`, it is seeded from that file (the demo account set).
  */
 import type { AccountFieldValue } from '../../bot/accounts';
-import type { Clock, FileStore, Logger } from '../../bot/ports';
+import type { Clock, FileStore, Logger } from '../../shared/ports';
 import { isYamlName, listWorkspaceFiles, readWorkspaceYaml } from '../../bot/workspaceFiles';
 import type { Diagnostic } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
@@ -118,6 +118,7 @@ export class PoolManager implements Disposable {
   private watcher: { dispose(): void } | undefined;
   private reloading: Promise<LoadDefinitionsResult> | undefined;
   private reloadAgain = false;
+  private opening: Promise<void> | undefined;
   private readonly ports = new Set<PoolAccountPort>();
   private readonly lastStats = new Map<string, string>();
   private readonly fileStore: FileStore;
@@ -165,6 +166,21 @@ export class PoolManager implements Disposable {
       throw new PoolError('db-closed', 'the account pools are not open');
     }
     return this.db;
+  }
+
+  /**
+   * Opens the database unless it is open or opening (callers share one open): how a host that opens the pools
+   * lazily opens them on first use. A failed open can be tried again.
+   */
+  ensureOpen(): Promise<void> {
+    this.opening ??= this.open().then(
+      () => undefined,
+      (e: unknown) => {
+        this.opening = undefined;
+        throw e;
+      },
+    );
+    return this.opening;
   }
 
   /** Opens the database; seeds a new one from the demo set; reclaims leases left by earlier runs. */

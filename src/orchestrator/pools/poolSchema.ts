@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { ACCOUNT_COLUMNS, ACCOUNT_STATUSES, coerceColumnValue, EXTRA_KEY_PATTERN, isAccountColumn, type AccountColumn } from './accountFields';
-import { durationSchema, parseDuration } from '../durationSchema';
+import { durationSchema } from '../durationSchema';
+import { parseDuration } from '../../shared/durations';
 
 /** Columns a filter or a sort may name (everything but the password), plus `extra.<key>`. */
 export const FILTERABLE_COLUMNS = (Object.keys(ACCOUNT_COLUMNS) as AccountColumn[]).filter((c) => c !== 'password');
@@ -141,8 +142,6 @@ export const poolDefinitionSchema = z
       },
     ],
   });
-
-export type PoolDefinitionInput = z.input<typeof poolDefinitionSchema>;
 
 type Scalar = string | number | boolean | null;
 

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import initSqlJs from 'sql.js';
+import type initSqlJsType from 'sql.js';
 import type { SqlJsStatic } from 'sql.js';
 
 const WASM_NAME = 'sql-wasm.wasm';
@@ -25,9 +25,12 @@ export function locateSqlWasm(): string {
 
 let loading: Promise<SqlJsStatic> | undefined;
 
-/** The sql.js module, initialised once per process (the wasm is compiled once; databases are separate). */
+/**
+ * The sql.js module, initialised once per process (the wasm is compiled once; databases are separate). sql.js is
+ * required here, on first use, so that a process that never opens a database never loads it.
+ */
 export function loadSqlJs(): Promise<SqlJsStatic> {
-  loading ??= initSqlJs({ locateFile: () => locateSqlWasm() }).catch((e: unknown) => {
+  loading ??= (require('sql.js') as typeof initSqlJsType)({ locateFile: () => locateSqlWasm() }).catch((e: unknown) => {
     loading = undefined;
     throw e;
   });

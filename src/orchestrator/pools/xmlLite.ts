@@ -283,7 +283,3 @@ export function findElement(roots: readonly XmlElement[], name: string): XmlElem
 export function escapeXmlText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
-
-export function escapeXmlAttr(s: string): string {
-  return escapeXmlText(s).replace(/"/g, '&quot;');
-}

@@ -117,8 +117,6 @@ export const LAYOUT = {
   },
 } as const;
 
-export type Layout = typeof LAYOUT;
-
 /** Scales a reference-size rectangle to a `width`x`height` screen (each axis on its own; rounded to pixels). */
 export function scaleRect(rect: Rect, width: number, height: number): Rect {
   const sx = width / REFERENCE_WIDTH;

@@ -25,6 +25,7 @@ import { applyGrain, makeGrain, rasterizeSvg } from './raster';
 import { createRng, deriveSeed, type Rng } from './rng';
 import { buildSceneSvg, OPENING_FRAMES, SHUFFLE_FRAMES, SPLASH_FRAMES } from './scene';
 import type { SharedPrefs } from './sharedPrefs';
+import { FleetError } from '../../shared/errors';
 
 export interface PocketPacksOptions {
   /** Screen size in pixels (the layout scales from 540x960). */
@@ -113,11 +114,9 @@ export type PocketPacksState = {
 };
 
 /** Bad options given to the game (a size or rate out of range). */
-export class GameConfigError extends Error {
-  readonly code = 'invalid-option';
-
+export class GameConfigError extends FleetError<'invalid-option'> {
   constructor(message: string) {
-    super(message);
+    super('invalid-option', message);
     this.name = 'GameConfigError';
   }
 }
@@ -829,4 +828,13 @@ export class PocketPacks implements PocketPacksGame {
     this.writeError = saveAccount(this.fs, acc.prefs);
     this.changed();
   }
+}
+
+/**
+ * Creates the game. With `boot: 'title'` (default) the game process is already running on its title screen;
+ * with `'launcher'` the device shows its home screen and the game starts on a tap of its icon or `am start`.
+ * Throws `GameConfigError` (code `invalid-option`) for a size outside 64..4096 or a `popupRate` outside 0..1.
+ */
+export function createPocketPacksGame(opts: PocketPacksOptions): PocketPacksGame {
+  return new PocketPacks(opts);
 }

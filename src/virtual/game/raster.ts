@@ -1,13 +1,12 @@
 /** Turns the game's SVG frames into raw RGBA with sharp, and adds a fixed per-pixel grain. */
 import sharp from 'sharp';
 import { createRng } from './rng';
+import { FleetError } from '../../shared/errors';
 
 /** Rendering failed (sharp could not rasterise a frame, or produced an unexpected size). */
-export class GameRenderError extends Error {
-  readonly code = 'render-failed';
-
+export class GameRenderError extends FleetError<'render-failed'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('render-failed', message, options);
     this.name = 'GameRenderError';
   }
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { FakeClock } from '../../support/fakeClock';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { EmulatorError, EmulatorManager, type EmulatorManagerOptions } from '../../../src/orchestrator/emulators/emulatorManager';
 import type { ProcessResult, ProcessRunner, ProcessRunOptions } from '../../../src/orchestrator/emulators/processRunner';
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { NodeProcessRunner } from '../../../src/orchestrator/emulators/processRunner';
+import { NodeProcessRunner } from '../../../src/host/nodePorts';
 
 /** Runs this Node binary with a script. */
 function node(script: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}) {

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { NodeFileStore } from '../../../src/bot/nodePorts';
+import { NodeFileStore } from '../../../src/host/nodePorts';
 import { validateWorkspace } from '../../../src/orchestrator/workspaceValidation';
 import { OverlayFileStore } from '../../../src/language/overlayFileStore';
 import { WorkerValidationRunner, WorkspaceValidator, type ValidationRequest } from '../../../src/language/validationRunner';

@@ -1,7 +1,7 @@
 /** An in-process language-server workspace for unit tests: a temporary copy of the shipped workspace and the pieces the features use. */
 import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { NodeFileStore } from '../../../src/bot/nodePorts';
+import { NodeFileStore } from '../../../src/host/nodePorts';
 import { DeviceList } from '../../../src/language/devices';
 import type { FileModel } from '../../../src/language/fileModel';
 import { OverlayFileStore } from '../../../src/language/overlayFileStore';

@@ -1,8 +1,8 @@
 /** The Bot on its own (without a group): life-cycle edges of its public API. */
 import * as assert from 'node:assert/strict';
 import { Bot, type BotOptions } from '../../../src/bot/bot';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
-import { LatencyWindow } from '../../../src/orchestrator/metrics';
+import { MemoryLogger } from '../../../src/shared/loggers';
+import { LatencyWindow } from '../../../src/shared/stats';
 import { FakeClock } from '../../support/fakeClock';
 import { FakeDeviceProvider, FakeRunnerFactory } from './fleetFakes';
 

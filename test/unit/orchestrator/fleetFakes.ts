@@ -5,7 +5,7 @@
 import type { AccountFieldValue, AccountLease, AccountPort } from '../../../src/bot/accounts';
 import type { OpenedDevice, RoutineRunner, RoutineRunnerContext, RoutineRunnerFactory, RoutineRunOptions } from '../../../src/bot/bot';
 import { DeviceError, type Device, type RawFrame } from '../../../src/bot/device';
-import type { Clock } from '../../../src/bot/ports';
+import type { Clock } from '../../../src/shared/ports';
 import { Emitter, type Event } from '../../../src/shared/lifecycle';
 import type { RoutineEvent } from '../../../src/shared/routineEvents';
 import type { DeviceProvider, GroupPoolAccess, InstanceProbe, LeaseOwnerInfo, RoutineCatalog } from '../../../src/orchestrator/botGroup';

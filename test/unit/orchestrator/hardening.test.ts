@@ -6,12 +6,12 @@
 import * as assert from 'node:assert/strict';
 import { Bot, isOfflineError, type BotDeviceSource, type BotOptions } from '../../../src/bot/bot';
 import { DeviceError, type Device } from '../../../src/bot/device';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { RoutineError } from '../../../src/bot/routine/errors';
 import { RoutineRegistry } from '../../../src/bot/routine/registry';
-import { InterpreterRunnerFactory } from '../../../src/orchestrator/composition';
+import { InterpreterRunnerFactory } from '../../../src/bot/routine/runner';
 import { GroupDefinitionError } from '../../../src/orchestrator/groupDefinition';
-import { LatencyWindow } from '../../../src/orchestrator/metrics';
+import { LatencyWindow } from '../../../src/shared/stats';
 import { PoolError } from '../../../src/orchestrator/pools/poolErrors';
 import { waitForEvent } from '../../../src/shared/lifecycle';
 import type { BotStateEvent, BotStepEvent, GroupStateEvent } from '../../../src/shared/fleetTypes';

@@ -1,5 +1,5 @@
 /** Builds an Orchestrator on fakes (memory files, fake devices, fake runners, fake pool) for the unit tests. */
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import type { FleetConfig } from '../../../src/orchestrator/config';
 import { parseGroupDefinition, type BotGroupDefinition } from '../../../src/orchestrator/groupDefinition';
 import { Orchestrator } from '../../../src/orchestrator/orchestrator';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { FleetConfigError, resolveFleetConfig, DEFAULT_FLEET_CONFIG } from '../../../src/orchestrator/config';
 import { InstanceBusyError, InstanceRegistry, type InstanceAssignmentChange } from '../../../src/orchestrator/instanceRegistry';
-import { LatencyWindow, percentile, RateMeter } from '../../../src/orchestrator/metrics';
+import { RateMeter } from '../../../src/orchestrator/metrics';
 import { FleetEventHub } from '../../../src/orchestrator/fleetEvents';
 import { instanceKey, isGroupRunning, runSummaryOf, type FleetEvent, type GroupSnapshot } from '../../../src/shared/fleetTypes';
 import { isOfflineError, measuredDevice } from '../../../src/bot/bot';
@@ -9,21 +9,6 @@ import { DeviceError, type Device } from '../../../src/bot/device';
 import { FakeClock } from '../../support/fakeClock';
 
 describe('(unit) orchestration parts', () => {
-  it('percentiles and latency windows', () => {
-    assert.equal(percentile([], 50), undefined);
-    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5);
-    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95), 10);
-    const w = new LatencyWindow(4);
-    assert.deepEqual(w.summary(), { count: 0 });
-    for (const v of [100, 1, 2, 3, 4]) {
-      w.add(v);
-    }
-    w.add(Number.NaN);
-    w.add(-1);
-    assert.deepEqual(w.summary(), { count: 5, p50: 2, p95: 4, last: 4 });
-    assert.throws(() => new LatencyWindow(0), RangeError);
-  });
-
   it('rates from counters', () => {
     const r = new RateMeter();
     assert.equal(r.sample(0, 0), 0);

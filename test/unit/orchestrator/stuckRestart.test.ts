@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import type { RoutineRunner, RoutineRunnerContext, RoutineRunnerFactory, RoutineRunOptions } from '../../../src/bot/bot';
 import { InstanceRestartError } from '../../../src/bot/bot';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { Orchestrator } from '../../../src/orchestrator/orchestrator';
 import type { SourceRange } from '../../../src/shared/geometry';
 import { Emitter, waitForEvent, type Event } from '../../../src/shared/lifecycle';

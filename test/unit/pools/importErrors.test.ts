@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { parseAccountsCsv, parseAccountsJson, parseAccountsXml } from '../../../src/orchestrator/pools/accountImport';
 import { parseCsv } from '../../../src/orchestrator/pools/csvParser';
 import { isPoolError } from '../../../src/orchestrator/pools/poolErrors';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { crc32, encodeJournalEntry, parseJournal } from '../../../src/orchestrator/pools/journalFormat';
 import { parsePoolDefinition } from '../../../src/orchestrator/pools/poolDefinition';
 import { isPoolError } from '../../../src/orchestrator/pools/poolErrors';

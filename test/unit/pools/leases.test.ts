@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { parsePoolDefinition, type PoolDefinition } from '../../../src/orchestrator/pools/poolDefinition';
 import { isPoolError, type PoolErrorCode } from '../../../src/orchestrator/pools/poolErrors';
 import { PoolManager, type PoolStatsChangedEvent } from '../../../src/orchestrator/pools/poolManager';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { z } from 'zod';
 import { parsePoolDefinition, type PoolDefinition } from '../../../src/orchestrator/pools/poolDefinition';
-import { formatDuration, parseDuration } from '../../../src/orchestrator/durationSchema';
+import { formatDuration, parseDuration } from '../../../src/shared/durations';
 import { checkoutCandidateQuery, fieldExpr, filterToSql, membersCte, poolStatsQuery } from '../../../src/orchestrator/pools/poolQuery';
 import { poolDefinitionSchema } from '../../../src/orchestrator/pools/poolSchema';
 

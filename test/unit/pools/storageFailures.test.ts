@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Database } from 'sql.js';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import type { AccountDatabase } from '../../../src/orchestrator/pools/accountDatabase';
 import { PoolAccountPort, type PortHost } from '../../../src/orchestrator/pools/poolAccountPort';
 import { parsePoolDefinition } from '../../../src/orchestrator/pools/poolDefinition';

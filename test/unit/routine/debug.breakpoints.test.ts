@@ -3,7 +3,7 @@ import { DeviceError } from '../../../src/bot/device';
 import { DEBUG_EXCEPTION_FILTERS, RoutineDebugError, debugTargetOf } from '../../../src/bot/routine/debug';
 import { RoutineInterpreter } from '../../../src/bot/routine/interpreter';
 import type { LoadedRoutine } from '../../../src/bot/routine/loadedTypes';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { FakeClock } from '../../support/fakeClock';
 import { ScriptedDevice, ScriptedVision } from '../../support/scriptedDevice';
 import { debugHarness, Queue, y } from './debugHarness';

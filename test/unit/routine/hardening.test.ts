@@ -1,6 +1,7 @@
 /** Hardening of the routine language and interpreter against hostile or mistaken routines (issue 8). */
 import { strict as assert } from 'node:assert';
-import { MemoryLogger, SystemClock } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
+import { SystemClock } from '../../../src/shared/clock';
 import { MAX_STEP_NESTING, parseRoutine } from '../../../src/bot/routine/loader';
 import { RoutineRegistry } from '../../../src/bot/routine/registry';
 import { MAX_CALL_DEPTH } from '../../../src/bot/routine/actionCatalogue';

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { NodeFileStore } from '../../../src/host/nodePorts';
 import { harness } from './interpreterHarness';
 
 /** Routine text from lines (so tests know the line numbers). */
@@ -473,10 +474,10 @@ describe('(unit) routine interpreter: actions and control flow', () => {
     assert.ok(ends.every((e) => e.ok && e.range !== undefined));
   });
 
-  it('screenshot saves the current frame as a PNG in the run folder (and only warns without one)', async () => {
+  it('screenshot saves the current frame as a PNG in the run folder (and fails, located, without a file store)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ef-shot-'));
     try {
-      const h = harness({ screens: { s: { color: '#102030' } }, routines: { t: y('steps:', '  - screenshot: "shot ${cycle}"') }, deps: { runDir: dir } });
+      const h = harness({ screens: { s: { color: '#102030' } }, routines: { t: y('steps:', '  - screenshot: "shot ${cycle}"') }, deps: { fileStore: new NodeFileStore(dir), runDir: '.' } });
       const r = await h.run('t', {}, { variables: { cycle: 2 } });
       assert.equal(r.ok, true, r.error?.message);
       assert.deepEqual(await readdir(dir), ['shot_2.png']);
@@ -488,8 +489,10 @@ describe('(unit) routine interpreter: actions and control flow', () => {
 
       const none = harness({ routines: { t: y('steps:', '  - screenshot') } });
       const rn = await none.run('t');
-      assert.equal(rn.ok, true);
-      assert.equal(none.of('log')[0].level, 'warn');
+      assert.equal(rn.ok, false);
+      assert.equal(rn.error?.code, 'io');
+      assert.match(rn.error?.message ?? '', /no file store/);
+      assert.equal(rn.error?.range?.start.line, 2);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 /** Shared set-up of the interpreter unit tests: routines from YAML text, a scripted device, a fake vision and clock. */
 import type { AccountFieldValue, AccountLease, AccountPort } from '../../../src/bot/accounts';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { RoutineInterpreter, type RoutineInterpreterDeps, type RoutineResult, type RunOptions } from '../../../src/bot/routine/interpreter';
 import { parseRoutine } from '../../../src/bot/routine/loader';
 import type { LoadedRoutine } from '../../../src/bot/routine/loadedTypes';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { RoutineRegistry, type RoutinesChangeEvent } from '../../../src/bot/routine/registry';
 import { waitForEvent } from '../../../src/shared/lifecycle';
 import { MemoryFileStore } from '../../support/memoryFileStore';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { ACCOUNT_PATH, GameConfigError, LAYOUT, createPocketPacksGame } from '../../../src/virtual/game/index';
+import { ACCOUNT_PATH } from '../../../src/virtual/game/account';
+import { GameConfigError, createPocketPacksGame } from '../../../src/virtual/game/pocketPacksGame';
+import { LAYOUT } from '../../../src/virtual/game/layout';
 import { LAUNCHER_PACKAGE } from '../../../src/virtual/types';
 import { accountXml, makeRig, MemoryFs, type Rig } from './gameTestSupport';
 

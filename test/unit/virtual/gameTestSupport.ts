@@ -1,7 +1,7 @@
 /** Helpers for the demo game's unit tests: a tiny in-memory VirtualFs, a manual clock and tap-by-name. */
 import type { Rect } from '../../../src/shared/geometry';
 import type { VirtualFile, VirtualFs } from '../../../src/virtual/types';
-import { createPocketPacksGame, type PocketPacksGame, type PocketPacksOptions, type PocketPacksState } from '../../../src/virtual/game/index';
+import { createPocketPacksGame, type PocketPacksGame, type PocketPacksOptions, type PocketPacksState } from '../../../src/virtual/game/pocketPacksGame';
 import { ACCOUNT_PATH } from '../../../src/virtual/game/account';
 import { rectCenter, scaleRect } from '../../../src/virtual/game/layout';
 

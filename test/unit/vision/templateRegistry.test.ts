@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import sharp from 'sharp';
-import { MemoryLogger } from '../../../src/bot/nodePorts';
+import { MemoryLogger } from '../../../src/shared/loggers';
 import { encodePng } from '../../../src/bot/vision/imageCodec';
 import { TemplateRegistry, type TemplatesChangeEvent } from '../../../src/bot/vision/templateRegistry';
 import { isVisionError } from '../../../src/bot/vision/visionError';

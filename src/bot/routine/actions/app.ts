@@ -73,11 +73,11 @@ export function screenshotFileName(name: string | undefined, fallback: string): 
 
 export async function screenshot(step: StepOf<'screenshot'>, ctx: ExecContext, engine: Engine): Promise<void> {
   const name = step.args.name === undefined ? undefined : resolveString(step.args.name, ctx.lookup, 'screenshot', step.range);
-  const frame = await engine.frames.get({ signal: ctx.signal });
-  if (engine.runDir === undefined || engine.fileStore === undefined) {
-    engine.emit(ctx, { type: 'log', level: 'warn', message: 'screenshot: no run folder configured; the screenshot was not saved', range: step.range });
-    return;
+  if (engine.fileStore === undefined || engine.runDir === undefined) {
+    // The host gives every interpreter the workspace's file store and a run folder; a bare interpreter has neither.
+    throw new RoutineError('io', `screenshot: cannot save: this run has no ${engine.fileStore === undefined ? 'file store' : 'run folder'} to save screenshots into`, step.range);
   }
+  const frame = await engine.frames.get({ signal: ctx.signal });
   const stamp = engine.clock.wallNow().toISOString().replace(/[:]/g, '-');
   const file = screenshotFileName(name, `screenshot-${stamp}`);
   const dir = engine.runDir.replace(/[\\/]+$/, '');

@@ -2,7 +2,7 @@
 import type { Rect } from '../../../shared/geometry';
 import type { RawFrame } from '../../device';
 import type { Engine, ExecContext } from '../context';
-import { formatDuration } from '../durations';
+import { formatDuration } from '../../../shared/durations';
 import { RoutineError } from '../errors';
 import { resolveDuration, resolveNumber, valueRange } from '../interpolate';
 import { RULES } from '../valueRules';

@@ -1,7 +1,9 @@
 /**
- * The small interfaces through which the core talks to the outside world. Production code passes
- * real implementations (see `src/bot/node/`), tests pass fakes; nothing is global.
+ * The small interfaces through which the core (and the virtual device) talk to the outside world, and the errors a
+ * FileStore throws. The host passes real implementations (`src/host/nodePorts.ts`, `src/shared/clock.ts`,
+ * `src/shared/loggers.ts`), tests pass fakes; nothing is global.
  */
+import { FleetError } from './errors';
 
 export interface Clock {
   /** Milliseconds, monotonic within a run. */
@@ -76,8 +78,7 @@ export interface FileStore {
 }
 
 /** A path that leaves the workspace root, by `..`, as an absolute path, or through a symbolic link. */
-export class PathEscapeError extends Error {
-  readonly code = 'EESCAPE';
+export class PathEscapeError extends FleetError<'EESCAPE'> {
   constructor(
     readonly requested: string,
     readonly root: string,
@@ -87,6 +88,7 @@ export class PathEscapeError extends Error {
     readonly targetKind?: 'file' | 'directory' | 'other',
   ) {
     super(
+      'EESCAPE',
       link !== undefined
         ? `'${link}' is a symbolic link to a place outside the workspace${link !== requested ? ` (reading '${requested}')` : ''}`
         : `path '${requested}' escapes the workspace root`,
@@ -96,14 +98,13 @@ export class PathEscapeError extends Error {
 }
 
 /** A read refused because the file is larger than the reader's `maxBytes`. */
-export class FileTooLargeError extends Error {
-  readonly code = 'EFBIG';
+export class FileTooLargeError extends FleetError<'EFBIG'> {
   constructor(
     readonly path: string,
     readonly size: number,
     readonly maxBytes: number,
   ) {
-    super(`'${path}' is too large (${size} bytes; at most ${maxBytes} are read)`);
+    super('EFBIG', `'${path}' is too large (${size} bytes; at most ${maxBytes} are read)`);
     this.name = 'FileTooLargeError';
   }
 }

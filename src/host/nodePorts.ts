@@ -1,82 +1,13 @@
-/** Real implementations of the core's ports for plain Node (CLI, extension host, integration tests). */
+/**
+ * Node implementations of the core's ports (the CLI, the extension host, integration tests): the workspace
+ * FileStore and the ProcessRunner of emulator launch / stop commands.
+ */
+import { spawn } from 'node:child_process';
 import { promises as fsp, watch as fsWatch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FileTooLargeError, PathEscapeError, type Clock, type FileStat, type FileStore, type Logger, type LogLevel, type LogRecord, type ReadOptions } from './ports';
-
-export class SystemClock implements Clock {
-  now(): number {
-    return performance.now();
-  }
-  wallNow(): Date {
-    return new Date();
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return abortableSleep(ms, signal);
-  }
-}
-
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortReason(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted'));
-}
-
-const LEVELS: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
-
-/** A logger that hands records to a sink; `child` prefixes the source. */
-export class SinkLogger implements Logger {
-  constructor(
-    private readonly sink: (r: LogRecord) => void,
-    private readonly minLevel: LogLevel = 'info',
-    private readonly source?: string,
-    private readonly clock: { now(): number } = { now: () => Date.now() },
-  ) {}
-
-  log(level: LogLevel, message: string, data?: Record<string, unknown>): void {
-    if (LEVELS[level] < LEVELS[this.minLevel]) {
-      return;
-    }
-    this.sink({ level, message, time: this.clock.now(), source: this.source, data });
-  }
-
-  child(source: string): Logger {
-    return new SinkLogger(this.sink, this.minLevel, this.source ? `${this.source}/${source}` : source, this.clock);
-  }
-}
-
-/** Keeps records in memory (tests, and the monitor's recent-log buffer). */
-export class MemoryLogger extends SinkLogger {
-  readonly records: LogRecord[];
-  constructor(minLevel: LogLevel = 'trace') {
-    const records: LogRecord[] = [];
-    super((r) => records.push(r), minLevel);
-    this.records = records;
-  }
-}
-
-export const nullLogger: Logger = {
-  log: () => undefined,
-  child: () => nullLogger,
-};
-
-export { PathEscapeError, FileTooLargeError } from './ports';
+import type { ProcessResult, ProcessRunner, ProcessRunOptions } from '../orchestrator/emulators/processRunner';
+import { FileTooLargeError, PathEscapeError, type FileStat, type FileStore, type ReadOptions } from '../shared/ports';
 
 /** `fs.watch`, as NodeFileStore uses it (tests pass a fake to provoke watcher errors). */
 export type WatchFunction = (dir: string, options: { persistent: boolean }, listener: (event: string, name: string | Buffer | null) => void) => FSWatcher;
@@ -387,4 +318,86 @@ function isErrno(e: unknown, code: string): boolean {
 function errorText(e: Error): string {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
+}
+
+/** Output kept per stream. */
+const MAX_OUTPUT = 1024 * 1024;
+
+/**
+ * After the program exited, how long to wait for its output streams to close. A launch command that starts the
+ * emulator in the background leaves it holding them (possibly for hours): the command is done when it exits.
+ */
+const EXIT_GRACE_MS = 200;
+
+/**
+ * Runs a program with `spawn` (never a shell) and a timeout; it is done when the program exits (a program it
+ * started in the background may keep the output pipes open).
+ */
+export class NodeProcessRunner implements ProcessRunner {
+  run(file: string, args: readonly string[], opts: ProcessRunOptions): Promise<ProcessResult> {
+    return new Promise((resolve) => {
+      let timedOut = false;
+      let aborted = false;
+      let settled = false;
+      let exitCode: number | null = null;
+      let spawnError: string | undefined;
+      const out = { stdout: '', stderr: '' };
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      const child = spawn(file, [...args], { shell: false, windowsHide: true, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      for (const name of ['stdout', 'stderr'] as const) {
+        const stream = child[name];
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          if (out[name].length < MAX_OUTPUT) {
+            out[name] += chunk.slice(0, MAX_OUTPUT - out[name].length);
+          }
+        });
+        stream.on('error', () => undefined);
+      }
+      const finish = () => {
+        if (settled) {
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(grace);
+        opts.signal?.removeEventListener('abort', onAbort);
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ exitCode, stdout: out.stdout, stderr: out.stderr, timedOut, aborted, spawnError });
+      };
+      const kill = () => {
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      };
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        if (child.pid === undefined) {
+          spawnError = `${e.code ?? 'error'}: ${e.message}`;
+          finish();
+        }
+      });
+      child.on('exit', (code) => {
+        exitCode = code;
+        clearTimeout(timer);
+        grace = setTimeout(finish, EXIT_GRACE_MS);
+      });
+      child.on('close', finish);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, Math.max(1, opts.timeoutMs));
+      const onAbort = () => {
+        aborted = true;
+        kill();
+      };
+      if (opts.signal?.aborted) {
+        onAbort();
+      } else {
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
 }
