@@ -18,6 +18,7 @@
  * run while stopped. A debugger stop and a bot pause (`interpreter.pause()`) are distinct: `interpreter.resume()`
  * never continues a debugger stop, and `continue()` never resumes a bot pause.
  */
+import { FleetError } from '../../shared/errors';
 import type { LatencySummary } from '../../shared/fleetTypes';
 import { formatDiagnostic, type SourceRange } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
@@ -207,12 +208,9 @@ export interface DebugAttachOptions {
 
 export type RoutineDebugErrorCode = 'not-stopped' | 'unknown-frame' | 'invalid-expression' | 'evaluation-failed' | 'invalid-value' | 'already-attached' | 'detached';
 
-export class RoutineDebugError extends Error {
-  constructor(
-    readonly code: RoutineDebugErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class RoutineDebugError extends FleetError<RoutineDebugErrorCode> {
+  constructor(code: RoutineDebugErrorCode, message: string) {
+    super(code, message);
     this.name = 'RoutineDebugError';
   }
 }

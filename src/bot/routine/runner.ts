@@ -12,6 +12,7 @@ import type { Clock, FileStore } from '../../shared/ports';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { Vision } from '../vision/types';
 import type { RoutineErrorCode } from './errors';
+import { debugTargetOf, type RoutineDebugTarget } from './debug';
 import { RoutineInterpreter } from './interpreter';
 import type { RoutineRegistry } from './registry';
 
@@ -67,10 +68,13 @@ function recordingDevice(device: Device, record: (e: unknown) => void): Device {
 /** The routine interpreter as a bot's RoutineRunner: a failed result becomes a RoutineRunError. */
 export class InterpreterRunner implements RoutineRunner {
   readonly onDidEmit: Event<RoutineEvent>;
+  /** The debugger handle of this runner's interpreter (a debug adapter attaches to one bot through it). */
+  readonly debug: RoutineDebugTarget;
   private lastDeviceError: unknown;
 
   constructor(readonly interpreter: RoutineInterpreter) {
     this.onDidEmit = interpreter.onDidEmit;
+    this.debug = debugTargetOf(interpreter);
   }
 
   /** Wraps the device given to the interpreter so that a failed run can carry the device's error as its cause. */
