@@ -12,6 +12,15 @@ const mochaBin = path.join(root, 'node_modules/mocha/bin/mocha.js');
 function run(cmd, args, opts = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    // A suite that outlives its budget is asked to stop (SIGTERM: it cleans up and reports), then killed.
+    let timer;
+    if (opts.timeoutMs) {
+      timer = setTimeout(() => {
+        process.stderr.write(`\n${path.basename(args[args.length - 1] ?? cmd)} exceeded ${opts.timeoutMs} ms: stopping it\n`);
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 45_000).unref();
+      }, opts.timeoutMs);
+    }
     let out = '';
     const tee = (stream, dest) =>
       stream.on('data', (d) => {
@@ -20,7 +29,10 @@ function run(cmd, args, opts = {}) {
       });
     tee(child.stdout, process.stdout);
     tee(child.stderr, process.stderr);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 1 : 0), out });
+    });
   });
 }
 
@@ -65,12 +77,18 @@ const suites = {
   integration: async () => [await mochaSuite('integration', 'test/integration', 60000)],
   // The monitor webview in headless Chromium (playwright-core), against the built bundle under the extension's CSP.
   webview: async () => [await mochaSuite('webview', 'test/webview', 120000)],
+  // The real VS Code (code-server's VS Code server + Chromium): the extension-host suite, the browser tests and the
+  // packaged .vsix installed into the server (test/vscode/run.ts; it has its own watchdog, this is the backstop).
   vscode: async () => {
-    const runner = path.join(root, 'test/vscode/runCodeServer.mjs');
+    const runner = path.join(root, 'test/vscode/run.ts');
     if (!existsSync(runner)) return [];
-    const r = await run(process.execPath, [runner]);
-    const m = r.out.match(/vscode suite: (\d+) passed, (\d+) failed/);
-    return [{ name: 'vscode', passed: m ? Number(m[1]) : 0, failed: m ? Number(m[2]) : 1, skipped: 0 }];
+    const budget = Number(process.env.FLEET_VSCODE_TIMEOUT_MS ?? 900_000) + 60_000;
+    const r = await run(process.execPath, ['--import', 'tsx', runner], { timeoutMs: budget });
+    const m = r.out.match(/vscode suite: (\d+) passed, (\d+) failed/g)?.pop()?.match(/(\d+) passed, (\d+) failed/);
+    const passed = m ? Number(m[1]) : 0;
+    let failed = m ? Number(m[2]) : 1;
+    if (r.code !== 0 && failed === 0) failed = 1; // ended without reporting its failure
+    return [{ name: 'vscode', passed, failed, skipped: 0 }];
   },
 };
 

@@ -1,7 +1,9 @@
 /**
  * The extension test suite's entry point, run inside a real VS Code extension host. Both runners start it:
- * test/vscode/runCodeServer.mjs (VS Code server + Chromium, used here and in CI) and
- * test/vscode/runTestElectron.mjs (@vscode/test-electron, for machines that can download VS Code).
+ * test/vscode/run.ts (VS Code server + Chromium, used here and in CI; its host phase) and
+ * test/vscode/runTestElectron.ts (@vscode/test-electron, for machines that can download VS Code).
+ * With FLEET_VSCODE_RESULT set, it writes `{ passed, failed, passes, failures }` there (the extension host exits
+ * with code 0 even when tests fail, so the runner reads this file).
  */
 import * as fs from 'node:fs';
 
@@ -20,13 +22,14 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     let passed = 0;
     let failed = 0;
+    const passes: string[] = [];
     const failures: { title: string; error: string }[] = [];
     const runner = mocha.run(() => {
       const summary = `vscode suite: ${passed} passed, ${failed} failed`;
       console.log(summary);
       const out = process.env.FLEET_VSCODE_RESULT;
       if (out) {
-        fs.writeFileSync(out, JSON.stringify({ passed, failed, failures }));
+        fs.writeFileSync(out, JSON.stringify({ passed, failed, passes, failures }));
       }
       if (failed > 0) {
         reject(new Error(`${failed} tests failed`));
@@ -36,6 +39,7 @@ export function run(): Promise<void> {
     });
     runner.on('pass', (t) => {
       passed++;
+      passes.push((t as { fullTitle(): string }).fullTitle());
       console.log(`  ok   ${(t as { fullTitle(): string }).fullTitle()}`);
     });
     runner.on('fail', (t, err) => {

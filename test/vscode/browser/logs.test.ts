@@ -1,0 +1,15 @@
+/** The palette reaches the extension: F1 → "Emulator Fleet: Show Logs" shows its log channel in the output panel. */
+import { strict as assert } from 'node:assert';
+import { useWorkbench } from '../support/session';
+
+describe('(browser) Show Logs', () => {
+  const wb = useWorkbench();
+
+  it('F1 → "Emulator Fleet: Show Logs" shows the output panel with the activation line', async () => {
+    await wb().runCommand('Emulator Fleet: Show Logs');
+    await wb().waitForText('Emulator Fleet activated', { within: '.part.panel' });
+    // The panel shows the extension's own channel (the channel picker names it).
+    const picked = await wb().page.locator('.part.panel .monaco-select-box').first().inputValue();
+    assert.equal(picked, 'Emulator Fleet');
+  });
+});
