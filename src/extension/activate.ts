@@ -4,6 +4,7 @@
  * no bot starts until asked.
  */
 import * as vscode from 'vscode';
+import { registerDebugger } from './debug/register';
 
 export interface EmulatorFleetApi {
   readonly version: string;
@@ -17,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
       output.show(true);
     }),
   );
+  registerDebugger(context, { output });
   output.info('Emulator Fleet activated');
   return { version: String(context.extension.packageJSON.version ?? '0.0.0') };
 }
