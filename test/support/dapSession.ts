@@ -80,6 +80,7 @@ export interface Stop {
 export class DapSession {
   readonly dc: DebugClient;
   private readonly queues = new Map<string, EventQueue<DebugProtocol.Event>>();
+  private stopping: Promise<void> | undefined;
 
   /**
    * A client of the standalone adapter, spawned with tsx (`port`: connect to an adapter served on a TCP port instead,
@@ -189,7 +190,8 @@ export class DapSession {
   }
 
   /** Disconnects and stops the adapter (idempotent). */
-  async stop(): Promise<void> {
-    await this.dc.stop();
+  stop(): Promise<void> {
+    this.stopping ??= this.dc.stop();
+    return this.stopping;
   }
 }
