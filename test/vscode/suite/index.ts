@@ -15,6 +15,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 30000, color: false });
   mocha.suite.emit('pre-require', globalThis, 'vscode-suite', mocha);
   require('./extension.test');
+  require('./debug.test');
 
   return new Promise((resolve, reject) => {
     let passed = 0;
