@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { Logger, LogLevel } from '../../shared/ports';
 import { checkAttachArguments, checkLaunchArguments, DEBUG_TYPE, routineNameOfFile, VIRTUAL_DEVICE } from './config';
 import { fleetSessionHost } from './fleetHost';
+import { registerScreenView } from './screenView';
 import type { DebugSessionHost, DebugTargets } from './ports';
 import { FleetDebugSession } from './session';
 
@@ -147,7 +148,7 @@ export class FleetDebugAdapterFactory implements vscode.DebugAdapterDescriptorFa
   }
 }
 
-/** Registers the debug type's adapter factory and configuration providers; disposed with the extension. */
+/** Registers the debug type's adapter factory, configuration providers and Screen view; disposed with the extension. */
 export function registerDebugger(context: vscode.ExtensionContext, o: RegisterDebuggerOptions): void {
   const host = fleetSessionHost({
     logger: channelLogger(o.output),
@@ -160,4 +161,5 @@ export function registerDebugger(context: vscode.ExtensionContext, o: RegisterDe
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDebugConfigurationProvider(o.targets), vscode.DebugConfigurationProviderTriggerKind.Initial),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDynamicConfigurationProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
   );
+  registerScreenView(context);
 }
