@@ -342,6 +342,7 @@ describe('(integration) debug adapter through the protocol', function () {
       fleet = await testFleet(ws, { virtual: { count: 2 }, watch: false, visionWorkers: 1 });
       const host = fleetSessionHost({ logger: nullLogger, targets: fleet.debugTargets, root: ws });
       server = net.createServer((socket) => {
+        socket.setNoDelay(true);
         const session = new FleetDebugSession(host);
         session.setRunAsServer(true);
         session.start(socket, socket);
