@@ -71,6 +71,11 @@ const ROUTINES: Record<string, string> = {
     '  - log: "leased ${account_id}"', // 3
     '  - wait: 1s', // 4
   ),
+  'dbg/broken': lines(
+    'steps:', // 1
+    '  - log: fine', // 2
+    '  - tapp: { x: 1, y: 2 }', // 3
+  ),
   'dbg/loop': lines(
     'vars:', // 1
     '  n: 0', // 2
@@ -98,7 +103,7 @@ function makeWorkspace(): string {
 }
 
 describe('(integration) debug adapter through the protocol', function () {
-  this.timeout(90_000);
+  this.timeout(180_000);
   let ws: string;
   const sessions: DapSession[] = [];
 
@@ -331,6 +336,27 @@ describe('(integration) debug adapter through the protocol', function () {
     } finally {
       await fleet.close();
     }
+  });
+
+  it('a launch that cannot start fails with a clear message (file, line, column); restart runs the routine again', async () => {
+    const bad = await session();
+    await assert.rejects(bad.begin('launch', { routine: 'dbg/nope' }), /unknown routine 'dbg\/nope' \(routines: .*dbg\/main/);
+    const broken = await session();
+    await assert.rejects(broken.begin('launch', { routine: 'routines/dbg/broken.yaml' }), /routine 'dbg\/broken' has 1 error\(s\): routines\/dbg\/broken\.yaml:3:\d+/);
+    const s = await session();
+    await s.begin('launch', { routine: 'dbg/main', params: { rounds: 1 } }, async () => {
+      await s.setBreakpoints(MAIN, [{ line: 17 }]);
+    });
+    let st = await s.stopped();
+    assert.equal(st.at, `${MAIN}:17`);
+    assert.equal((await s.scope(st.top.id, 'Variables')).count, '1');
+    await s.dc.restartRequest({});
+    st = await s.stopped();
+    assert.equal(st.at, `${MAIN}:17`);
+    assert.equal((await s.scope(st.top.id, 'Variables')).count, '1', 'a new run: the variables started over');
+    assert.equal(s.outputs().filter((o) => o.startsWith('title after 1')).length, 2, s.outputs().join(''));
+    await s.dc.continueRequest({ threadId: 1 });
+    await ends(s, 0);
   });
 
   describe('attach to one bot of a running group', () => {
