@@ -6,7 +6,7 @@
  * TODO(lead): once bots expose their debug target (`bot.debugTarget()`, see the design's debugger hooks), this can
  * read it from `orchestrator.getGroup(group)?.getBot(instance)` instead of wrapping the runner factory.
  */
-import type { RoutineRunner, RoutineRunnerContext, RoutineRunnerFactory, RoutineRunOptions } from '../bot/bot';
+import type { RoutineRunner, RoutineRunnerContext, RoutineRunnerFactory } from '../bot/bot';
 import type { DebugDeviceInfo } from '../bot/routine/debug';
 import type { DebugTargetEntry, DebugTargetInfo, DebugTargets } from '../bot/routine/debugTargets';
 import type { LatencySummary } from '../shared/fleetTypes';
@@ -55,17 +55,21 @@ export class RunnerDebugTargets implements RoutineRunnerFactory, DebugTargets {
         this._onDidChange.fire();
       }
     };
-    const wrapped: RoutineRunner = {
-      run: (name: string, params: Record<string, unknown>, opts: RoutineRunOptions) => runner.run(name, params, opts),
-      pause: () => runner.pause(),
-      resume: () => runner.resume(),
-      onDidEmit: runner.onDidEmit,
-      ...(runner.debug ? { debug: runner.debug } : {}),
-      dispose: () => {
-        forget();
-        runner.dispose?.();
-      },
+    const dispose = () => {
+      forget();
+      runner.dispose?.();
     };
+    // Everything of the runner goes through as it is (members added to the runner later too), but dispose, which
+    // also forgets it here.
+    const wrapped = new Proxy(runner, {
+      get: (target, prop, receiver) => {
+        if (prop === 'dispose') {
+          return dispose;
+        }
+        const v: unknown = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
     return wrapped;
   }
 
