@@ -9,6 +9,7 @@ import { outputLogger } from './adapters/outputLogger';
 import { CommandRunner } from './commands/commandRunner';
 import { FleetSession } from './fleetSession';
 import { startLanguageClient } from './languageClient';
+import { registerDebugger } from './debug/register';
 
 export interface EmulatorFleetApi {
   readonly version: string;
@@ -34,6 +35,16 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
     debugPort: context.extensionMode === vscode.ExtensionMode.Development ? 6009 : undefined,
   });
   languageClient.catch((e: unknown) => output.error(`the language server did not start: ${e instanceof Error ? e.message : String(e)}`));
+
+  // Attach reaches the bots of the window's fleet (whichever fleet the session holds now); launches build their own.
+  registerDebugger(context, {
+    output,
+    root: () => session?.root,
+    targets: {
+      find: (group, instance) => session?.current?.debugTargets.find(group, instance),
+      list: () => session?.current?.debugTargets.list() ?? [],
+    },
+  });
 
   output.info('Emulator Fleet activated');
   return { version: String(context.extension.packageJSON.version ?? '0.0.0'), session, languageClient };

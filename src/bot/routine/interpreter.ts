@@ -22,7 +22,7 @@ import { ACTION_HANDLERS, type ActionHandler } from './actions/handlers';
 import { appOf, packageOf } from './actions/app';
 import { evaluateCondition } from './conditions';
 import type { ActiveFrame, Engine, EventInit, ExecContext, MatchRecord, RoutineFrame, StepEntry } from './context';
-import { RoutineDebugError, RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine } from './debug';
+import { RoutineDebugError, RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine, type DebugScreen } from './debug';
 import { formatDuration } from '../../shared/durations';
 import {
   BreakSignal,
@@ -1177,6 +1177,14 @@ class RunEngine implements Engine, DebugEngine {
       cacheHits: this.frames.hits,
       ...(age !== undefined ? { frameAgeMs: age } : {}),
     };
+  }
+
+  async screen(opts: { fresh: boolean }): Promise<DebugScreen> {
+    const last = opts.fresh ? undefined : this.frames.latest();
+    if (last) {
+      return { frame: last, fresh: false };
+    }
+    return { frame: await this.device.screenshot({ signal: this.runSignal }), fresh: true };
   }
 
   emit(ctx: ExecContext, e: EventInit): void {
