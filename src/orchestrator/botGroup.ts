@@ -8,7 +8,7 @@ import type { AccountPort } from '../bot/accounts';
 import { Bot, fatalStorageError, type BotDeviceSource, type BotStopOptions, type OfflineDecision, type RoutineRunnerFactory } from '../bot/bot';
 import type { Clock, Logger } from '../shared/ports';
 import type { Diagnostic } from '../shared/geometry';
-import type { Disposable, Event } from '../shared/lifecycle';
+import { filterEvent, type Disposable, type Event } from '../shared/lifecycle';
 import {
   compareInstances,
   isBotActive,
@@ -16,7 +16,9 @@ import {
   type BotSnapshot,
   type ErrorInfo,
   type GroupSnapshot,
+  type FleetEvent,
   type GroupState,
+  type GroupStateEvent,
   type InstanceKey,
   type SkippedInstance,
   type StopReason,
@@ -116,6 +118,8 @@ export interface BotGroupDeps {
   logger: Logger;
   /** The orchestrator's hub: the group's and its bots' events go there. */
   sink: FleetEventSink;
+  /** The hub's feed (the group's `onDidChangeState` is a view of it). */
+  feed?: Event<FleetEvent>;
   instances: InstanceRegistry;
   devices: DeviceProvider;
   runners: RoutineRunnerFactory;
@@ -143,6 +147,9 @@ export class BotGroup implements Disposable {
   /** The definition this run was created from (a frozen copy; edits to the saved one apply at the next start). */
   readonly definition: Readonly<BotGroupDefinition>;
 
+
+  /** This run's state changes, as the hub published them (a filtered view of the fleet feed). */
+  readonly onDidChangeState: Event<GroupStateEvent>;
 
   private state: GroupState = 'idle';
   private stateSince: number;
@@ -184,6 +191,15 @@ export class BotGroup implements Disposable {
     this.stateSince = deps.clock.wallNow().getTime();
     this.log = deps.logger.child(`group:${this.name}`);
     this.done = new Promise((r) => (this.resolveDone = r));
+    const states = deps.feed ? filterEvent(deps.feed, 'group.state') : undefined;
+    this.onDidChangeState = (listener) =>
+      states
+        ? states((e) => {
+            if (e.orchestrationId === this.orchestrationId) {
+              listener(e);
+            }
+          })
+        : { dispose: () => undefined };
   }
 
   get currentState(): GroupState {
