@@ -326,6 +326,7 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
       clock: this.deps.clock,
       logger: this.deps.logger,
       sink: this.hub,
+      feed: this.hub.events.onDidEmitFleetEvent,
       instances: this.instances,
       devices: this.deps.devices,
       runners: this.deps.runners,

@@ -14,6 +14,10 @@ import { LatencyWindow } from '../../../src/shared/stats';
 import type { BotFleetEvent } from '../../../src/shared/fleetTypes';
 import { FakeClock } from '../../support/fakeClock';
 import { FakeRunnerFactory, type RoutineScript } from './fleetFakes';
+import { MemoryFileStore } from '../../support/memoryFileStore';
+import { ScriptedDevice, ScriptedVision } from '../../support/scriptedDevice';
+import { RoutineRegistry } from '../../../src/bot/routine/registry';
+import { InterpreterRunnerFactory } from '../../../src/bot/routine/runner';
 
 /** A device whose captures the test releases one by one, with frames under a counting lease. */
 class HeldDevice {
@@ -218,5 +222,36 @@ describe('(unit) frames: the bot taps its routine captures', () => {
     go();
     await bot.done;
     assert.equal(bot.deviceInfo().input?.count, 1);
+  });
+});
+
+describe("(unit) the debugger's device scope reads the bot's deviceInfo", () => {
+  it('a debugger attached through the runner shows the serial and capture/input latency the context gives', async () => {
+    const clock = new FakeClock(true);
+    const device = new ScriptedDevice({ screens: { home: {} }, start: 'home', clock });
+    const files = new MemoryFileStore({ 'routines/tapper.yaml': 'name: tapper\nsteps:\n  - tap: { x: 10, y: 20 }\n' });
+    const routines = new RoutineRegistry(files, new MemoryLogger('error'));
+    await routines.reload();
+    const runner = new InterpreterRunnerFactory({ vision: new ScriptedVision(device, clock), routines, clock }).create({
+      device,
+      serial: device.serial,
+      logger: new MemoryLogger('error'),
+      group: 'g',
+      orchestrationId: 'o',
+      instance: '1',
+      deviceInfo: () => ({ serial: 'bot-serial', capture: { count: 7, p50: 3, p95: 9, last: 4 }, input: { count: 2, p50: 1, p95: 1, last: 1 } }),
+    });
+    const dbg = runner.debug!.attach({ stopOnEntry: true });
+    const stopped = waitForEvent(dbg.onDidStop, () => true, 5000);
+    const run = runner.run('tapper', {}, { signal: new AbortController().signal, variables: {} });
+    await stopped;
+    const scope = dbg.scopes(dbg.frames()[0].id).find((s) => s.kind === 'device');
+    const vars = new Map(scope?.variables.map((v) => [v.name, v.value]));
+    assert.equal(vars.get('serial'), 'bot-serial');
+    assert.deepEqual(vars.get('captureLatency'), { count: 7, p50: 3, p95: 9, last: 4 });
+    assert.deepEqual(vars.get('inputLatency'), { count: 2, p50: 1, p95: 1, last: 1 });
+    dbg.continue();
+    await run;
+    runner.dispose?.();
   });
 });
