@@ -50,6 +50,8 @@ const SHIPPED = [
   /^bin\/emulator-fleet\.js$/,
   // The demo workspace (routines, templates, groups, pools) the walkthrough copies.
   /^(routines|templates|groups|pools)\//,
+  // The activity-bar icon and the walkthrough's pages.
+  /^media\/[\w/-]+\.(svg|md|png)$/,
 ];
 /** Never shipped, even inside an allowed folder. */
 const NEVER_SHIPPED = [/\.map$/, /(^|\/)[^/]+\.ts$/, /\.vsix$/];
