@@ -29,6 +29,11 @@ export interface EmulatorFleetApi {
   readonly statusBar: FleetStatusBar;
   /** Replaces the prompts of the commands (tests inject answers); undefined restores the real ones. */
   usePrompter(p: Prompter | undefined): void;
+  /**
+   * What deactivate does to the fleet (groups stopped within `graceMs`, then forced; leases released; database and
+   * devices closed), keeping the session: the next view or command builds a new fleet.
+   */
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 /** Graceful stop of every group when the window closes; VS Code gives deactivate a few seconds in all. */
@@ -72,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
     usePrompter: (p) => {
       prompter = p ?? realPrompter;
     },
+    shutdown: (graceMs = DEACTIVATE_GRACE_MS) => shutdownFleet(s, graceMs, false),
   };
 }
 
@@ -85,11 +91,14 @@ export async function deactivate(): Promise<void> {
   if (!s) {
     return;
   }
-  await shutdownFleet(s, DEACTIVATE_GRACE_MS);
+  await shutdownFleet(s, DEACTIVATE_GRACE_MS, true);
 }
 
-/** The window's fleet shut down within about `graceMs` (+ the forced stop): the deactivate path, tested as is. */
-export async function shutdownFleet(s: FleetSession, graceMs: number): Promise<void> {
+/**
+ * The window's fleet shut down within about `graceMs` (+ the forced stop): the deactivate path, tested as is
+ * through the API. `dispose` ends the session too (deactivate); otherwise only its fleet is closed.
+ */
+export async function shutdownFleet(s: FleetSession, graceMs: number, dispose: boolean): Promise<void> {
   const f = s.current;
   try {
     if (f) {
@@ -100,6 +109,6 @@ export async function shutdownFleet(s: FleetSession, graceMs: number): Promise<v
       }
     }
   } finally {
-    await s.dispose();
+    await (dispose ? s.dispose() : s.stop());
   }
 }

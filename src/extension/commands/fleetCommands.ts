@@ -271,14 +271,24 @@ export function registerFleetCommands(d: FleetCommandsDeps): vscode.Disposable[]
         throw new CancelledByUser();
       }
       const uri = await fileUri(def.file);
+      let where = 'the trash';
       try {
         await vscode.workspace.fs.delete(uri, { useTrash: true });
       } catch (e) {
-        // No trash on this machine (a remote or a headless server): say so rather than deleting for good.
-        throw new Error(`${def.file} could not be moved to the trash (${e instanceof Error ? e.message : String(e)}); it was not deleted`);
+        // No trash on this file system (a remote or a served VS Code): the file goes to the fleet's own trash
+        // folder instead of being deleted for good.
+        const kept = `${TRASH_DIR}/${path.posix.basename(def.file, '.yaml')}-${new Date().toISOString().replace(/[:.]/g, '-')}.yaml`;
+        log.log('info', `no trash for ${def.file} (${e instanceof Error ? e.message : String(e)}): moving it to ${kept}`);
+        await vscode.workspace.fs.createDirectory(await fileUri(TRASH_DIR));
+        await vscode.workspace.fs.rename(uri, await fileUri(kept), { overwrite: false });
+        where = kept;
       }
       await f.orchestrator.reloadGroupDefinitions();
-      log.log('info', `group '${name}' deleted: ${def.file} moved to the trash`);
+      log.log('info', `group '${name}' deleted: ${def.file} moved to ${where}`);
+      if (where !== 'the trash') {
+        void vscode.window.showInformationMessage(`Group ${name} deleted: this file system has no trash, so ${def.file} was moved to ${where}.`);
+      }
+      return where;
     }),
 
     runner.register(COMMANDS.startVirtualDevices, async (count?: number) => {
@@ -448,6 +458,9 @@ export function registerFleetCommands(d: FleetCommandsDeps): vscode.Disposable[]
   ];
   return disposables;
 }
+
+/** Where a deleted definition goes when the file system has no trash (workspace-relative). */
+export const TRASH_DIR = '.fleet/trash';
 
 function relativeTo(root: vscode.Uri, u: vscode.Uri): string {
   const rel = path.relative(root.fsPath, u.fsPath);
