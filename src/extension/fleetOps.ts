@@ -1,86 +1,59 @@
 /**
- * The fleet's name-addressed commands as the extension uses them (start, stop, pause, resume a group; pause,
- * resume, restart one bot), over the orchestrator. Errors are the core's typed errors (their message says what).
+ * The fleet's name-addressed commands as the extension's commands use them: the orchestrator's typed FleetResult
+ * turned into a thrown FleetOpError (code and message kept; the command runner shows the message once).
  */
 import type { Fleet } from '../host/fleet';
-import type { LaunchResult } from '../orchestrator/botGroup';
 import { FleetError } from '../shared/errors';
-import type { GroupSnapshot } from '../shared/fleetTypes';
+import type { BotSnapshot, FleetErrorCode, FleetResult, GroupSnapshot } from '../shared/fleetTypes';
 
-export class FleetOpError extends FleetError<'unknown-group' | 'not-running' | 'unknown-bot' | 'group-active'> {
-  constructor(code: FleetOpError['code'], message: string) {
+export class FleetOpError extends FleetError<FleetErrorCode> {
+  constructor(code: FleetErrorCode, message: string) {
     super(code, message);
     this.name = 'FleetOpError';
   }
 }
 
-function active(fleet: Fleet, name: string) {
-  const g = fleet.orchestrator.getGroup(name);
-  if (!g || !g.isRunning()) {
-    throw new FleetOpError('not-running', `group '${name}' is not running`);
+/** The value of a result, or its error thrown. */
+export function unwrap<T>(r: FleetResult<T>): T {
+  if (!r.ok) {
+    const d = r.error.diagnostic;
+    throw new FleetOpError(r.error.code, d && !r.error.message.includes(`${d.line}:${d.col}`) ? `${r.error.message} (${d.file}:${d.line}:${d.col})` : r.error.message);
   }
-  return g;
+  return r.value;
 }
 
-/** Creates the run of a saved definition and starts it; resolves once its bots are launched. */
-export async function startGroup(fleet: Fleet, name: string): Promise<LaunchResult> {
-  const o = fleet.orchestrator;
-  const running = o.getGroup(name);
-  if (running?.isRunning()) {
-    throw new FleetOpError('group-active', `group '${name}' is already running`);
+/** Starts the saved definition `name` (the account database opens first when it draws on a pool). */
+export async function startGroup(fleet: Fleet, name: string): Promise<GroupSnapshot> {
+  const def = fleet.orchestrator.listGroupDefinitions().find((d) => d.name === name);
+  if (def?.accountPool !== undefined) {
+    await fleet.pools();
   }
-  const def = await o.loadGroupDefinition(name);
-  if (def.accountPool !== undefined) {
-    await fleet.pools(); // the account database opens before the bots ask it for accounts
-  }
-  const group = o.createGroup(def);
-  try {
-    return await group.start();
-  } catch (e) {
-    if (!group.isRunning()) {
-      group.dispose();
-    }
-    throw e;
-  }
+  return unwrap(await fleet.orchestrator.startGroup(name));
 }
 
 export async function stopGroup(fleet: Fleet, name: string, opts: { force?: boolean; timeoutMs?: number } = {}): Promise<GroupSnapshot> {
-  active(fleet, name);
-  return fleet.orchestrator.shutdownGroup(name, opts);
+  return unwrap(await fleet.orchestrator.stopGroup(name, opts));
 }
 
-export function pauseGroup(fleet: Fleet, name: string): void {
-  active(fleet, name).pause();
+export async function pauseGroup(fleet: Fleet, name: string): Promise<GroupSnapshot> {
+  return unwrap(await fleet.orchestrator.pauseGroup(name));
 }
 
-export function resumeGroup(fleet: Fleet, name: string): void {
-  active(fleet, name).resume();
+export async function resumeGroup(fleet: Fleet, name: string): Promise<GroupSnapshot> {
+  return unwrap(await fleet.orchestrator.resumeGroup(name));
 }
 
-function bot(fleet: Fleet, group: string, instance: string) {
-  const b = active(fleet, group).getBot(instance);
-  if (!b) {
-    throw new FleetOpError('unknown-bot', `group '${group}' has no bot on instance '${instance}'`);
-  }
-  return b;
+export async function pauseBot(fleet: Fleet, group: string, instance: string): Promise<BotSnapshot> {
+  return unwrap(await fleet.orchestrator.pauseBot(group, instance));
 }
 
-export function pauseBot(fleet: Fleet, group: string, instance: string): void {
-  bot(fleet, group, instance).pause();
+export async function resumeBot(fleet: Fleet, group: string, instance: string): Promise<BotSnapshot> {
+  return unwrap(await fleet.orchestrator.resumeBot(group, instance));
 }
 
-export function resumeBot(fleet: Fleet, group: string, instance: string): void {
-  bot(fleet, group, instance).resume();
-}
-
-/** Stops the bot (gracefully) and starts a new one on the same instance. */
-export async function restartBot(fleet: Fleet, group: string, instance: string): Promise<void> {
-  const g = active(fleet, group);
-  if (!g.getBot(instance)) {
-    throw new FleetOpError('unknown-bot', `group '${group}' has no bot on instance '${instance}'`);
-  }
-  await g.shutdownBot(instance);
-  g.createBot(instance); // starts it
+/** Stops the bot gracefully (its account returns to the pool) and starts a fresh one on the same instance. */
+export async function restartBot(fleet: Fleet, group: string, instance: string): Promise<BotSnapshot> {
+  return unwrap(await fleet.orchestrator.restartBot(group, instance));
 }
 
 /** Stops every running group: gracefully within `timeoutMs`, then forced. */

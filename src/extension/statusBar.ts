@@ -40,7 +40,7 @@ export class FleetStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const s = fleetSummary(f.orchestrator.listActiveGroups().map((g) => g.snapshot()).concat(this.feed.view()?.groups.filter((g) => g.state === 'failed' && !f.orchestrator.getGroup(g.name)) ?? []));
+    const s = fleetSummary(this.feed.view()?.groups ?? []);
     this.item.text = statusText(s);
     this.item.backgroundColor = s.troubled ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const tip = new vscode.MarkdownString(

@@ -120,9 +120,10 @@ export function registerFleetCommands(d: FleetCommandsDeps): vscode.Disposable[]
     const f = await fleet();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting group ${name}…` }, async () => {
       const r = await ops.startGroup(f, name);
-      log.log('info', `group '${name}' started (run ${r.orchestrationId}): bots on ${r.launched.join(', ') || 'no instance yet'}${r.skipped.length ? `; skipped ${r.skipped.map((s) => `${s.instance} (${s.reason})`).join(', ')}` : ''}`);
-      if (r.skipped.length) {
-        void vscode.window.showWarningMessage(`Group ${name} started on ${plural(r.launched.length, 'instance')}; skipped ${r.skipped.map((s) => `${s.instance} (${s.reason}${s.owner ? ` by ${s.owner}` : ''})`).join(', ')}.`);
+      const launched = r.bots.map((b) => b.instance);
+      log.log('info', `group '${name}' started (run ${r.orchestrationId}): bots on ${launched.join(', ') || 'no instance yet'}${r.skippedInstances.length ? `; skipped ${r.skippedInstances.map((s) => `${s.instance} (${s.reason})`).join(', ')}` : ''}`);
+      if (r.skippedInstances.length) {
+        void vscode.window.showWarningMessage(`Group ${name} started on ${plural(launched.length, 'instance')}; skipped ${r.skippedInstances.map((s) => `${s.instance} (${s.reason}${s.owner ? ` by ${s.owner}` : ''})`).join(', ')}.`);
       }
     });
     return name;
@@ -148,13 +149,13 @@ export function registerFleetCommands(d: FleetCommandsDeps): vscode.Disposable[]
     runner.register(COMMANDS.pauseGroup, async (arg?: GroupArg) => {
       session.requireTrust('Pausing a group');
       const name = await groupName(arg, 'Pause which group?', (s) => s === 'running' || s === 'waiting' || s === 'starting');
-      ops.pauseGroup(await fleet(), name);
+      await ops.pauseGroup(await fleet(), name);
     }),
 
     runner.register(COMMANDS.resumeGroup, async (arg?: GroupArg) => {
       session.requireTrust('Resuming a group');
       const name = await groupName(arg, 'Resume which group?', (s) => s === 'paused');
-      ops.resumeGroup(await fleet(), name);
+      await ops.resumeGroup(await fleet(), name);
     }),
 
     runner.register(COMMANDS.startAll, async () => {
@@ -186,13 +187,13 @@ export function registerFleetCommands(d: FleetCommandsDeps): vscode.Disposable[]
     runner.register(COMMANDS.pauseBot, async (arg?: BotArg) => {
       session.requireTrust('Pausing a bot');
       const b = await botOf(arg, 'Pause which bot?', (s) => s === 'running' || s === 'waiting');
-      ops.pauseBot(await fleet(), b.group, b.instance);
+      await ops.pauseBot(await fleet(), b.group, b.instance);
     }),
 
     runner.register(COMMANDS.resumeBot, async (arg?: BotArg) => {
       session.requireTrust('Resuming a bot');
       const b = await botOf(arg, 'Resume which bot?', (s) => s === 'paused');
-      ops.resumeBot(await fleet(), b.group, b.instance);
+      await ops.resumeBot(await fleet(), b.group, b.instance);
     }),
 
     runner.register(COMMANDS.restartBot, async (arg?: BotArg) => {

@@ -1,18 +1,20 @@
 /**
- * The fleet as the sidebar and the status bar see it: a FleetView built from the window's fleet, kept current by
- * the fleet's events (never polled), and change notifications coalesced to at most one per 100 ms (≤ 10 tree
- * refreshes a second however busy the bots are), each naming what changed so a tree refreshes only those items.
+ * The fleet as the sidebar and the status bar see it: the orchestrator's snapshot with its sequenced events applied
+ * by the shared reducer (src/shared/fleetModel.ts), never polled, and change notifications coalesced to at most one
+ * per 100 ms (≤ 10 tree refreshes a second however busy the bots are), each naming what changed so a tree refreshes
+ * only those items.
  *
  * The fleet is built on first need: the first view that shows asks (`ensure`); the state the welcome content
  * reads (`emulatorFleet.fleetState`: loading, ready, failed, noFolder) is set here.
  */
 import * as vscode from 'vscode';
 import type { Fleet } from '../../host/fleet';
-import type { FleetEvent, GroupDefinitionSummary, GroupSnapshot, DeviceInfo } from '../../shared/fleetTypes';
+import { FleetModel } from '../../shared/fleetModel';
+import type { FleetEvent } from '../../shared/fleetTypes';
 import type { Logger } from '../../shared/ports';
 import { CONTEXT_KEYS } from '../constants';
 import type { FleetSession } from '../fleetSession';
-import type { FleetView, PoolView } from './presentation';
+import type { FleetView } from './presentation';
 import { Throttle, type TimerPort } from './throttle';
 
 export interface FleetChange {
@@ -52,9 +54,10 @@ export class FleetFeed implements vscode.Disposable {
   private fleetNow: Fleet | undefined;
   private pending = none();
   private readonly throttle: Throttle;
-  /** The last snapshot of every group seen (an ended group keeps its last state until it starts again). */
-  private readonly lastGroups = new Map<string, GroupSnapshot>();
-  private cache: { definitions?: readonly GroupDefinitionSummary[]; groups?: readonly GroupSnapshot[]; devices?: readonly DeviceInfo[]; pools?: readonly PoolView[] } = {};
+  /** The fleet's state: its snapshot plus the events since, applied in order by the shared reducer. */
+  private model = new FleetModel();
+  /** The view of the model's current version (rebuilt after a change, when a view asks). */
+  private cache: { version: number; view: FleetView } | undefined;
   private _state: FleetLoadState = 'idle';
   private _loadError: string | undefined;
   private poolsWanted = false;
@@ -122,27 +125,17 @@ export class FleetFeed implements vscode.Disposable {
 
   /** What the views show now (undefined until the fleet is built). */
   view(): FleetView | undefined {
-    const f = this.fleetNow;
-    if (!f) {
+    if (!this.fleetNow) {
       return undefined;
     }
-    const c = this.cache;
-    c.definitions ??= f.orchestrator.listGroupDefinitions();
-    if (!c.groups) {
-      for (const g of f.orchestrator.listActiveGroups()) {
-        this.lastGroups.set(g.name, g.snapshot());
-      }
-      const names = new Set(c.definitions.map((d) => d.name));
-      for (const n of [...this.lastGroups.keys()]) {
-        if (!names.has(n) && !f.orchestrator.getGroup(n)) {
-          this.lastGroups.delete(n);
-        }
-      }
-      c.groups = [...this.lastGroups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (this.model.snapshotWanted) {
+      this.model.applySnapshot(this.fleetNow.orchestrator.snapshot());
     }
-    c.devices ??= f.devices.list();
-    c.pools ??= poolsOf(f);
-    return { definitions: c.definitions, groups: c.groups, devices: c.devices, pools: c.pools, servers: this.o.session.settings.adbServers };
+    if (this.cache?.version !== this.model.version) {
+      const snap = this.model.snapshot();
+      this.cache = { version: this.model.version, view: { definitions: snap.definitions, groups: snap.groups, devices: snap.devices, pools: snap.pools, servers: this.o.session.settings.adbServers } };
+    }
+    return this.cache.view;
   }
 
   /** Notes a change now (the manual Refresh re-reads everything). */
@@ -151,7 +144,11 @@ export class FleetFeed implements vscode.Disposable {
       this.setState('idle');
       this.ensure();
     }
-    void this.fleetNow?.orchestrator.reloadGroupDefinitions().catch((e: unknown) => this.o.logger.log('warn', `reloading the group definitions failed: ${String(e)}`));
+    const f = this.fleetNow;
+    if (f) {
+      this.model.applySnapshot(f.orchestrator.snapshot());
+      void f.orchestrator.reloadGroupDefinitions().catch((e: unknown) => this.o.logger.log('warn', `reloading the group definitions failed: ${String(e)}`));
+    }
     this.mark({ all: true, devices: true, pools: true });
   }
 
@@ -181,7 +178,8 @@ export class FleetFeed implements vscode.Disposable {
     }
     this.detach();
     this.fleetNow = f;
-    this.lastGroups.clear();
+    this.model = new FleetModel();
+    this.cache = undefined;
     this.poolsWanted = false;
     if (!f) {
       this.setState('idle');
@@ -190,28 +188,18 @@ export class FleetFeed implements vscode.Disposable {
     }
     this._loadError = undefined;
     const o = f.orchestrator;
-    const pm = o.poolManager();
-    this.fleetSubs.push(
-      o.onDidEmitFleetEvent((e) => this.onEvent(e)),
-      f.devices.onDidChangeDevices(() => this.mark({ devices: true })),
-    );
-    if (pm) {
-      this.fleetSubs.push(
-        pm.onDidChangePools(() => this.mark({ pools: true, all: true })),
-        pm.onDidChangePoolStats((e) => this.mark({ pools: true, groups: this.groupsUsing(e.pool) })),
-      );
-    }
+    // The snapshot and the subscription in the same tick: the events that follow are exactly those after it.
+    this.model.applySnapshot(o.snapshot());
+    this.fleetSubs.push(o.onDidEmitFleetEvent((e) => this.onEvent(e)));
     this.setState('ready');
     this.mark({ all: true, devices: true, pools: true });
   }
 
-  private groupsUsing(pool: string): string[] {
-    return (this.cache.definitions ?? this.fleetNow?.orchestrator.listGroupDefinitions() ?? []).filter((d) => d.accountPool === pool).map((d) => d.name);
-  }
-
   private onEvent(e: FleetEvent): void {
+    this.model.applyEvents([e]);
     const type: string = e.type;
-    if (type === 'log') {
+    // Logs, frames and the routines' own events change no row (the bot's step and counters come in its changes).
+    if (type === 'log' || type === 'bot.frame' || type === 'bot.routine' || type === 'templates.changed' || type === 'routines.changed') {
       return;
     }
     if (type === 'definitions.changed' || type === 'group.removed') {
@@ -222,13 +210,13 @@ export class FleetFeed implements vscode.Disposable {
       this.mark({ devices: true, groups: 'group' in e && typeof e.group === 'string' ? [e.group] : [] });
       return;
     }
-    if (type === 'pools.changed') {
-      this.mark({ pools: true, all: true });
+    if (e.type === 'pools.changed') {
+      // The groups drawing on a changed pool show its counts.
+      const names = new Set(e.pools.map((p) => p.name));
+      this.mark({ pools: true, groups: this.model.state.definitionList().filter((d) => d.accountPool !== undefined && names.has(d.accountPool)).map((d) => d.name) });
       return;
     }
     if (e.type === 'group.state') {
-      this.lastGroups.set(e.group, e.snapshot);
-      // A group that appears or ends changes the rows around it (counts, the status bar) too.
       this.mark({ groups: [e.group], devices: e.state !== e.previous });
       return;
     }
@@ -239,25 +227,12 @@ export class FleetFeed implements vscode.Disposable {
 
   private mark(c: { all?: boolean; groups?: readonly string[]; devices?: boolean; pools?: boolean }): void {
     const p = this.pending;
-    if (c.all) {
-      p.all = true;
-      this.cache = {};
+    p.all ||= c.all ?? false;
+    for (const g of c.groups ?? []) {
+      p.groups.add(g);
     }
-    if (c.groups?.length) {
-      for (const g of c.groups) {
-        p.groups.add(g);
-      }
-      this.cache.groups = undefined;
-      this.cache.definitions = undefined;
-    }
-    if (c.devices) {
-      p.devices = true;
-      this.cache.devices = undefined;
-    }
-    if (c.pools) {
-      p.pools = true;
-      this.cache.pools = undefined;
-    }
+    p.devices ||= c.devices ?? false;
+    p.pools ||= c.pools ?? false;
     this.throttle.poke();
   }
 
@@ -267,35 +242,4 @@ export class FleetFeed implements vscode.Disposable {
     this.flushes++;
     this._onDidChange.fire(p);
   }
-}
-
-function poolsOf(f: Fleet): PoolView[] {
-  const pm = f.orchestrator.poolManager();
-  if (!pm?.isOpen) {
-    return [];
-  }
-  const leases = pm.listLeases();
-  const out: PoolView[] = pm.listPools().map((p) => ({
-    name: p.name,
-    file: p.file,
-    valid: true,
-    diagnostics: pm.diagnostics.filter((d) => d.file === p.file),
-    available: p.stats.available,
-    total: p.stats.total,
-    cooldown: p.stats.completed,
-    leases: leases
-      .filter((l) => l.pool === p.name)
-      .map((l) => ({ accountId: l.accountId, group: l.group, bot: l.bot, orchestrationId: l.orchestrationId, since: Date.parse(l.acquiredAt), expiresAt: Date.parse(l.expiresAt) })),
-  }));
-  // A pool file with errors defines no pool: it is listed with its problems.
-  const byFile = new Map<string, PoolView['diagnostics'][number][]>();
-  for (const d of pm.diagnostics.filter((x) => x.severity === 'error')) {
-    if (!out.some((p) => p.file === d.file)) {
-      byFile.set(d.file, [...(byFile.get(d.file) ?? []), d]);
-    }
-  }
-  for (const [file, diagnostics] of byFile) {
-    out.push({ name: file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), file, valid: false, diagnostics, leases: [] });
-  }
-  return out;
 }

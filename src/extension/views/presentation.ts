@@ -3,30 +3,11 @@
  * Devices and Pools items, computed from the fleet model's plain data. No vscode import: the tree providers turn
  * these into TreeItems, and the rules are unit-tested in plain Node.
  */
-import type { BotSnapshot, BotState, DeviceInfo, GroupDefinitionSummary, GroupSnapshot, GroupState, LatencySummary } from '../../shared/fleetTypes';
-import type { Diagnostic } from '../../shared/geometry';
+import type { BotSnapshot, BotState, DeviceInfo, GroupDefinitionSummary, GroupSnapshot, GroupState, LatencySummary, PoolInfo, PoolLeaseInfo } from '../../shared/fleetTypes';
 
-/** One lease of a pool (the fleet model's PoolLeaseInfo). */
-export interface PoolLeaseView {
-  accountId: string;
-  group: string;
-  bot: string;
-  orchestrationId: string;
-  since: number;
-  expiresAt: number;
-}
-
-/** One pool (the fleet model's PoolInfo): the counts are absent while the account database is not open. */
-export interface PoolView {
-  name: string;
-  file: string;
-  valid: boolean;
-  diagnostics: readonly Diagnostic[];
-  available?: number;
-  total?: number;
-  cooldown?: number;
-  leases: readonly PoolLeaseView[];
-}
+/** One pool and one lease as the fleet model has them. */
+export type PoolView = PoolInfo;
+export type PoolLeaseView = PoolLeaseInfo;
 
 /** What the three views show: the fleet snapshot's parts (definitions, groups active and ended, devices, pools). */
 export interface FleetView {
