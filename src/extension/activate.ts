@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { outputLogger } from './adapters/outputLogger';
+import { BENCH_FILE_ENV, startBenchStats } from './benchStats';
 import { CommandRunner } from './commands/commandRunner';
 import { registerFleetCommands } from './commands/fleetCommands';
 import { VsCodePrompter, type Prompter } from './commands/prompter';
@@ -58,6 +59,11 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   const realPrompter = new VsCodePrompter();
   let prompter: Prompter = realPrompter;
   context.subscriptions.push(...registerFleetCommands({ session: s, runner, feed, trees, logger, prompter: () => prompter }));
+
+  const benchFile = process.env[BENCH_FILE_ENV];
+  if (benchFile) {
+    context.subscriptions.push(startBenchStats(benchFile, feed, trees));
+  }
 
   const languageClient = startLanguageClient(context, {
     serverModule: context.asAbsolutePath('dist/languageServer.js'),

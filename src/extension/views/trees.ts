@@ -171,8 +171,9 @@ export class GroupsTree extends FleetTree<GroupNode> {
       const def = v?.definitions.find((d) => d.name === n.name);
       const g = v?.groups.find((x) => x.name === n.name);
       const spec = groupItem(def, g, v?.pools ?? []);
-      const running = g !== undefined && g.state !== 'stopped' && g.state !== 'failed';
-      const collapsible = g && g.bots.length ? (running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None;
+      // Expanded from its first render (an idle group has no children, so no twistie shows): when it starts, VS Code
+      // keeps the row's expansion state and its bots appear under it.
+      const collapsible = def && !def.valid && !g ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded;
       const item = toItem(spec, n.id, collapsible);
       if (def && !def.valid) {
         item.command = { command: COMMANDS.openProblem, title: 'Show Problem', arguments: [n] };
