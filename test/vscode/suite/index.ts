@@ -19,6 +19,7 @@ export function run(): Promise<void> {
   require('./extension.test');
   require('./language.test');
   require('./debug.test');
+  require('./fleet.test');
 
   return new Promise((resolve, reject) => {
     let passed = 0;
