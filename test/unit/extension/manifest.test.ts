@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseDocument } from 'yaml';
 import { CATEGORY, COMMANDS, CONTEXT_KEYS, MONITOR_OPEN_COMMAND, VIEW_CONTAINER, VIEWS, WALKTHROUGH_ID } from '../../../src/extension/constants';
 
 const ROOT = path.join(__dirname, '../../..');
@@ -54,6 +55,11 @@ function commandLinks(text: string): string[] {
 const BUILT_IN = new Set(['workbench.action.files.openFolder', 'workbench.trust.manage', 'workbench.action.quickOpen', `${VIEWS.groups}.focus`]);
 
 describe('(unit) extension manifest', () => {
+  it('has no key twice in one object (JSON keeps the last one silently: a merged contributes.views lost a view)', () => {
+    const doc = parseDocument(readFileSync(path.join(ROOT, 'package.json'), 'utf8'), { uniqueKeys: true });
+    assert.deepEqual(doc.errors.map((e) => e.message), []);
+  });
+
   const declared = new Set(manifest.contributes.commands.map((c) => c.command));
 
   it('declares exactly the commands of constants.ts, each registered in the code', () => {
