@@ -321,6 +321,15 @@ export class FlightRecorder {
     }
   }
 
+  /** Drops everything held (a new fleet); the recorder goes on recording. */
+  clear(): void {
+    for (const b of this.bots.values()) {
+      this.clearBot(b);
+    }
+    this.bots.clear();
+    this.heldBytes = 0;
+  }
+
   dispose(): void {
     this.disposed = true;
     for (const b of this.bots.values()) {
