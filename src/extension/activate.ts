@@ -9,6 +9,9 @@ import { outputLogger } from './adapters/outputLogger';
 import { CommandRunner } from './commands/commandRunner';
 import { FleetSession } from './fleetSession';
 import { startLanguageClient } from './languageClient';
+import { fleetPort } from './monitor/fleetPort';
+import { MonitorPanels } from './monitor/monitorPanel';
+import { MonitorService } from './monitor/monitorService';
 
 export interface EmulatorFleetApi {
   readonly version: string;
@@ -16,6 +19,10 @@ export interface EmulatorFleetApi {
   readonly session: FleetSession;
   /** Resolves with the language client once its server runs (rejects when it cannot start). */
   readonly languageClient: Promise<LanguageClient>;
+  /** The flight recorder and saving (the template capture view and the debugger read recorded frames here). */
+  readonly monitor: MonitorService;
+  /** The monitor panel (tests read its message loop's counters). */
+  readonly monitorPanels: MonitorPanels;
 }
 
 let session: FleetSession | undefined;
@@ -27,6 +34,10 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   session = new FleetSession({ logger });
   const runner = new CommandRunner({ logger, showLogs: () => output.show(true) });
   context.subscriptions.push(runner.register('emulatorFleet.showLogs', () => output.show(true)));
+  const version = String(context.extension.packageJSON.version ?? '0.0.0');
+  const monitor = new MonitorService({ session, logger, extensionVersion: version, portFor: fleetPort });
+  const monitorPanels = new MonitorPanels({ extensionUri: context.extensionUri, logger, session, service: monitor, runner });
+  context.subscriptions.push(monitor, monitorPanels.register());
 
   const languageClient = startLanguageClient(context, {
     serverModule: context.asAbsolutePath('dist/languageServer.js'),
@@ -36,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   languageClient.catch((e: unknown) => output.error(`the language server did not start: ${e instanceof Error ? e.message : String(e)}`));
 
   output.info('Emulator Fleet activated');
-  return { version: String(context.extension.packageJSON.version ?? '0.0.0'), session, languageClient };
+  return { version, session, languageClient, monitor, monitorPanels };
 }
 
 /** Stops every group gracefully (then forced), releases every lease, closes the database and the devices. */

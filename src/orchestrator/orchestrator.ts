@@ -4,7 +4,7 @@
  * watched) and the active groups, and the instance registry that keeps two groups off one instance.
  * It only manages groups; bots live in their BotGroup.
  */
-import type { RoutineRunnerFactory } from '../bot/bot';
+import type { ManualInput, RoutineRunnerFactory } from '../bot/bot';
 import type { Clock, FileStore, Logger } from '../shared/ports';
 import type { Event } from '../shared/lifecycle';
 import { sameData } from '../shared/fleetModel';
@@ -76,6 +76,7 @@ export interface StartGroupOptions {
 }
 
 const RESULT_CODES: ReadonlySet<string> = new Set<FleetErrorCode>([
+  'not-paused',
   'unknown-group',
   'invalid-definition',
   'group-active',
@@ -91,6 +92,14 @@ const RESULT_CODES: ReadonlySet<string> = new Set<FleetErrorCode>([
 ]);
 
 /** An error as a command result's error (stable code; `failed` for anything without a known code). */
+/** botInput on a bot that is not paused. */
+class BotInputRefused extends FleetError<'not-paused'> {
+  constructor(message: string) {
+    super('not-paused', message);
+    this.name = 'BotInputRefused';
+  }
+}
+
 export function fleetResultError(e: unknown): FleetResultError {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof FleetError) {
@@ -442,6 +451,21 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
    */
   restartBot(group: string, instance: InstanceKey): Promise<FleetResult<BotSnapshot>> {
     return this.botCommand(group, instance, async (g) => (await g.restartBot(instance)).snapshot());
+  }
+
+  /**
+   * Manual input on a paused bot's device (the monitor's takeover; device pixels, clamped to the screen). Codes:
+   * unknown-group, not-running, unknown-bot, not-paused (the bot must be paused: its routine and the user never
+   * drive the device at once), failed (no device open, or the device refused).
+   */
+  botInput(group: string, instance: InstanceKey, input: ManualInput): Promise<FleetResult<BotSnapshot>> {
+    return this.botCommand(group, instance, async (_g, b) => {
+      if (b.currentState !== 'paused') {
+        throw new BotInputRefused(`bot ${instance} of '${group}' is ${b.currentState}: pause it to take over its screen`);
+      }
+      await b.manualInput(input);
+      return b.snapshot();
+    });
   }
 
   /**

@@ -6,7 +6,8 @@
 import type { RawFrame } from '../../bot/device';
 import type { JpegOptions } from '../../bot/vision/frameEncoder';
 import type { Disposable } from '../../shared/lifecycle';
-import type { BotAction, BotRef, FleetSnapshot, SeqFleetEvent, TakeoverInput } from '../../shared/monitorProtocol';
+import type { BotAction, BotRef, TakeoverInput } from '../../shared/monitorProtocol';
+import type { FleetSnapshot, FleetEvent } from '../../shared/fleetTypes';
 
 /** A frame of a bot handed to the monitor: retained for it until `release()` (the core's BotFrame). */
 export interface MonitorFrame {
@@ -30,7 +31,7 @@ export interface MonitorFleetPort {
   readonly sessionId: string;
   /** The model at the feed's last `seq` (consistent with `onEvent`: subscribe in the same tick). */
   snapshot(): FleetSnapshot;
-  onEvent(listener: (e: SeqFleetEvent) => void): Disposable;
+  onEvent(listener: (e: FleetEvent) => void): Disposable;
   /** The bot's latest capture, retained for the caller; undefined before its first. */
   latestFrame(bot: BotRef): MonitorFrame | undefined;
   /** The latest capture when at most `maxAgeMs` old, else a fresh one (shared with a capture under way). */

@@ -17,20 +17,8 @@
 import type { Disposable } from '../../shared/lifecycle';
 import type { Logger } from '../../shared/ports';
 import type { FlightRecorder } from '../../orchestrator/recorder';
-import {
-  botKey,
-  parseFromMonitor,
-  type BotRef,
-  type FleetSnapshot,
-  type FrameMatch,
-  type FromMonitor,
-  type MonitorCommand,
-  type RecorderReply,
-  type RecorderRequest,
-  type SeqFleetEvent,
-  type TakeoverInput,
-  type ToMonitor,
-} from '../../shared/monitorProtocol';
+import { botKey, parseFromMonitor, type BotRef, type FrameMatch, type FromMonitor, type MonitorCommand, type RecorderReply, type RecorderRequest, type TakeoverInput, type ToMonitor } from '../../shared/monitorProtocol';
+import type { FleetSnapshot, FleetEvent } from '../../shared/fleetTypes';
 import type { Size } from '../../shared/geometry';
 import { realTimers, type JpegEncoder, type MonitorFleetPort, type MonitorFrame, type MonitorResult, type MonitorSavePort, type MonitorUiPort, type TimerPort } from './monitorPorts';
 
@@ -124,7 +112,7 @@ export class MonitorSession implements Disposable {
   private visible: boolean;
   /** The seq of the last snapshot or event posted. */
   private sentSeq = -1;
-  private batch: SeqFleetEvent[] = [];
+  private batch: FleetEvent[] = [];
   private batchTimer: unknown;
   private snapshotWanted = false;
   private readonly tiles = new Map<string, TileState>();
@@ -405,7 +393,7 @@ export class MonitorSession implements Disposable {
     if (fleet) {
       snapshot = fleet.snapshot();
     } else {
-      snapshot = { seq: 0, time: Date.now(), definitions: [], groups: [], devices: [], pools: [], routines: [] };
+      snapshot = { seq: 0, time: Date.now(), definitions: [], groups: [], devices: [], pools: [], routines: [], templates: [] };
     }
     this.sentSeq = snapshot.seq;
     // Events up to the snapshot are in it.
@@ -418,7 +406,7 @@ export class MonitorSession implements Disposable {
     }
   }
 
-  private onFleetEvent(e: SeqFleetEvent): void {
+  private onFleetEvent(e: FleetEvent): void {
     this.track(e);
     if (!this.ready) {
       return;
@@ -461,7 +449,7 @@ export class MonitorSession implements Disposable {
   }
 
   /** Keeps what the frames need from the events: device sizes, the current step's matches, new captures. */
-  private track(e: SeqFleetEvent): void {
+  private track(e: FleetEvent): void {
     if (e.type === 'bot.frame') {
       const key = botKey(e);
       this.botTrack(key).device = { width: e.width, height: e.height };

@@ -5,12 +5,13 @@
  * No vscode import.
  */
 import type { Disposable } from '../../shared/lifecycle';
-import type { SeqFleetEvent } from '../../shared/monitorProtocol';
+import type {  } from '../../shared/monitorProtocol';
+import type { FleetEvent } from '../../shared/fleetTypes';
 import type { FlightRecorder } from '../../orchestrator/recorder';
 import type { MonitorFleetPort } from './monitorPorts';
 
 export function feedRecorder(fleet: MonitorFleetPort, recorder: FlightRecorder): Disposable {
-  const onEvent = (e: SeqFleetEvent): void => {
+  const onEvent = (e: FleetEvent): void => {
     switch (e.type) {
       case 'bot.frame': {
         if (recorder.capacity.framesPerBot === 0) {

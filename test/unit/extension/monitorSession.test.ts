@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import type { RawFrame } from '../../../src/bot/device';
 import { Emitter } from '../../../src/shared/lifecycle';
 import type { LogLevel, Logger } from '../../../src/shared/ports';
-import type { BotRef, FleetSnapshot, FromMonitor, MonitorFleetEvent, SeqFleetEvent, TakeoverInput, ToMonitor } from '../../../src/shared/monitorProtocol';
+import type { BotRef, FromMonitor, TakeoverInput, ToMonitor } from '../../../src/shared/monitorProtocol';
+import type { FleetEvent, FleetSnapshot, Unsequenced } from '../../../src/shared/fleetTypes';
 import { FlightRecorder } from '../../../src/orchestrator/recorder';
 import { MonitorSession, CREATE_GROUP_COMMAND } from '../../../src/extension/monitor/monitorSession';
 import type { MonitorFleetPort, MonitorFrame, MonitorResult, MonitorUiPort } from '../../../src/extension/monitor/monitorPorts';
@@ -59,7 +60,7 @@ const is =
 class FakeFleet implements MonitorFleetPort {
   readonly sessionId = 'session-1';
   seq = 10;
-  readonly events = new Emitter<SeqFleetEvent>();
+  readonly events = new Emitter<FleetEvent>();
   snap: FleetSnapshot;
   frameNo = new Map<string, number>();
   released = 0;
@@ -79,11 +80,11 @@ class FakeFleet implements MonitorFleetPort {
   snapshot(): FleetSnapshot {
     return { ...this.snap, seq: this.seq };
   }
-  onEvent(listener: (e: SeqFleetEvent) => void) {
+  onEvent(listener: (e: FleetEvent) => void) {
     return this.events.event(listener);
   }
-  emit(e: MonitorFleetEvent): SeqFleetEvent {
-    const ev = { ...e, seq: ++this.seq } as SeqFleetEvent;
+  emit(e: Unsequenced<FleetEvent>): FleetEvent {
+    const ev = { ...e, seq: ++this.seq } as FleetEvent;
     this.events.fire(ev);
     return ev;
   }
