@@ -34,6 +34,7 @@ import {
   type LaunchOptions,
 } from './groupDefinition';
 import { InstanceBusyError, type InstanceRegistry } from './instanceRegistry';
+import { FrameRequestError, type BotFrame, type FrameRequestOptions } from '../bot/botDevice';
 import { LatencyWindow } from '../shared/stats';
 import { RateMeter } from './metrics';
 import { FleetError } from '../shared/errors';
@@ -448,6 +449,17 @@ export class BotGroup implements Disposable {
       this.restarting.delete(instance);
       this.checkFinished();
     }
+  }
+
+  /** The latest frame of the bot on `instance` (see Bot.latestFrame); undefined without a bot or a frame. */
+  botFrame(instance: InstanceKey): BotFrame | undefined {
+    return this.bots.get(instance)?.bot.latestFrame();
+  }
+
+  /** A frame of the bot on `instance` (see Bot.requestFrame). @throws FrameRequestError 'unknown-bot' without one. */
+  requestBotFrame(instance: InstanceKey, opts: FrameRequestOptions = {}): Promise<BotFrame> {
+    const b = this.bots.get(instance)?.bot;
+    return b ? b.requestFrame(opts) : Promise.reject(new FrameRequestError('unknown-bot', `group '${this.name}' has no bot on instance ${instance}`));
   }
 
   getBot(instance: InstanceKey): Bot | undefined {

@@ -15,6 +15,9 @@ import type { ToMonitor } from '../../src/shared/monitorProtocol';
 import { MonitorSession } from '../../src/extension/monitor/monitorSession';
 import { fleetPort } from '../../src/extension/monitor/fleetPort';
 import { testFleet } from '../support/fleet';
+import { encodeJpeg } from '../../src/bot/vision/frameEncoder';
+import { FlightRecorder } from '../../src/orchestrator/recorder';
+import { feedRecorder } from '../../src/extension/monitor/recorderFeed';
 
 const IDLER = `description: Waits, a step at a time.
 steps:
@@ -31,7 +34,7 @@ function workspace(): string {
   return ws;
 }
 
-describe('(integration) monitor takeover on a virtual device', function () {
+describe('(integration) monitor host on a virtual device: frames and takeover', function () {
   this.timeout(120_000);
   let ws: string;
   let fleet: Fleet | undefined;
@@ -47,10 +50,11 @@ describe('(integration) monitor takeover on a virtual device', function () {
     rmSync(ws, { recursive: true, force: true });
   });
 
-  it('refuses while the bot runs; taps (clamped), swipes, text and keys reach the paused bot\'s device', async () => {
+  it('the zoom gets the bot\'s frames, the recorder records them; takeover refuses while the bot runs; taps (clamped), swipes, text and keys reach the paused bot\'s device', async () => {
     fleet = await testFleet(ws, { virtual: { count: 1 }, watch: false });
     const o = fleet.orchestrator;
     const posted: ToMonitor[] = [];
+    const recorder = new FlightRecorder({ framesPerBot: 10, memoryBytes: 64 * 1024 * 1024, encodeJpeg: (f) => encodeJpeg(f, { quality: 60 }) });
     const waiters: Array<() => void> = [];
     session = new MonitorSession({
       post: (m) => {
@@ -60,9 +64,13 @@ describe('(integration) monitor takeover on a virtual device', function () {
       },
       logger: nullLogger,
       ui: { confirm: () => Promise.resolve(false), openFile: () => Promise.resolve(), executeCommand: () => Promise.resolve() },
-      encodeJpeg: () => Promise.resolve(new Uint8Array(0)),
+      encodeJpeg: (f, opts) => encodeJpeg(f, opts),
+      recorder,
     });
-    session.setFleet(fleetPort(fleet));
+    const port = fleetPort(fleet);
+    session.setFleet(port);
+    const feed = feedRecorder(port, recorder);
+    session.receive({ type: 'ready', id: 'r', protocol: 1 });
     const reply = async (id: string): Promise<Extract<ToMonitor, { type: 'result' }>> => {
       for (;;) {
         const r = posted.find((m): m is Extract<ToMonitor, { type: 'result' }> => m.type === 'result' && m.inReplyTo === id);
@@ -77,6 +85,28 @@ describe('(integration) monitor takeover on a virtual device', function () {
     const started = await o.startGroup('One');
     assert.ok(started.ok, JSON.stringify(started));
     await running;
+
+    // The zoomed bot's view gets full-size frames of its device (fresh captures through the bot's frame tap).
+    session.receive({ type: 'zoom', bot });
+    const frames: number[] = [];
+    while (frames.length < 3) {
+      const f = posted.find((m): m is Extract<ToMonitor, { type: 'frame' }> => m.type === 'frame' && !frames.includes(m.frame));
+      if (!f) {
+        await new Promise<void>((resolve) => waiters.push(resolve));
+        continue;
+      }
+      assert.deepEqual(f.device, { width: 540, height: 960 });
+      assert.ok(f.data instanceof Uint8Array && f.data[0] === 0xff && f.data[1] === 0xd8, 'JPEG bytes');
+      frames.push(f.frame);
+      session.receive({ type: 'frameAck', bot, frame: f.frame });
+    }
+    assert.ok(frames[0]! < frames[1]! && frames[1]! < frames[2]!, `newer frames each time: ${frames.join(', ')}`);
+    session.receive({ type: 'zoom', bot: null });
+    // The recorder was fed from the same captures.
+    while (recorder.frames('One', '1').length === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    feed.dispose();
 
     const vdev = fleet.virtualDevices()[0];
     assert.ok(vdev);

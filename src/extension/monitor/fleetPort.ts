@@ -10,13 +10,7 @@ import { fleetResultError } from '../../orchestrator/orchestrator';
 import type { FleetResult } from '../../shared/fleetTypes';
 import { TAKEOVER_KEY_CODES, type TakeoverInput } from '../../shared/monitorProtocol';
 import type { ManualInput } from '../../bot/bot';
-import type { MonitorFleetPort, MonitorFrame, MonitorResult } from './monitorPorts';
-
-/** The orchestrator's frame access (Bot.latestFrame / requestFrame by group and instance). */
-interface FrameAccess {
-  botFrame?(group: string, instance: string): MonitorFrame | undefined;
-  requestBotFrame?(group: string, instance: string, opts: { maxAgeMs?: number }): Promise<MonitorFrame>;
-}
+import type { MonitorFleetPort, MonitorResult } from './monitorPorts';
 
 function result(r: FleetResult<unknown>): MonitorResult {
   return r.ok ? { ok: true } : { ok: false, error: { code: r.error.code, message: r.error.message } };
@@ -28,14 +22,13 @@ export function manualInput(input: TakeoverInput): ManualInput {
 
 export function fleetPort(fleet: Fleet): MonitorFleetPort {
   const o = fleet.orchestrator;
-  // Frames come from the bots' own captures; until the orchestrator serves them, tiles stay empty.
-  const frames = o as unknown as FrameAccess;
   return {
     sessionId: randomUUID(),
     snapshot: () => o.snapshot(),
     onEvent: (listener) => o.onDidEmitFleetEvent(listener),
-    latestFrame: (bot) => frames.botFrame?.(bot.group, bot.instance),
-    requestFrame: (bot, opts) => (frames.requestBotFrame ? frames.requestBotFrame(bot.group, bot.instance, opts) : Promise.reject(new Error('the fleet serves no frames'))),
+    // The bots' own captures (retained for the caller, who releases them).
+    latestFrame: (bot) => o.botFrame(bot.group, bot.instance),
+    requestFrame: (bot, opts) => o.requestBotFrame(bot.group, bot.instance, opts),
     groupCommand: async (action, group) => {
       switch (action) {
         case 'start':

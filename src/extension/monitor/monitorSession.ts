@@ -609,6 +609,10 @@ export class MonitorSession implements Disposable {
       this.log.log('debug', `no frame for ${t.ref.group}/${t.ref.instance}: ${messageOf(e)}`);
     }
     if (!frame) {
+      // No capture yet (a bot waiting or starting): the zoom asks for one.
+      if (t.zoomed) {
+        this.fetchFresh(t, fleet);
+      }
       return;
     }
     if (frame.frame <= t.lastSentFrame) {

@@ -338,6 +338,17 @@ describe('(unit) monitor host message loop', () => {
     s.session.dispose();
   });
 
+  it('zooming a bot that has no capture yet asks for one', async () => {
+    const s = setup();
+    s.send({ type: 'ready', id: 'r1', protocol: 1 });
+    await s.view.next(is('snapshot'));
+    s.send({ type: 'zoom', bot: G1 });
+    const f = await s.view.next(is('frame', (m) => m.instance === '1'));
+    assert.equal(f.frame, 1);
+    assert.ok(s.fleet.requestFrames >= 1);
+    s.session.dispose();
+  });
+
   it('commands act through the host and get exactly one reply each', async () => {
     const s = setup();
     s.send({ type: 'ready', id: 'r1', protocol: 1 });
