@@ -1,39 +1,34 @@
 /**
  * `npm run bench -- monitor [--bots 4,16] [--seconds S] [--zoom-seconds S]`
  *
- * The monitor's host side under load: N capture loops ("bots") on virtual devices served by a child process over
- * the ADB protocol (the device path is real: adbkit, raw screencap), each capture published as `bot.frame` through
- * a fleet port into the monitor's message loop (MonitorSession) with every tile visible, the real JPEG encoder
- * (sharp, threadpool) and the flight recorder fed as in the extension. A simulated view acknowledges each frame
- * as it arrives (echoing its capture time), so the figures are:
- * - frames delivered per second (all tiles; tiles at the default 4 fps each),
- * - device-to-view latency p50/p95: capture finished -> frame message received by the view (encode + post; the
- *   webview's decode and paint are not included),
- * - the event-loop lag p99 of this thread (the extension host's) with N bots (target < 50 ms),
+ * The monitor's host side with the fleet running: N bots run farm_premium on virtual devices served by a child
+ * process over the ADB protocol (as emulators are other processes), the monitor's message loop (MonitorSession)
+ * is fed through the fleet port from the bots' own captures (`bot.frame` + `Orchestrator.botFrame`), every tile
+ * visible, the real JPEG encoder (sharp, threadpool) and the flight recorder fed as in the extension. A simulated
+ * view acknowledges each frame as it arrives. Figures:
+ * - frames delivered per second (all tiles; each tile at most the default 4 fps, and never more than its bot captures),
+ * - device-to-view latency p50/p95: capture finished (the frame's wall time) -> frame message received by the view
+ *   (encode + post; the webview's decode and paint are not included),
+ * - the event-loop lag p99 of this thread (the extension host's) with N bots and the monitor open (target < 50 ms),
  * - the recorder's bytes held against its cap,
  * and, for one zoomed bot at 540x960, the frames per second the zoom view gets (target >= 15).
- *
- * Until the orchestrator serves its bots' frames, the bots here are capture loops, not routines: the figures are
- * the monitor's own cost on top of capturing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as readline from 'node:readline';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createFleet } from '../src/host/fleet';
 import { NodeFileStore } from '../src/host/nodePorts';
 import { SystemClock } from '../src/shared/clock';
 import { nullLogger } from '../src/shared/loggers';
-import { Emitter } from '../src/shared/lifecycle';
-import { retainFrame, type Device, type RawFrame } from '../src/bot/device';
 import { encodeJpeg } from '../src/bot/vision/frameEncoder';
 import { FlightRecorder } from '../src/orchestrator/recorder';
-import type { FleetEvent, FleetSnapshot } from '../src/shared/fleetTypes';
 import type { ToMonitor } from '../src/shared/monitorProtocol';
 import { MonitorSession } from '../src/extension/monitor/monitorSession';
-import type { MonitorFleetPort, MonitorFrame } from '../src/extension/monitor/monitorPorts';
+import { fleetPort } from '../src/extension/monitor/fleetPort';
+import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
 import { feedRecorder } from '../src/extension/monitor/recorderFeed';
 import { AdbHostEndpoint } from '../src/virtual/hostEndpoint';
 import { VirtualDevice } from '../src/virtual/virtualDevice';
@@ -78,103 +73,55 @@ async function startDevices(n: number): Promise<{ child: ChildProcess; port: num
   return { child, ...started };
 }
 
-interface BotLoop {
-  ref: { group: string; instance: string };
-  device: Device;
-  frame: number;
-  latest?: { raw: RawFrame; frame: number; time: number; release: () => void };
-  captureTimes: Map<number, number>;
+function makeWorkspace(repo: string): string {
+  const ws = mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-monitor-'));
+  for (const dir of ['routines', 'templates', 'pools']) {
+    if (existsSync(path.join(repo, dir))) {
+      cpSync(path.join(repo, dir), path.join(ws, dir), { recursive: true });
+    }
+  }
+  writeFileSync(
+    path.join(ws, 'pools', 'bench_premium.yaml'),
+    'name: bench_premium\ndescription: premium accounts, handed out again at once (benchmark)\nfilters:\n  - { field: premium, op: eq, value: true }\ncooldown: 0s\n',
+  );
+  return ws;
 }
 
-/** A fleet port over capture loops: each capture is the bot's latest frame and a `bot.frame` event. */
-class LoopFleet implements MonitorFleetPort {
-  readonly sessionId = 'bench';
-  seq = 0;
-  readonly events = new Emitter<FleetEvent>();
-  constructor(private readonly bots: Map<string, BotLoop>) {}
-  snapshot(): FleetSnapshot {
-    return { seq: this.seq, time: Date.now(), definitions: [], groups: [], devices: [], pools: [], routines: [], templates: [] };
-  }
-  onEvent(listener: (e: FleetEvent) => void) {
-    return this.events.event(listener);
-  }
-  captured(b: BotLoop, raw: RawFrame): void {
-    const release = retainFrame(raw);
-    b.latest?.release();
-    b.frame++;
-    b.latest = { raw, frame: b.frame, time: Date.now(), release };
-    b.captureTimes.set(b.frame, performance.now());
-    if (b.captureTimes.size > 64) {
-      const first = b.captureTimes.keys().next().value;
-      if (first !== undefined) {
-        b.captureTimes.delete(first);
-      }
-    }
-    this.events.fire({ type: 'bot.frame', seq: ++this.seq, time: Date.now(), group: b.ref.group, orchestrationId: 'bench', instance: b.ref.instance, frame: b.frame, width: raw.width, height: raw.height, captureMs: 0 } as FleetEvent);
-  }
-  latestFrame(ref: { instance: string }): MonitorFrame | undefined {
-    const l = this.bots.get(ref.instance)?.latest;
-    if (!l) {
-      return undefined;
-    }
-    const release = retainFrame(l.raw);
-    return { frame: l.frame, raw: l.raw, width: l.raw.width, height: l.raw.height, time: l.time, release };
-  }
-  async requestFrame(ref: { instance: string }): Promise<MonitorFrame> {
-    const b = this.bots.get(ref.instance);
-    if (!b) {
-      throw new Error('no bot');
-    }
-    const before = b.frame;
-    while (b.frame === before) {
-      await new Promise<void>((r) => this.events.event(() => r()));
-    }
-    return this.latestFrame(ref)!;
-  }
-  groupCommand() {
-    return Promise.resolve({ ok: true as const });
-  }
-  botCommand() {
-    return Promise.resolve({ ok: true as const });
-  }
-  deleteGroup() {
-    return Promise.resolve({ ok: true as const });
-  }
-  botInput() {
-    return Promise.resolve({ ok: true as const });
-  }
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 async function runSize(bots: number, seconds: number, zoom: boolean): Promise<Record<string, unknown>> {
-  const { child, port, serials } = await startDevices(bots);
-  const ws = mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-monitor-'));
-  mkdirSync(path.join(ws, 'groups'));
-  const fleet = await createFleet({ files: new NodeFileStore(ws), clock: new SystemClock(), logger: nullLogger, adbServers: [`127.0.0.1:${port}`], watch: false });
-  const loops = new Map<string, BotLoop>();
-  let stop = false;
+  const repo = path.resolve(__dirname, '..');
+  const ws = makeWorkspace(repo);
+  const { child, port } = await startDevices(bots);
+  const fleet = await createFleet({ files: new NodeFileStore(ws), clock: new SystemClock(), logger: nullLogger, adbServers: [`127.0.0.1:${port}`], watch: false, config: { metricsIntervalMs: 0 } });
   let session: MonitorSession | undefined;
-  let recorder: FlightRecorder | undefined;
+  const recorder = new FlightRecorder({ framesPerBot: 120, memoryBytes: RECORDER_CAP, minIntervalMs: 500, encodeJpeg: (f) => encodeJpeg(f, { quality: 70 }) });
   try {
-    for (let i = 0; i < bots; i++) {
-      const opened = await fleet.devices.open(serials[i]!);
-      loops.set(String(i + 1), { ref: { group: 'Bench', instance: String(i + 1) }, device: opened.device, frame: 0, captureTimes: new Map() });
-    }
-    const port2 = new LoopFleet(loops);
-    recorder = new FlightRecorder({ framesPerBot: 120, memoryBytes: RECORDER_CAP, minIntervalMs: 500, encodeJpeg: (f) => encodeJpeg(f, { quality: 70 }) });
+    const o = fleet.orchestrator;
+    const instances = Array.from({ length: bots }, (_, i) => i + 1);
+    const def = parseGroupDefinition(
+      `name: Bench\nroutine: farm_premium\navailableInstances: [${instances.join(', ')}]\nrequestedBotCount: ${bots}\naccountPool: bench_premium\nlaunchOptions: { stagger: 100ms, stopWhenPoolEmpty: false, restart: { maxRestarts: unlimited, initialDelay: 500ms } }\n`,
+      'bench.yaml',
+    ).value!;
+    const port2 = fleetPort(fleet);
     const feed = feedRecorder(port2, recorder);
     const latencies: number[] = [];
     let delivered = 0;
+    let captures = 0;
     let measuring = false;
+    o.onDidEmitFleetEvent((e) => {
+      if (measuring && e.type === 'bot.frame') {
+        captures++;
+      }
+    });
     const s: MonitorSession = new MonitorSession({
       post: (m: ToMonitor) => {
         if (m.type === 'frame') {
-          const b = loops.get(m.instance);
-          const t = b?.captureTimes.get(m.frame);
           if (measuring) {
             delivered++;
-            if (t !== undefined) {
-              latencies.push(performance.now() - t);
-            }
+            latencies.push(Date.now() - m.time);
           }
           // The view acknowledges once it has the frame.
           setImmediate(() => s.receive({ type: 'frameAck', bot: { group: m.group, instance: m.instance }, frame: m.frame }));
@@ -189,46 +136,31 @@ async function runSize(bots: number, seconds: number, zoom: boolean): Promise<Re
     session = s;
     s.setFleet(port2);
     s.receive({ type: 'ready', id: 'r', protocol: 1 });
-    const refs = [...loops.values()].map((b) => b.ref);
+    const refs = instances.map((i) => ({ group: 'Bench', instance: String(i) }));
     if (zoom) {
       s.receive({ type: 'zoom', bot: refs[0] });
     } else {
       s.receive({ type: 'setVisibleTiles', bots: refs });
     }
-    let captures = 0;
-    const runLoop = async (b: BotLoop): Promise<void> => {
-      while (!stop) {
-        try {
-          const raw = await b.device.screenshot();
-          if (measuring) {
-            captures++;
-          }
-          port2.captured(b, raw);
-        } catch {
-          // a failed capture: try again
-        }
-      }
-    };
-    const runs = [...loops.values()].map((b) => runLoop(b));
-    await new Promise((r) => setTimeout(r, 2000));
+    const group = o.createGroup(def);
+    await group.start();
+    await sleep(3000);
     const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     lag.enable();
     measuring = true;
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
+    await sleep(seconds * 1000);
     measuring = false;
     lag.disable();
     const elapsed = (performance.now() - t0) / 1000;
-    stop = true;
-    await Promise.all(runs);
     feed.dispose();
     latencies.sort((a, b) => a - b);
     const lagP99 = lagMs(lag.percentile(99));
-    return {
+    const out = {
       bots,
       mode: zoom ? 'zoom' : 'tiles',
       seconds: roundTo(elapsed, 1),
-      capturesPerSecond: roundTo(captures / elapsed, 1),
+      botCapturesPerSecond: roundTo(captures / elapsed, 1),
       framesDeliveredPerSecond: roundTo(delivered / elapsed, 1),
       ...(zoom ? { zoomFps: roundTo(delivered / elapsed, 1), zoomTargetFps: TARGET_ZOOM_FPS, zoomOk: delivered / elapsed >= TARGET_ZOOM_FPS } : { perTileFps: roundTo(delivered / elapsed / bots, 2) }),
       latencyP50Ms: roundTo(percentile(latencies, 0.5), 1),
@@ -238,17 +170,14 @@ async function runSize(bots: number, seconds: number, zoom: boolean): Promise<Re
       lagOk: lagP99 < TARGET_LAG_P99_MS,
       recorderBytes: recorder.bytesHeld(),
       recorderCapBytes: RECORDER_CAP,
-      recorderFrames: [...loops.values()].reduce((n, b) => n + recorder!.frames(b.ref.group, b.ref.instance).length, 0),
+      recorderFrames: refs.reduce((n, r) => n + recorder.frames(r.group, r.instance).length, 0),
       rssMB: Math.round(process.memoryUsage().rss / 1e6),
     };
+    await group.stop({ timeoutMs: 5000 });
+    return out;
   } finally {
-    stop = true;
     session?.dispose();
-    for (const b of loops.values()) {
-      b.latest?.release();
-      await b.device.close().catch(() => undefined);
-    }
-    recorder?.dispose();
+    recorder.dispose();
     await fleet.close();
     await stopChild(child);
     rmSync(ws, { recursive: true, force: true });
