@@ -81,6 +81,27 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * The bytes as a plain Uint8Array of their own: a Node Buffer (what sharp gives) is not transferred to a webview as
+ * a typed array (the view rejects it), and a view on a larger (pooled) buffer would carry all of it.
+ */
+export function plainBytes(b: Uint8Array): Uint8Array {
+  if (Object.getPrototypeOf(b) === Uint8Array.prototype && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) {
+    return b;
+  }
+  const out = new Uint8Array(b.byteLength);
+  out.set(b);
+  return out;
+}
+
+/** A routine `var` event whose value is undefined: the protocol needs a value (JSON has no undefined). */
+function postable(e: FleetEvent): FleetEvent {
+  if (e.type === 'bot.routine' && e.event.type === 'var' && e.event.value === undefined) {
+    return { ...e, event: { ...e.event, value: null } };
+  }
+  return e;
+}
+
 function clamp(v: number, max: number): number {
   return Math.min(Math.max(0, Math.round(v)), Math.max(0, max - 1));
 }
@@ -360,7 +381,7 @@ export class MonitorSession implements Disposable {
         if (!f) {
           return { op: 'error', code: 'no-frame', message: `frame ${req.frame} of bot ${instance} is no longer recorded` };
         }
-        return { op: 'frame', bot: req.bot, events: [...f.events], frame: f.frame, time: f.time, width: f.width, height: f.height, device: f.device, mime: 'image/jpeg', data: f.jpeg };
+        return { op: 'frame', bot: req.bot, events: f.events.map((e) => (e.kind === 'routine' && e.event.type === 'var' && e.event.value === undefined ? { ...e, event: { ...e.event, value: null } } : e)), frame: f.frame, time: f.time, width: f.width, height: f.height, device: f.device, mime: 'image/jpeg', data: plainBytes(f.jpeg) };
       }
       case 'saveFrame':
       case 'saveBugReport': {
@@ -445,7 +466,7 @@ export class MonitorSession implements Disposable {
     this.sentSeq = events[events.length - 1]?.seq ?? this.sentSeq;
     this.stats.batches++;
     this.stats.eventsPosted += events.length;
-    this.post({ type: 'events', events });
+    this.post({ type: 'events', events: events.map(postable) });
   }
 
   /** Keeps what the frames need from the events: device sizes, the current step's matches, new captures. */
@@ -673,7 +694,7 @@ export class MonitorSession implements Disposable {
     let size: Size;
     try {
       const opts = zoomed ? { quality: this.o.zoomQuality ?? 80 } : { quality: thumb.quality, maxWidth: thumb.maxWidth, maxHeight: thumb.maxHeight };
-      data = await this.o.encodeJpeg(f.raw, opts);
+      data = plainBytes(await this.o.encodeJpeg(f.raw, opts));
       const k = zoomed ? 1 : Math.min(1, thumb.maxWidth / f.width, thumb.maxHeight / f.height);
       size = { width: Math.max(1, Math.round(f.width * k)), height: Math.max(1, Math.round(f.height * k)) };
     } catch (e) {

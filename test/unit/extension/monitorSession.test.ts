@@ -192,7 +192,8 @@ function setup(o: { fps?: number; recorder?: FlightRecorder; visible?: boolean }
     ui,
     encodeJpeg: (f) => {
       s.encodes++;
-      return Promise.resolve(new Uint8Array([0xff, 0xd8, f.id]));
+      // sharp gives Node Buffers: the host must post plain Uint8Arrays.
+      return Promise.resolve(Buffer.from([0xff, 0xd8, f.id]));
     },
     thumbnailFps: () => o.fps ?? 1000,
     batchMs: 20,
@@ -278,7 +279,7 @@ describe('(unit) monitor host message loop', () => {
     const f1 = await s.view.next(is('frame'));
     assert.equal(f1.instance, '1');
     assert.equal(f1.frame, 1);
-    assert.ok(f1.data instanceof Uint8Array, 'binary transfer');
+    assert.ok(f1.data instanceof Uint8Array && Object.getPrototypeOf(f1.data) === Uint8Array.prototype, 'binary transfer: a plain Uint8Array, not a Buffer');
     assert.equal(f1.mime, 'image/jpeg');
     assert.deepEqual(f1.device, { width: 540, height: 960 });
     assert.ok(f1.width <= 320 && f1.height <= 400, 'a thumbnail');
