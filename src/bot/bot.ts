@@ -8,7 +8,7 @@
  * factory (the interpreter), and the pool's AccountPort. Tests pass fakes.
  */
 import type { AccountFieldValue, AccountLease, AccountPort } from './accounts';
-import type { Device } from './device';
+import type { Device, KeyCode } from './device';
 import { FrameTap, measuredDevice, switchableDevice, type BotFrame, type FrameRequestOptions, type LatencyTracker } from './botDevice';
 import { InstanceRestart } from './instanceRestart';
 import type { DebugDeviceInfo } from './routine/debug';
@@ -152,6 +152,13 @@ export interface BotStopOptions {
   timeoutMs?: number;
   reason?: StopReason;
 }
+
+/** Input a user gives a paused bot's device by hand (device pixels). */
+export type ManualInput =
+  | { kind: 'tap'; x: number; y: number }
+  | { kind: 'swipe'; from: { x: number; y: number }; to: { x: number; y: number }; durationMs: number }
+  | { kind: 'text'; text: string }
+  | { kind: 'key'; key: KeyCode };
 
 /** Typed errors of the bot. */
 export class BotError extends FleetError<'stopped' | 'device-unavailable' | 'runner-failed'> {
@@ -486,6 +493,31 @@ export class Bot implements Disposable {
       // Back to what the pause interrupted: a cycle runs, or the bot connects, reconnects (offline) or waits.
       this.setState(this.cycleSettled ? 'running' : this.activity === 'running' ? 'waiting' : this.activity);
     }
+  }
+
+  /**
+   * Manual input on the device while the bot is paused (the monitor's takeover): taps and swipe ends are clamped
+   * to the screen. The state is checked by the caller (Orchestrator.botInput refuses unless paused).
+   * @throws BotError('device-unavailable') when no device is open (starting, reconnecting, ended).
+   */
+  async manualInput(input: ManualInput): Promise<void> {
+    const device = this.current;
+    if (!device) {
+      throw new BotError('device-unavailable', `instance ${this.instance} has no device open now`);
+    }
+    if (input.kind === 'text') {
+      return device.text(input.text);
+    }
+    if (input.kind === 'key') {
+      return device.key(input.key);
+    }
+    const size = await device.displaySize();
+    const cx = (x: number): number => Math.min(Math.max(0, Math.round(x)), Math.max(0, size.width - 1));
+    const cy = (y: number): number => Math.min(Math.max(0, Math.round(y)), Math.max(0, size.height - 1));
+    if (input.kind === 'tap') {
+      return device.tap(cx(input.x), cy(input.y));
+    }
+    return device.swipe(cx(input.from.x), cy(input.from.y), cx(input.to.x), cy(input.to.y), Math.max(1, Math.round(input.durationMs)));
   }
 
   /**

@@ -18,6 +18,9 @@ import { registerDebugger } from './debug/register';
 import { FleetStatusBar } from './statusBar';
 import { FleetFeed } from './views/fleetFeed';
 import { registerTrees, type FleetTrees } from './views/trees';
+import { fleetPort } from './monitor/fleetPort';
+import { MonitorPanels } from './monitor/monitorPanel';
+import { MonitorService } from './monitor/monitorService';
 
 export interface EmulatorFleetApi {
   readonly version: string;
@@ -36,6 +39,10 @@ export interface EmulatorFleetApi {
    * devices closed), keeping the session: the next view or command builds a new fleet.
    */
   shutdown(graceMs?: number): Promise<void>;
+  /** The flight recorder and saving (the template capture view and the debugger read recorded frames here). */
+  readonly monitor: MonitorService;
+  /** The monitor panel (tests read its message loop's counters). */
+  readonly monitorPanels: MonitorPanels;
 }
 
 /** Graceful stop of every group when the window closes; VS Code gives deactivate a few seconds in all. */
@@ -61,6 +68,11 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   let prompter: Prompter = realPrompter;
   context.subscriptions.push(...registerFleetCommands({ session: s, runner, feed, trees, logger, prompter: () => prompter }));
 
+  const version = String(context.extension.packageJSON.version ?? '0.0.0');
+  const monitor = new MonitorService({ session: s, logger, extensionVersion: version, portFor: fleetPort });
+  const monitorPanels = new MonitorPanels({ extensionUri: context.extensionUri, logger, session: s, service: monitor, runner });
+  context.subscriptions.push(monitor, monitorPanels.register());
+
   const benchFile = process.env[BENCH_FILE_ENV];
   if (benchFile) {
     context.subscriptions.push(startBenchStats(benchFile, feed, trees));
@@ -85,12 +97,14 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
 
   output.info('Emulator Fleet activated');
   return {
-    version: String(context.extension.packageJSON.version ?? '0.0.0'),
+    version,
     session: s,
     languageClient,
     feed,
     trees,
     statusBar,
+    monitor,
+    monitorPanels,
     usePrompter: (p) => {
       prompter = p ?? realPrompter;
     },

@@ -16,6 +16,7 @@ export const VIEWS = {
 
 export const COMMANDS = {
   showLogs: 'emulatorFleet.showLogs',
+  openMonitor: 'emulatorFleet.monitor.open',
   refresh: 'emulatorFleet.refresh',
   createGroup: 'emulatorFleet.group.create',
   startGroup: 'emulatorFleet.group.start',
@@ -41,8 +42,8 @@ export const COMMANDS = {
   openWalkthrough: 'emulatorFleet.walkthrough.open',
 } as const;
 
-/** Registered by the monitor (issue 11); the status bar item and the Groups view title call it when it exists. */
-export const MONITOR_OPEN_COMMAND = 'emulatorFleet.monitor.open';
+/** The monitor's command (the status bar item and the Groups view title call it). */
+export const MONITOR_OPEN_COMMAND = COMMANDS.openMonitor;
 
 export const WALKTHROUGH_ID = 'emulatorFleet.gettingStarted';
 

@@ -1,17 +1,16 @@
 /**
  * The status bar item: the running groups and bots (`$(pulse) 2 groups · 6 bots`), a warning background while a
- * bot fails or is offline, and a click that opens the monitor (the log until the monitor is installed). Shown once
+ * bot fails or is offline, and a click that opens the monitor. Shown once
  * the fleet is built; updated from the feed's coalesced changes.
  */
 import * as vscode from 'vscode';
-import { COMMANDS, MONITOR_OPEN_COMMAND } from './constants';
+import { COMMANDS } from './constants';
 import type { FleetFeed } from './views/fleetFeed';
 import { fleetSummary, statusText } from './views/presentation';
 
 export class FleetStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
-  private monitorKnown = false;
 
   constructor(private readonly feed: FleetFeed) {
     this.item = vscode.window.createStatusBarItem('emulatorFleet.status', vscode.StatusBarAlignment.Left, 50);
@@ -19,9 +18,8 @@ export class FleetStatusBar implements vscode.Disposable {
     this.disposables.push(
       this.item,
       feed.onDidChange(() => this.update()),
-      vscode.extensions.onDidChange(() => this.findMonitor()),
     );
-    this.findMonitor();
+    this.item.command = COMMANDS.openMonitor;
     this.update();
   }
 
@@ -48,16 +46,7 @@ export class FleetStatusBar implements vscode.Disposable {
       true,
     );
     this.item.tooltip = tip;
-    this.item.command = this.monitorKnown ? MONITOR_OPEN_COMMAND : COMMANDS.showLogs;
     this.item.show();
-  }
-
-  /** The click opens the monitor once its command is registered (the log until then). */
-  private findMonitor(): void {
-    void vscode.commands.getCommands(true).then((all) => {
-      this.monitorKnown = all.includes(MONITOR_OPEN_COMMAND);
-      this.item.command = this.monitorKnown ? MONITOR_OPEN_COMMAND : COMMANDS.showLogs;
-    });
   }
 
   dispose(): void {

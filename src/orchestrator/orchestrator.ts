@@ -4,7 +4,7 @@
  * watched) and the active groups, and the instance registry that keeps two groups off one instance.
  * It only manages groups; bots live in their BotGroup.
  */
-import type { RoutineRunnerFactory } from '../bot/bot';
+import type { ManualInput, RoutineRunnerFactory } from '../bot/bot';
 import type { Clock, FileStore, Logger } from '../shared/ports';
 import type { Event } from '../shared/lifecycle';
 import { sameData } from '../shared/fleetModel';
@@ -77,6 +77,7 @@ export interface StartGroupOptions {
 }
 
 const RESULT_CODES: ReadonlySet<string> = new Set<FleetErrorCode>([
+  'not-paused',
   'unknown-group',
   'invalid-definition',
   'group-active',
@@ -92,6 +93,14 @@ const RESULT_CODES: ReadonlySet<string> = new Set<FleetErrorCode>([
 ]);
 
 /** An error as a command result's error (stable code; `failed` for anything without a known code). */
+/** botInput on a bot that is not paused. */
+class BotInputRefused extends FleetError<'not-paused'> {
+  constructor(message: string) {
+    super('not-paused', message);
+    this.name = 'BotInputRefused';
+  }
+}
+
 export function fleetResultError(e: unknown): FleetResultError {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof FleetError) {
@@ -460,6 +469,21 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
   requestBotFrame(group: string, instance: InstanceKey, opts: FrameRequestOptions = {}): Promise<BotFrame> {
     const g = this.groups.get(group);
     return g ? g.requestBotFrame(instance, opts) : Promise.reject(new FrameRequestError('unknown-bot', `no group is named '${group}'`));
+  }
+
+  /**
+   * Manual input on a paused bot's device (the monitor's takeover; device pixels, clamped to the screen). Codes:
+   * unknown-group, not-running, unknown-bot, not-paused (the bot must be paused: its routine and the user never
+   * drive the device at once), failed (no device open, or the device refused).
+   */
+  botInput(group: string, instance: InstanceKey, input: ManualInput): Promise<FleetResult<BotSnapshot>> {
+    return this.botCommand(group, instance, async (_g, b) => {
+      if (b.currentState !== 'paused') {
+        throw new BotInputRefused(`bot ${instance} of '${group}' is ${b.currentState}: pause it to take over its screen`);
+      }
+      await b.manualInput(input);
+      return b.snapshot();
+    });
   }
 
   /**

@@ -476,6 +476,7 @@ export type BotFleetEvent = Unsequenced<BotStateEvent | BotStepEvent | BotCycleE
  * - `unknown-bot`: the group has no bot on that instance; `instance-busy`: another group holds an instance;
  * - `no-instances`: none of the group's instances is available; `unknown-routine`, `invalid-routine`,
  *   `unknown-pool`: what the definition names is missing or broken; `disposed`: the orchestrator is shut down;
+ * - `not-paused`: manual input (botInput) needs the bot paused;
  * - `failed`: anything else (the message says what).
  */
 export type FleetErrorCode =
@@ -489,6 +490,7 @@ export type FleetErrorCode =
   | 'unknown-routine'
   | 'invalid-routine'
   | 'unknown-pool'
+  | 'not-paused'
   | 'disposed'
   | 'failed';
 

@@ -1,0 +1,98 @@
+/**
+ * The monitor panel in the real VS Code: opened from the command palette, one card per group of the workspace,
+ * Start on a card starts the group on virtual devices the fleet starts first (the setting), its bots appear as
+ * tiles, Stop ends it; the panel in light and dark theme for the README.
+ */
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { useWorkbench } from '../support/session';
+
+const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
+
+describe('(browser) monitor panel', () => {
+  const wb = useWorkbench();
+
+  before(function () {
+    this.timeout(60_000);
+    // The fleet starts four virtual devices: the groups' instances 1-4.
+    wb().server.setSettings({ 'emulatorFleet.virtualDevices.atStartup': 4 });
+  });
+
+  after(() => {
+    wb().server.setSettings({ 'emulatorFleet.virtualDevices.atStartup': undefined });
+  });
+
+  it('shows a card per group; Start on a card starts the group, its bots appear as tiles; Stop ends it', async () => {
+    const w = wb();
+    await w.runCommand('Emulator Fleet: Open Monitor');
+    const view = w.webview({ extensionId: EXTENSION_ID });
+    const premium = view.locator('.card[data-group="Premium Farmers"]');
+    await premium.waitFor({ timeout: 90_000 });
+    await view.locator('.card[data-group="Wonder Pick Farmers"]').waitFor();
+    await premium.locator('vscode-button[data-action="start"]').click();
+    await premium.locator('[role="listitem"]').first().waitFor({ timeout: 90_000 });
+    await premium.locator('.status', { hasText: /Running/i }).waitFor({ timeout: 90_000 });
+    const tiles = await premium.locator('[role="listitem"]').count();
+    assert.equal(tiles, 2, 'one tile per bot (requestedBotCount 2)');
+    await premium.locator('vscode-button[data-action="stop"]').click();
+    await premium.locator('.status', { hasText: /Stopped/i }).waitFor({ timeout: 90_000 });
+  });
+
+  it('live tiles, a match box, zoom, takeover on pause, the recorder timeline and a bug report @readme', async () => {
+    const w = wb();
+    await w.runCommand('Emulator Fleet: Open Monitor');
+    const view = w.webview({ extensionId: EXTENSION_ID });
+    const frame = await w.webviewFrame({ extensionId: EXTENSION_ID });
+    const premium = view.locator('.card[data-group="Premium Farmers"]');
+    await premium.waitFor({ timeout: 90_000 });
+    await premium.locator('vscode-button[data-action="start"]').click();
+    const tile = '.card[data-group="Premium Farmers"] .tile[data-instance="1"]';
+    // The tile's image is drawn from the bot's own captures, and changes over time.
+    await frame.waitForFunction((s) => document.querySelector<HTMLCanvasElement>(`${s} .screen-image`)?.dataset.frame !== undefined, tile, { timeout: 90_000 });
+    const first = await frame.$eval(`${tile} .screen-image`, (c) => (c as HTMLCanvasElement).dataset.frame);
+    await frame.waitForFunction(([s, f]) => document.querySelector<HTMLCanvasElement>(`${s} .screen-image`)?.dataset.frame !== f, [tile, first] as const, { timeout: 60_000 });
+    // Zoom: the larger live view; a match of the step is drawn as a box.
+    await view.locator(tile).click();
+    await view.locator('.zoom:not([hidden])').waitFor();
+    await frame.waitForFunction(() => document.querySelector<HTMLCanvasElement>('.zoom .screen-image')?.dataset.frame !== undefined, undefined, { timeout: 60_000 });
+    await frame.waitForFunction(() => (document.querySelector('.zoom .screen-overlay')?.getAttribute('data-matches') ?? '') !== '', undefined, { timeout: 90_000 });
+    await w.screenshotInThemes('monitor-zoom', ['light', 'dark'], { readme: true });
+    // Pause: the user has control; a click on the screen is a tap (the host answers; the input log check is in the
+    // integration test of the same host path).
+    await view.locator('.zoom-actions vscode-button', { hasText: 'Pause' }).click();
+    await view.locator('#takeover-banner:not([hidden])').waitFor({ timeout: 60_000 });
+    const box = await view.locator('.zoom .screen-image').boundingBox();
+    assert.ok(box);
+    await w.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    // The recorder: scrub back to the oldest frame.
+    await frame.waitForFunction(() => Number(document.querySelector<HTMLInputElement>('.timeline-range')?.max ?? '0') > 0, undefined, { timeout: 60_000 });
+    await view.locator('.timeline-range').focus();
+    await w.page.keyboard.press('Home');
+    await frame.waitForFunction(() => document.querySelector<HTMLElement>('.zoom')?.dataset.shownFrame !== undefined, undefined, { timeout: 30_000 });
+    // Save a bug report: the folder holds the frames, the events, the routine and group files and the versions.
+    await view.locator('.zoom-save vscode-button', { hasText: /bug report/i }).click();
+    await view.locator('.zoom-status', { hasText: /Bug report written: / }).waitFor({ timeout: 60_000 });
+    const text = (await view.locator('.zoom-status').textContent()) ?? '';
+    const dir = text.replace(/^Bug report written: /, '').trim();
+    assert.ok(dir.startsWith(path.join(w.folder, '.fleet', 'reports')), dir);
+    for (const f of ['events.jsonl', 'report.json', 'routines/farm_premium.yaml', 'group/premium_farmers.yaml']) {
+      assert.ok(existsSync(path.join(dir, f)), `${f} in ${readdirSync(dir).join(', ')}`);
+    }
+    assert.ok(readdirSync(path.join(dir, 'frames')).some((n) => n.endsWith('.jpg')), 'recorded frames');
+    // Resume, back, Stop.
+    await view.locator('#takeover-banner vscode-button').click();
+    await view.locator('.zoom-bar vscode-button', { hasText: 'Back' }).click();
+    await view.locator('.zoom').waitFor({ state: 'hidden' });
+    await premium.locator('vscode-button[data-action="stop"]').click();
+    await premium.locator('.status', { hasText: /Stopped/i }).waitFor({ timeout: 90_000 });
+  });
+
+  it('looks right in both themes @readme', async () => {
+    const files = await wb().screenshotInThemes('monitor', ['light', 'dark'], { readme: true });
+    assert.equal(files.length, 2);
+    for (const f of files) {
+      assert.ok(existsSync(f), f);
+    }
+  });
+});
