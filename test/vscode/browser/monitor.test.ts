@@ -32,11 +32,12 @@ describe('(browser) monitor panel', () => {
     await view.locator('.card[data-group="Wonder Pick Farmers"]').waitFor();
     await premium.locator('vscode-button[data-action="start"]').click();
     await premium.locator('[role="listitem"]').first().waitFor({ timeout: 90_000 });
-    await premium.locator('.status', { hasText: /Running/i }).waitFor({ timeout: 90_000 });
+    // The card's own status (a tile's status reads "Running" too).
+    await premium.locator('.status[data-state="running"]').waitFor({ timeout: 90_000 });
     const tiles = await premium.locator('[role="listitem"]').count();
     assert.equal(tiles, 2, 'one tile per bot (requestedBotCount 2)');
     await premium.locator('vscode-button[data-action="stop"]').click();
-    await premium.locator('.status', { hasText: /Stopped/i }).waitFor({ timeout: 90_000 });
+    await premium.locator('.status[data-state="stopped"]').waitFor({ timeout: 90_000 });
   });
 
   it('live tiles, a match box, zoom, takeover on pause, the recorder timeline and a bug report @readme', async () => {
@@ -85,7 +86,7 @@ describe('(browser) monitor panel', () => {
     await view.locator('.zoom-bar vscode-button', { hasText: 'Back' }).click();
     await view.locator('.zoom').waitFor({ state: 'hidden' });
     await premium.locator('vscode-button[data-action="stop"]').click();
-    await premium.locator('.status', { hasText: /Stopped/i }).waitFor({ timeout: 90_000 });
+    await premium.locator('.status[data-state="stopped"]').waitFor({ timeout: 90_000 });
   });
 
   it('looks right in both themes @readme', async () => {
