@@ -8,6 +8,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { outputLogger } from './adapters/outputLogger';
 import { CommandRunner } from './commands/commandRunner';
 import { FleetSession } from './fleetSession';
+import { registerEditorFeatures, type EditorFeatures } from './editor';
 import { startLanguageClient } from './languageClient';
 
 export interface EmulatorFleetApi {
@@ -16,6 +17,8 @@ export interface EmulatorFleetApi {
   readonly session: FleetSession;
   /** Resolves with the language client once its server runs (rejects when it cannot start). */
   readonly languageClient: Promise<LanguageClient>;
+  /** The routine editor's live markers and scores (tests read them). */
+  readonly editor: EditorFeatures;
 }
 
 let session: FleetSession | undefined;
@@ -27,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   session = new FleetSession({ logger });
   const runner = new CommandRunner({ logger, showLogs: () => output.show(true) });
   context.subscriptions.push(runner.register('emulatorFleet.showLogs', () => output.show(true)));
+  const editor = registerEditorFeatures(context, { session, runner, logger });
 
   const languageClient = startLanguageClient(context, {
     serverModule: context.asAbsolutePath('dist/languageServer.js'),
@@ -36,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   languageClient.catch((e: unknown) => output.error(`the language server did not start: ${e instanceof Error ? e.message : String(e)}`));
 
   output.info('Emulator Fleet activated');
-  return { version: String(context.extension.packageJSON.version ?? '0.0.0'), session, languageClient };
+  return { version: String(context.extension.packageJSON.version ?? '0.0.0'), session, languageClient, editor };
 }
 
 /** Stops every group gracefully (then forced), releases every lease, closes the database and the devices. */
