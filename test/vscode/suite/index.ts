@@ -18,6 +18,7 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'vscode-suite', mocha);
   require('./extension.test');
   require('./language.test');
+  require('./editor.test');
 
   return new Promise((resolve, reject) => {
     let passed = 0;

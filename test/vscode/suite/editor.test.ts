@@ -1,0 +1,134 @@
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import { DEMO_ACCOUNT_FILE } from '../../../src/bot/accounts';
+import type { EditorFeatures } from '../../../src/extension/editor';
+import type { Fleet } from '../../../src/host/fleet';
+import type { RoutineRunOutcome } from '../../../src/extension/editor/runRoutine';
+
+const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
+
+async function editorApi(): Promise<EditorFeatures> {
+  return (await fleetApi()).editor;
+}
+
+async function fleetApi(): Promise<{ editor: EditorFeatures; fleet: Fleet }> {
+  const api = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()) as { editor: EditorFeatures; session: { fleet(): Promise<Fleet> } };
+  return { editor: api.editor, fleet: await api.session.fleet() };
+}
+
+/** A new virtual device with an account on it (the shipped routines fail on the game's no-account dialog). */
+async function deviceWithAccount(fleet: Fleet): Promise<string> {
+  const [info] = await fleet.startVirtualDevices(1, { seed: 41 });
+  const opened = await fleet.devices.open(info!.serial, { serial: info!.serial });
+  try {
+    const xml = [
+      "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>",
+      '<map>',
+      '    <string name="deviceAccount">editor-1</string>',
+      '    <string name="devicePassword">secret</string>',
+      '    <boolean name="premium" value="false" />',
+      '    <int name="packsOpened" value="0" />',
+      '</map>',
+      '',
+    ].join('\n');
+    await opened.device.push(new TextEncoder().encode(xml), DEMO_ACCOUNT_FILE);
+  } finally {
+    await opened.device.close();
+  }
+  return info!.serial;
+}
+
+/** Resolves once `check` returns a value, re-checked on every change of the live model (bounded by 60 s). */
+function when<T>(ed: EditorFeatures, check: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let busy = false;
+    let again = false;
+    let done = false;
+    const finish = (v: T) => {
+      done = true;
+      subs.forEach((s) => s.dispose());
+      clearTimeout(timer);
+      resolve(v);
+    };
+    const run = async () => {
+      if (done) {
+        return;
+      }
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      try {
+        const v = await check();
+        if (v !== undefined && v !== false) {
+          finish(v);
+        }
+      } finally {
+        busy = false;
+        if (again && !done) {
+          again = false;
+          void run();
+        }
+      }
+    };
+    const subs = [ed.model.onDidChange(() => void run()), ed.live.onDidUpdate(() => void run())];
+    const timer = setTimeout(() => {
+      done = true;
+      subs.forEach((s) => s.dispose());
+      reject(new Error(`${what}: not seen within 60 s`));
+    }, 60_000);
+    void run();
+  });
+}
+
+describe('(vscode) routine editor: run on device, live step and scores', () => {
+  it('runs a routine on a virtual device from the command, marking its step and showing live scores in a CodeLens', async function () {
+    this.timeout(180_000);
+    const { editor: ed, fleet } = await fleetApi();
+    const serial = await deviceWithAccount(fleet);
+    const root = vscode.workspace.workspaceFolders![0]!.uri;
+    const uri = vscode.Uri.joinPath(root, 'routines', 'wonder_pick.yaml');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const file = 'routines/wonder_pick.yaml';
+    assert.deepEqual(await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri), [], 'no lens while nothing runs');
+
+    const run = vscode.commands.executeCommand<RoutineRunOutcome | undefined>('emulatorFleet.editor.runRoutineOnDevice', uri, { device: serial, params: { offer: 1, card: 2 } });
+    // The sentry's pop-up conditions are evaluated every 500 ms on the device: a score appears on their lines.
+    const lens = await when(
+      ed,
+      async () => {
+        const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return lenses.find((l) => /\d\.\d\d.* on /.test(l.command?.title ?? ''));
+      },
+      'a CodeLens with a live score',
+    );
+    const popupLine = doc.getText().split('\n').findIndex((l) => l.includes('- image: popup.daily.ok'));
+    assert.ok(popupLine > 0);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    assert.ok(lenses.some((l) => l.range.start.line === popupLine), `a lens on the image condition's line ${popupLine} (lenses on ${lenses.map((l) => l.range.start.line).join(', ')})`);
+    assert.match(lens.command!.title, /[01]\.\d\d( ✓)? on \S+/);
+    // The bot's current step is marked (in this file, or in a routine it called).
+    const marked = await when(ed, () => ed.model.bots().map((b) => ed.model.stepOf(b)).find((s) => s !== undefined), 'a marked step');
+    assert.match(marked.file, /^routines\//);
+    const outcome = await run;
+    assert.ok(outcome, 'the command resolved with the run');
+    assert.equal(outcome.result.ok, true, `the run succeeded: ${JSON.stringify(outcome.result.error)}`);
+    assert.equal(outcome.result.variables.picked, true);
+    assert.deepEqual(ed.model.bots(), [], 'the marker and the scores go when the run ends');
+    await when(ed, async () => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).length === 0 ? true : undefined), 'the lenses gone');
+    assert.deepEqual(ed.model.markers(file), []);
+  });
+
+  it('reports a failing run with its error located', async function () {
+    this.timeout(120_000);
+    await editorApi();
+    const outcome = await vscode.commands.executeCommand<RoutineRunOutcome | undefined>('emulatorFleet.editor.runRoutineOnDevice', undefined, { routine: 'wonder_pick', device: 'virtual', params: { offer: 9 } });
+    // An out-of-range param fails the run at once, located on the routine's params.
+    assert.ok(outcome);
+    assert.equal(outcome.result.ok, false);
+    assert.equal(outcome.result.error?.code, 'invalid-param');
+    assert.match(outcome.result.error?.range?.file ?? '', /wonder_pick\.yaml$/);
+  });
+});
