@@ -32,7 +32,11 @@ const builds = [
     target: 'es2022',
     sourcemap: !production,
     minify: production,
-    entryPoints: { 'webview/monitor': 'src/webview/main.ts' },
+    entryPoints: {
+      'webview/monitor': 'src/webview/main.ts',
+      'webview/templateCapture': 'src/webview/templateCapture/main.ts',
+      'webview/templateLab': 'src/webview/templateLab/main.ts',
+    },
     logLevel: 'warning',
   },
 ].filter(Boolean);

@@ -4,6 +4,7 @@ import { DEMO_ACCOUNT_FILE } from '../../../src/bot/accounts';
 import type { EditorFeatures } from '../../../src/extension/editor';
 import type { Fleet } from '../../../src/host/fleet';
 import type { RoutineRunOutcome } from '../../../src/extension/editor/runRoutine';
+import type { LabRow } from '../../../src/shared/templateToolsProtocol';
 
 const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
 
@@ -130,5 +131,71 @@ describe('(vscode) routine editor: run on device, live step and scores', () => {
     assert.equal(outcome.result.ok, false);
     assert.equal(outcome.result.error?.code, 'invalid-param');
     assert.match(outcome.result.error?.range?.file ?? '', /wonder_pick\.yaml$/);
+  });
+});
+
+describe('(vscode) Template Lab', () => {
+  it('runs the templates of a routine on the recorder\'s frames and the live devices, with the marks calling out false positives and misses', async function () {
+    this.timeout(120_000);
+    const api = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()) as { editor: EditorFeatures & { labs(): Array<{ templates: readonly string[]; onDidRun: vscode.Event<readonly LabRow[]>; expect(id: string, e: boolean | null): void; run(): Promise<readonly LabRow[]> }> } };
+    const { fleet } = await fleetApi();
+    const serial = (await fleet.startVirtualDevices(1, { seed: 43 }))[0]!.serial;
+    // A recorder with one frame (the device's title screen, captured now): the lab runs on it too.
+    const opened = await fleet.devices.open(serial, { serial });
+    const shot = await opened.device.screenshot();
+    const recorded = { width: shot.width, height: shot.height, data: new Uint8Array(shot.data), label: 'recorded' };
+    shot.lease?.release();
+    await opened.device.close();
+    api.editor.setRecorder({
+      list: () => Promise.resolve([{ id: 'r1', bot: 'bot 1', time: Date.now() }]),
+      read: () => Promise.resolve(recorded),
+    });
+    try {
+      const root = vscode.workspace.workspaceFolders![0]!.uri;
+      await vscode.commands.executeCommand('emulatorFleet.editor.templateLab', vscode.Uri.joinPath(root, 'routines', 'wonder_pick.yaml'));
+      const lab = api.editor.labs().at(-1)!;
+      assert.ok(lab.templates.includes('home.packsButton') && lab.templates.includes('popup.daily.ok'), `the routine's templates (${lab.templates.join(', ')})`);
+      const rows = await new Promise<readonly LabRow[]>((resolve) => {
+        const sub = lab.onDidRun((r) => {
+          sub.dispose();
+          resolve(r);
+        });
+      });
+      const frames = new Set(rows.map((r) => r.frameId));
+      assert.ok(frames.has('rec:r1'), 'the recorded frame is in the table');
+      assert.ok([...frames].some((f) => f === `live:${serial}`), `the live device is in the table (${[...frames].join(', ')})`);
+      assert.equal(rows.length, frames.size * lab.templates.length);
+      for (const r of rows) {
+        assert.equal(r.margin, Math.round((r.score - r.threshold) * 1000) / 1000);
+        assert.equal(r.verdict, 'unknown');
+      }
+      // Marks: a template found where it should not be is a false positive; one not found where it should be, a miss.
+      const found = rows.find((r) => r.found);
+      const notFound = rows.find((r) => !r.found)!;
+      const marked = new Promise<readonly LabRow[]>((resolve) => {
+        let n = 0;
+        const sub = lab.onDidRun((r) => {
+          if (++n === (found ? 2 : 1)) {
+            sub.dispose();
+            resolve(r);
+          }
+        });
+      });
+      if (found) {
+        lab.expect(found.id, false);
+      }
+      lab.expect(notFound.id, true);
+      const after = await marked;
+      assert.equal(after[0]!.verdict, found ? 'false-positive' : 'miss', 'problems come first');
+      assert.equal(after.find((r) => r.id === notFound.id)!.verdict, 'miss');
+      if (found) {
+        assert.equal(after.find((r) => r.id === found.id)!.verdict, 'false-positive');
+      }
+    } finally {
+      api.editor.setRecorder(undefined);
+      for (const l of api.editor.labs()) {
+        (l as unknown as vscode.Disposable).dispose();
+      }
+    }
   });
 });
