@@ -10,16 +10,14 @@
 import type { AccountFieldValue, AccountLease, AccountPort } from './accounts';
 import { DeviceError, type Device } from './device';
 import type { Clock, Logger } from '../shared/ports';
-import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
+import type { Disposable, Event } from '../shared/lifecycle';
 import type { RoutineEvent } from '../shared/routineEvents';
 import type { RoutineDebugTarget } from './routine/debug';
 import type {
   BotAccountEvent,
-  BotCycleEvent,
+  BotFleetEvent,
   BotSnapshot,
   BotState,
-  BotStateEvent,
-  BotStepEvent,
   ErrorInfo,
   InstanceKey,
   LatencySummary,
@@ -150,6 +148,11 @@ export interface BotOptions {
    * see {@link fatalStorageError}). The bot itself stops as `failed` without retrying; the group stops the others.
    */
   onFatalError?: (bot: Bot, error: ErrorInfo) => void;
+  /**
+   * The bot's one event sink (its group's): state changes, steps, cycles, accounts, logs, every routine event
+   * (`bot.routine`) and captures (`bot.frame`). Called synchronously, after the bot's snapshot reflects the event.
+   */
+  publish?: (e: BotFleetEvent) => void;
 }
 
 export interface BotStopOptions {
@@ -359,17 +362,6 @@ export class Bot implements Disposable {
   readonly instance: InstanceKey;
   readonly routine: string;
 
-  private readonly _onDidChangeState = new Emitter<BotStateEvent>();
-  private readonly _onDidChangeStep = new Emitter<BotStepEvent>();
-  private readonly _onDidCompleteCycle = new Emitter<BotCycleEvent>();
-  private readonly _onDidChangeAccount = new Emitter<BotAccountEvent>();
-  private readonly _onDidEmitLog = new Emitter<LogEvent>();
-  readonly onDidChangeState: Event<BotStateEvent> = this._onDidChangeState.event;
-  readonly onDidChangeStep: Event<BotStepEvent> = this._onDidChangeStep.event;
-  readonly onDidCompleteCycle: Event<BotCycleEvent> = this._onDidCompleteCycle.event;
-  readonly onDidChangeAccount: Event<BotAccountEvent> = this._onDidChangeAccount.event;
-  readonly onDidEmitLog: Event<LogEvent> = this._onDidEmitLog.event;
-
   private state: BotState = 'idle';
   private stateSince: number;
   private serial: string | undefined;
@@ -540,19 +532,20 @@ export class Bot implements Disposable {
     return this.done;
   }
 
-  /** Forces the stop; the events of the stop (the final state) are still delivered, then the emitters close. */
+  /** Forces the stop; the events of the stop (the final state) are still published. */
   dispose(): void {
-    const closeEmitters = () => {
-      this._onDidChangeState.dispose();
-      this._onDidChangeStep.dispose();
-      this._onDidCompleteCycle.dispose();
-      this._onDidChangeAccount.dispose();
-      this._onDidEmitLog.dispose();
-    };
-    this.stop({ force: true }).then(closeEmitters, (e: unknown) => {
+    this.stop({ force: true }).catch((e: unknown) => {
       this.log.log('error', `stopping the bot on dispose failed: ${e instanceof Error ? e.message : String(e)}`);
-      closeEmitters();
     });
+  }
+
+  /** Publishes one event into the bot's sink (its group's); a throwing sink never reaches the bot. */
+  private publish(e: BotFleetEvent): void {
+    try {
+      this.options.publish?.(e);
+    } catch (err) {
+      this.log.log('warn', `publishing a ${e.type} event failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** The bot's life; never rejects (`done` always resolves with the final snapshot). */
@@ -863,7 +856,7 @@ export class Bot implements Disposable {
       }
     }
     const stoppedByUs = !outcome.ok && this.stopRequested;
-    this._onDidCompleteCycle.fire({
+    this.publish({
       type: 'bot.cycle',
       time: o.clock.wallNow().getTime(),
       group: this.group,
@@ -966,6 +959,12 @@ export class Bot implements Disposable {
   }
 
   private onRoutineEvent(e: RoutineEvent): void {
+    this.applyRoutineEvent(e);
+    // Every routine event, as the runner emitted it, after the bot's own reading of it.
+    this.publish({ type: 'bot.routine', time: e.time, group: this.group, orchestrationId: this.orchestrationId, instance: this.instance, event: e });
+  }
+
+  private applyRoutineEvent(e: RoutineEvent): void {
     const o = this.options;
     const time = o.clock.wallNow().getTime();
     const base = { time, group: this.group, orchestrationId: this.orchestrationId, instance: this.instance };
@@ -973,7 +972,7 @@ export class Bot implements Disposable {
       case 'step.start': {
         const info: StepInfo = Object.freeze({ name: e.step, path: e.path, routine: e.routine, since: time, ...(e.range ? { range: e.range } : {}) });
         this.stepStack.push(info);
-        this._onDidChangeStep.fire({ ...base, type: 'bot.step', phase: 'start', routine: e.routine, step: e.step, path: e.path, ...(e.range ? { range: e.range } : {}) });
+        this.publish({ ...base, type: 'bot.step', phase: 'start', routine: e.routine, step: e.step, path: e.path, ...(e.range ? { range: e.range } : {}) });
         break;
       }
       case 'step.end': {
@@ -982,7 +981,7 @@ export class Bot implements Disposable {
           this.stepStack.splice(i);
         }
         this.steps++;
-        this._onDidChangeStep.fire({
+        this.publish({
           ...base,
           type: 'bot.step',
           phase: 'end',
@@ -997,10 +996,10 @@ export class Bot implements Disposable {
         break;
       }
       case 'log':
-        this._onDidEmitLog.fire({ ...base, type: 'log', level: e.level, message: e.message, data: { routine: e.routine } });
+        this.publish({ ...base, type: 'log', level: e.level, message: e.message, data: { routine: e.routine } });
         break;
       case 'error':
-        this._onDidEmitLog.fire({ ...base, type: 'log', level: 'warn', message: e.message, data: { routine: e.routine, ...(e.code ? { code: e.code } : {}) } });
+        this.publish({ ...base, type: 'log', level: 'warn', message: e.message, data: { routine: e.routine, ...(e.code ? { code: e.code } : {}) } });
         break;
       case 'stuck':
         if (e.rung === 'restartEmulator') {
@@ -1012,7 +1011,7 @@ export class Bot implements Disposable {
             data: { routine: e.routine, reason: e.reason },
           });
         } else {
-          this._onDidEmitLog.fire({ ...base, type: 'log', level: 'warn', message: `stuck: ${e.reason} (${e.rung})`, ...(e.range ? { range: e.range } : {}), data: { routine: e.routine } });
+          this.publish({ ...base, type: 'log', level: 'warn', message: `stuck: ${e.reason} (${e.rung})`, ...(e.range ? { range: e.range } : {}), data: { routine: e.routine } });
         }
         break;
       case 'state':
@@ -1037,7 +1036,7 @@ export class Bot implements Disposable {
     } else if (accountId !== undefined && accountId === this.currentAccount) {
       this.currentAccount = undefined;
     }
-    this._onDidChangeAccount.fire({
+    this.publish({
       type: 'bot.account',
       time: this.options.clock.wallNow().getTime(),
       group: this.group,
@@ -1050,7 +1049,7 @@ export class Bot implements Disposable {
 
   private emitLog(level: LogEvent['level'], message: string, extra: { code?: string; range?: LogEvent['range']; data?: Record<string, unknown> } = {}): void {
     this.log.log(level, message, extra.code !== undefined ? { code: extra.code } : undefined);
-    this._onDidEmitLog.fire({
+    this.publish({
       type: 'log',
       time: this.options.clock.wallNow().getTime(),
       level,
@@ -1208,7 +1207,7 @@ export class Bot implements Disposable {
       this.activity = state;
     }
     this.stateSince = this.options.clock.wallNow().getTime();
-    this._onDidChangeState.fire({
+    this.publish({
       type: 'bot.state',
       time: this.stateSince,
       group: this.group,

@@ -26,6 +26,7 @@ import type { Clock, FileStore, Logger } from '../shared/ports';
 import type { VirtualDevice } from '../virtual/virtualDevice';
 import { AdbServerSource } from './adbServerSource';
 import { EmulatorPreset, type EmulatorPresetOptions } from './emulatorPreset';
+import { fleetSources } from './fleetSources';
 import { FleetDevices } from './fleetDevices';
 import type * as VirtualSourceModule from './virtualSource';
 import type { VirtualSource } from './virtualSource';
@@ -201,6 +202,7 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
       routineRegistry: routines,
       poolManager: pools,
       emulatorManager: preset?.manager,
+      sources: fleetSources({ devices, pools, routines, templates }),
       watch,
     });
     undo.push(async () => {

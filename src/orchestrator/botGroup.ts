@@ -22,7 +22,7 @@ import {
   type StopReason,
 } from '../shared/fleetTypes';
 import type { FleetConfig } from './config';
-import type { FleetEventHub } from './fleetEvents';
+import type { FleetEventSink } from './fleetEvents';
 import {
   cloneGroupDefinition,
   definitionInstanceKeys,
@@ -77,7 +77,16 @@ export interface RoutineCatalog {
   entry?(name: string): { readonly valid: boolean; readonly diagnostics: readonly Diagnostic[] } | undefined;
 }
 
-export type GroupErrorCode = 'group-already-started' | 'unknown-routine' | 'invalid-routine' | 'unknown-pool' | 'no-instances' | 'instance-busy' | 'group-stopped';
+export type GroupErrorCode =
+  | 'group-already-started'
+  | 'unknown-routine'
+  | 'invalid-routine'
+  | 'unknown-pool'
+  | 'no-instances'
+  | 'instance-busy'
+  | 'group-stopped'
+  | 'unknown-bot'
+  | 'bot-restarting';
 
 export class GroupError extends FleetError<GroupErrorCode> {
   declare readonly details: Record<string, unknown>;
@@ -104,7 +113,8 @@ export interface BotGroupDeps {
   config: FleetConfig;
   clock: Clock;
   logger: Logger;
-  hub: FleetEventHub;
+  /** The orchestrator's hub: the group's and its bots' events go there. */
+  sink: FleetEventSink;
   instances: InstanceRegistry;
   devices: DeviceProvider;
   runners: RoutineRunnerFactory;
@@ -122,7 +132,6 @@ export interface GroupStopOptions {
 interface BotRecord {
   bot: Bot;
   port?: AccountPort & Partial<Disposable>;
-  subscriptions: Disposable[];
   /** Device serials the bot claimed besides its instance key (released when the bot ends). */
   serials: Set<string>;
 }
@@ -134,7 +143,7 @@ export class BotGroup implements Disposable {
   readonly definition: Readonly<BotGroupDefinition>;
 
   private readonly _onDidChangeState = new Emitter<GroupStateEvent>();
-  /** This group's state changes (also published on the orchestrator's hub). */
+  /** This group's state changes (as published on the orchestrator's hub, with their `seq`). */
   readonly onDidChangeState: Event<GroupStateEvent> = this._onDidChangeState.event;
 
   private state: GroupState = 'idle';
@@ -150,6 +159,10 @@ export class BotGroup implements Disposable {
   private stopReason: StopReason | undefined;
   private lastError: ErrorInfo | undefined;
   private differs = false;
+  /** pause() came while the group was starting. */
+  private pauseWanted = false;
+  /** Instances whose bot restartBot is replacing (the group does not end meanwhile). */
+  private readonly restarting = new Set<InstanceKey>();
   private deadline: number | undefined;
   private waitingFor = 0;
   private stopRequested = false;
@@ -282,6 +295,10 @@ export class BotGroup implements Disposable {
         return result;
       }
       this.setState(this.waitingFor > 0 && launched.length === 0 ? 'waiting' : 'running');
+      if (this.pauseWanted) {
+        this.pauseWanted = false;
+        this.pause();
+      }
       if (this.waitingFor > 0) {
         this.waitForInstances().catch((e: unknown) => this.unexpected('waiting for instances', e));
       }
@@ -364,19 +381,17 @@ export class BotGroup implements Disposable {
       logger: this.log,
       onOffline: (b) => this.decideOffline(b),
       onFatalError: (b, error) => this.failRun(error, `bot ${b.instance}`),
+      // Only the current bot of its instance publishes (a retired one stays quiet: views show its replacement).
+      publish: (e) => {
+        if (this.bots.get(instance)?.bot === bot) {
+          this.deps.sink.publishBot(e, bot.snapshot());
+        }
+      },
     });
-    const hub = this.deps.hub;
-    const subscriptions = [
-      bot.onDidChangeState((e) => hub.publish(e)),
-      bot.onDidChangeStep((e) => hub.publish(e)),
-      bot.onDidCompleteCycle((e) => hub.publish(e)),
-      bot.onDidChangeAccount((e) => hub.publish(e)),
-      bot.onDidEmitLog((e) => hub.publish(e)),
-    ];
-    const record: BotRecord = { bot, port, subscriptions, serials };
+    const record: BotRecord = { bot, port, serials };
     this.bots.set(instance, record);
     bot.start();
-    if (this.state === 'paused') {
+    if (this.state === 'paused' || this.pauseWanted) {
       bot.pause();
     }
     bot.done
@@ -400,6 +415,39 @@ export class BotGroup implements Disposable {
     const snap = await r.bot.stop({ timeoutMs: this.launch.stopTimeoutMs, ...opts });
     this.retire(instance);
     return snap;
+  }
+
+  /**
+   * Stops the bot on `instance` gracefully (its step finishes within the stop timeout, its account goes back to the
+   * pool) and starts a fresh bot on the same instance; the old one is retired with stop reason `restarted`.
+   * @throws GroupError('group-stopped') when the group is not running, ('unknown-bot') when it has no bot there;
+   *   InstanceBusyError when another group took the instance meanwhile.
+   */
+  async restartBot(instance: InstanceKey, opts: { timeoutMs?: number } = {}): Promise<Bot> {
+    if (this.stopRequested || !this.isRunning() || this.state === 'starting') {
+      throw new GroupError('group-stopped', `group '${this.name}' is not running`);
+    }
+    const r = this.bots.get(instance);
+    if (!r) {
+      throw new GroupError('unknown-bot', `group '${this.name}' has no bot on instance ${instance}`, { instance });
+    }
+    if (this.restarting.has(instance)) {
+      throw new GroupError('bot-restarting', `the bot on instance ${instance} of group '${this.name}' is already restarting`, { instance });
+    }
+    this.restarting.add(instance);
+    try {
+      await r.bot.stop({ timeoutMs: opts.timeoutMs ?? this.launch.stopTimeoutMs, reason: 'restarted' });
+      if (this.stopRequested) {
+        throw new GroupError('group-stopped', `group '${this.name}' stopped while its bot on instance ${instance} restarted`);
+      }
+      if (this.bots.get(instance) === r) {
+        this.retire(instance);
+      }
+      return this.createBot(instance);
+    } finally {
+      this.restarting.delete(instance);
+      this.checkFinished();
+    }
   }
 
   getBot(instance: InstanceKey): Bot | undefined {
@@ -461,8 +509,18 @@ export class BotGroup implements Disposable {
     this.groupLog('error', `${what} failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  /** Pauses every bot at its next step boundary. */
+  /**
+   * Pauses every bot at its next step boundary. During the start it takes effect too: the bots started so far pause,
+   * the ones started later start paused, and the group is `paused` once the start is done.
+   */
   pause(): void {
+    if (this.state === 'starting') {
+      this.pauseWanted = true;
+      for (const r of this.bots.values()) {
+        r.bot.pause();
+      }
+      return;
+    }
     if (this.state !== 'running' && this.state !== 'waiting') {
       return;
     }
@@ -472,7 +530,15 @@ export class BotGroup implements Disposable {
     this.setState('paused');
   }
 
+  /** Resumes a paused group (during the start: cancels a pause asked for meanwhile). */
   resume(): void {
+    if (this.state === 'starting' && this.pauseWanted) {
+      this.pauseWanted = false;
+      for (const r of this.bots.values()) {
+        r.bot.resume();
+      }
+      return;
+    }
     if (this.state !== 'paused') {
       return;
     }
@@ -668,7 +734,7 @@ export class BotGroup implements Disposable {
       }
       const bots = this.getAllBots();
       const steps = bots.reduce((n, b) => n + b.steps, 0) + this.retired.reduce((n, b) => n + b.steps, 0);
-      this.deps.hub.publish({
+      this.deps.sink.publish({
         type: 'metrics',
         time: c.wallNow().getTime(),
         group: this.name,
@@ -680,9 +746,6 @@ export class BotGroup implements Disposable {
   }
 
   private onBotDone(instance: InstanceKey, record: BotRecord): void {
-    for (const s of record.subscriptions) {
-      s.dispose();
-    }
     try {
       record.port?.dispose?.();
     } catch {
@@ -712,6 +775,8 @@ export class BotGroup implements Disposable {
     if (r.bot.isFinished) {
       this.releaseSerials(r);
     }
+    // The bot left `bots` for `retiredBots`: views get the group's new snapshot.
+    this.fireState(this.state, {});
   }
 
   /** Gives back the device serials a finished bot claimed, unless another live bot of this run uses them. */
@@ -731,7 +796,7 @@ export class BotGroup implements Disposable {
    * `pool-empty`), `finished` when they differ, or the reason of the stop that was requested.
    */
   private checkFinished(): void {
-    if (this.finishing || this.launching || this.state === 'idle' || this.state === 'starting') {
+    if (this.finishing || this.launching || this.restarting.size > 0 || this.state === 'idle' || this.state === 'starting') {
       return;
     }
     const anyActive = [...this.bots.values()].some((r) => !r.bot.isFinished);
@@ -794,7 +859,11 @@ export class BotGroup implements Disposable {
   }
 
   private fireState(previous: GroupState, extra: { reason?: StopReason; error?: ErrorInfo }): void {
-    const e: GroupStateEvent = {
+    if (this.startedAt === undefined) {
+      // A group that was never started is no part of the fleet model (it publishes nothing).
+      return;
+    }
+    const e = this.deps.sink.publish({
       type: 'group.state',
       time: this.deps.clock.wallNow().getTime(),
       group: this.name,
@@ -804,14 +873,13 @@ export class BotGroup implements Disposable {
       ...(extra.reason ? { reason: extra.reason } : {}),
       ...(extra.error ? { error: extra.error } : {}),
       snapshot: this.snapshot(),
-    };
+    }) as GroupStateEvent;
     this._onDidChangeState.fire(e);
-    this.deps.hub.publish(e);
   }
 
   private groupLog(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     this.log.log(level, message);
-    this.deps.hub.publish({ type: 'log', time: this.deps.clock.wallNow().getTime(), level, message, group: this.name, orchestrationId: this.orchestrationId });
+    this.deps.sink.publish({ type: 'log', time: this.deps.clock.wallNow().getTime(), level, message, group: this.name, orchestrationId: this.orchestrationId });
   }
 }
 

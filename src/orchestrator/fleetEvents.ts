@@ -1,132 +1,127 @@
 /**
- * The fleet's event feed. One hub per orchestrator: groups and bots publish into it, and the tree, the monitor
- * and the CLI subscribe to the typed events (or to `onDidEmitFleetEvent`, every event in one union).
+ * The fleet's event feed. One hub per orchestrator: groups, bots and the orchestrator's sources publish into it.
+ * The hub numbers every event (`seq`, strictly increasing), folds it into the fleet state (the shared reducer of
+ * src/shared/fleetModel.ts) and then delivers it on its ONE emitter; the typed accessors are filtered views of it.
+ * So `snapshot()` is always the state after the last delivered event: a view that takes it and subscribes in the
+ * same tick receives exactly the events with a greater `seq`.
  */
-import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
+import { Emitter, filterEvent, type Disposable, type Event } from '../shared/lifecycle';
+import { botChanges, FleetState } from '../shared/fleetModel';
 import type {
   BotAccountEvent,
   BotCycleEvent,
+  BotFrameEvent,
+  BotRoutineEvent,
+  BotSnapshot,
   BotStateEvent,
   BotStepEvent,
   DefinitionsChangedEvent,
+  DevicesChangedEvent,
   FleetEvent,
+  FleetSnapshot,
+  GroupRemovedEvent,
   GroupStateEvent,
   InstanceEvent,
   LogEvent,
   MetricsEvent,
+  PoolsChangedEvent,
+  RoutinesChangedEvent,
+  TemplatesChangedEvent,
+  Unsequenced,
 } from '../shared/fleetTypes';
 
-/** The typed events of the fleet, as the orchestrator exposes them. */
+/** The typed events of the fleet, as the orchestrator exposes them (views of `onDidEmitFleetEvent`). */
 export interface FleetEvents {
   readonly onDidChangeGroupState: Event<GroupStateEvent>;
+  readonly onDidRemoveGroup: Event<GroupRemovedEvent>;
   readonly onDidChangeBotState: Event<BotStateEvent>;
   readonly onDidChangeBotStep: Event<BotStepEvent>;
   readonly onDidCompleteCycle: Event<BotCycleEvent>;
   readonly onDidChangeBotAccount: Event<BotAccountEvent>;
+  readonly onDidEmitRoutineEvent: Event<BotRoutineEvent>;
+  readonly onDidCaptureFrame: Event<BotFrameEvent>;
   readonly onDidEmitLog: Event<LogEvent>;
   readonly onDidUpdateMetrics: Event<MetricsEvent>;
   readonly onDidChangeDefinitions: Event<DefinitionsChangedEvent>;
   readonly onDidChangeInstanceAssignment: Event<InstanceEvent>;
-  /** Every event above, in one feed (the CLI's `--json` lines). */
+  readonly onDidChangePools: Event<PoolsChangedEvent>;
+  readonly onDidChangeRoutines: Event<RoutinesChangedEvent>;
+  readonly onDidChangeTemplates: Event<TemplatesChangedEvent>;
+  readonly onDidChangeDevices: Event<DevicesChangedEvent>;
+  /** Every event, in one feed, in `seq` order (the CLI's `--json` lines, the views). */
   readonly onDidEmitFleetEvent: Event<FleetEvent>;
 }
 
-/** Owns the emitters; `publish` routes an event to its typed emitter and to the all-events feed. */
-export class FleetEventHub implements FleetEvents, Disposable {
-  private readonly _onDidChangeGroupState: Emitter<GroupStateEvent>;
-  private readonly _onDidChangeBotState: Emitter<BotStateEvent>;
-  private readonly _onDidChangeBotStep: Emitter<BotStepEvent>;
-  private readonly _onDidCompleteCycle: Emitter<BotCycleEvent>;
-  private readonly _onDidChangeBotAccount: Emitter<BotAccountEvent>;
-  private readonly _onDidEmitLog: Emitter<LogEvent>;
-  private readonly _onDidUpdateMetrics: Emitter<MetricsEvent>;
-  private readonly _onDidChangeDefinitions: Emitter<DefinitionsChangedEvent>;
-  private readonly _onDidChangeInstanceAssignment: Emitter<InstanceEvent>;
-  private readonly _onDidEmitFleetEvent: Emitter<FleetEvent>;
+/** Where a group publishes: its own events, and its bots' events with the bot's snapshot at that moment. */
+export interface FleetEventSink {
+  publish(e: Unsequenced<FleetEvent>): FleetEvent;
+  /** A bot's event: the hub adds what changed in the bot's snapshot since its previous event (`changes`). */
+  publishBot(e: Unsequenced<FleetEvent>, snapshot: BotSnapshot): FleetEvent;
+}
 
-  readonly onDidChangeGroupState: Event<GroupStateEvent>;
-  readonly onDidChangeBotState: Event<BotStateEvent>;
-  readonly onDidChangeBotStep: Event<BotStepEvent>;
-  readonly onDidCompleteCycle: Event<BotCycleEvent>;
-  readonly onDidChangeBotAccount: Event<BotAccountEvent>;
-  readonly onDidEmitLog: Event<LogEvent>;
-  readonly onDidUpdateMetrics: Event<MetricsEvent>;
-  readonly onDidChangeDefinitions: Event<DefinitionsChangedEvent>;
-  readonly onDidChangeInstanceAssignment: Event<InstanceEvent>;
-  readonly onDidEmitFleetEvent: Event<FleetEvent>;
+/** The typed views of one feed. */
+export function fleetEventViews(feed: Event<FleetEvent>): FleetEvents {
+  return {
+    onDidChangeGroupState: filterEvent(feed, 'group.state'),
+    onDidRemoveGroup: filterEvent(feed, 'group.removed'),
+    onDidChangeBotState: filterEvent(feed, 'bot.state'),
+    onDidChangeBotStep: filterEvent(feed, 'bot.step'),
+    onDidCompleteCycle: filterEvent(feed, 'bot.cycle'),
+    onDidChangeBotAccount: filterEvent(feed, 'bot.account'),
+    onDidEmitRoutineEvent: filterEvent(feed, 'bot.routine'),
+    onDidCaptureFrame: filterEvent(feed, 'bot.frame'),
+    onDidEmitLog: filterEvent(feed, 'log'),
+    onDidUpdateMetrics: filterEvent(feed, 'metrics'),
+    onDidChangeDefinitions: filterEvent(feed, 'definitions.changed'),
+    onDidChangeInstanceAssignment: filterEvent(feed, 'instance.assigned', 'instance.released'),
+    onDidChangePools: filterEvent(feed, 'pools.changed'),
+    onDidChangeRoutines: filterEvent(feed, 'routines.changed'),
+    onDidChangeTemplates: filterEvent(feed, 'templates.changed'),
+    onDidChangeDevices: filterEvent(feed, 'devices.changed'),
+    onDidEmitFleetEvent: feed,
+  };
+}
+
+/** Numbers, folds and delivers the fleet's events. */
+export class FleetEventHub implements FleetEventSink, Disposable {
+  private readonly emitter: Emitter<FleetEvent>;
+  private readonly state = new FleetState();
+  private seq = 0;
+  readonly events: FleetEvents;
 
   /** `onListenerError` receives exceptions thrown by listeners (they never reach the publisher). */
   constructor(onListenerError: (err: unknown) => void = () => undefined) {
-    this._onDidChangeGroupState = new Emitter(onListenerError);
-    this._onDidChangeBotState = new Emitter(onListenerError);
-    this._onDidChangeBotStep = new Emitter(onListenerError);
-    this._onDidCompleteCycle = new Emitter(onListenerError);
-    this._onDidChangeBotAccount = new Emitter(onListenerError);
-    this._onDidEmitLog = new Emitter(onListenerError);
-    this._onDidUpdateMetrics = new Emitter(onListenerError);
-    this._onDidChangeDefinitions = new Emitter(onListenerError);
-    this._onDidChangeInstanceAssignment = new Emitter(onListenerError);
-    this._onDidEmitFleetEvent = new Emitter(onListenerError);
-    this.onDidChangeGroupState = this._onDidChangeGroupState.event;
-    this.onDidChangeBotState = this._onDidChangeBotState.event;
-    this.onDidChangeBotStep = this._onDidChangeBotStep.event;
-    this.onDidCompleteCycle = this._onDidCompleteCycle.event;
-    this.onDidChangeBotAccount = this._onDidChangeBotAccount.event;
-    this.onDidEmitLog = this._onDidEmitLog.event;
-    this.onDidUpdateMetrics = this._onDidUpdateMetrics.event;
-    this.onDidChangeDefinitions = this._onDidChangeDefinitions.event;
-    this.onDidChangeInstanceAssignment = this._onDidChangeInstanceAssignment.event;
-    this.onDidEmitFleetEvent = this._onDidEmitFleetEvent.event;
+    this.emitter = new Emitter(onListenerError);
+    this.events = fleetEventViews(this.emitter.event);
   }
 
-  publish(e: FleetEvent): void {
-    switch (e.type) {
-      case 'group.state':
-        this._onDidChangeGroupState.fire(e);
-        break;
-      case 'bot.state':
-        this._onDidChangeBotState.fire(e);
-        break;
-      case 'bot.step':
-        this._onDidChangeBotStep.fire(e);
-        break;
-      case 'bot.cycle':
-        this._onDidCompleteCycle.fire(e);
-        break;
-      case 'bot.account':
-        this._onDidChangeBotAccount.fire(e);
-        break;
-      case 'log':
-        this._onDidEmitLog.fire(e);
-        break;
-      case 'metrics':
-        this._onDidUpdateMetrics.fire(e);
-        break;
-      case 'definitions.changed':
-        this._onDidChangeDefinitions.fire(e);
-        break;
-      case 'instance.assigned':
-      case 'instance.released':
-        this._onDidChangeInstanceAssignment.fire(e);
-        break;
+  /** The state after the last published event. */
+  snapshot(): FleetSnapshot {
+    return this.state.snapshot();
+  }
+
+  /** The reducer's state (read only: the orchestrator reads definitions, pools, ... back from it). */
+  get current(): FleetState {
+    return this.state;
+  }
+
+  publish(e: Unsequenced<FleetEvent>): FleetEvent {
+    const full = { ...e, seq: ++this.seq } as FleetEvent;
+    this.state.apply(full);
+    this.emitter.fire(full);
+    return full;
+  }
+
+  publishBot(e: Unsequenced<FleetEvent>, snapshot: BotSnapshot): FleetEvent {
+    if (e.type === 'bot.state' || !('instance' in e) || !('group' in e) || e.type === 'log' || e.type === 'instance.assigned' || e.type === 'instance.released') {
+      return this.publish(e);
     }
-    this._onDidEmitFleetEvent.fire(e);
+    const before = this.state.bot(snapshot.group, snapshot.instance);
+    const changes = before && before.orchestrationId === snapshot.orchestrationId ? botChanges(before, snapshot) : undefined;
+    return this.publish(changes ? ({ ...e, changes } as Unsequenced<FleetEvent>) : e);
   }
 
   dispose(): void {
-    for (const em of [
-      this._onDidChangeGroupState,
-      this._onDidChangeBotState,
-      this._onDidChangeBotStep,
-      this._onDidCompleteCycle,
-      this._onDidChangeBotAccount,
-      this._onDidEmitLog,
-      this._onDidUpdateMetrics,
-      this._onDidChangeDefinitions,
-      this._onDidChangeInstanceAssignment,
-      this._onDidEmitFleetEvent,
-    ]) {
-      em.dispose();
-    }
+    this.emitter.dispose();
   }
 }

@@ -1,8 +1,14 @@
 /**
- * Snapshots and events of the fleet (orchestrator, groups, bots) as the tree, the monitor and the CLI show them.
- * Plain immutable data: JSON-serialisable, no Node APIs, no classes.
+ * The fleet model every view shares: snapshots and sequenced events of the fleet (definitions, groups, bots, devices,
+ * pools, routines, templates) as the tree, the monitor, the CLI and a remote client see them, and the typed results
+ * of the fleet's name-addressed commands. Plain immutable data: JSON-serialisable, no Node APIs, no classes.
+ *
+ * A view takes `orchestrator.snapshot()` and subscribes in the same tick: it then receives exactly the events with
+ * `seq` greater than the snapshot's, in order, and `src/shared/fleetModel.ts` applies them (the same reducer the
+ * orchestrator's own snapshot comes from).
  */
 import type { Diagnostic, SourceRange } from './geometry';
+import type { RoutineEvent } from './routineEvents';
 
 /** An emulator instance as a group definition names it: an index (MuMu-style) or a name / ADB serial. */
 export type InstanceRef = number | string;
@@ -13,6 +19,11 @@ export type InstanceKey = string;
 /** Normalizes an instance reference to its run-time key. */
 export function instanceKey(ref: InstanceRef): InstanceKey {
   return typeof ref === 'number' ? String(ref) : ref.trim();
+}
+
+/** Instance keys in natural order (`2` before `10`): the order of a group's bots. */
+export function compareInstances(a: InstanceKey, b: InstanceKey): number {
+  return a.localeCompare(b, undefined, { numeric: true });
 }
 
 /**
@@ -36,6 +47,8 @@ export type StopReason =
   | 'pool-empty'
   /** Its device dropped and the group moved it to another instance. */
   | 'replaced'
+  /** `restartBot`: a fresh bot took its place on the same instance. */
+  | 'restarted'
   /** Failures exceeded the restart policy, or the device never came back. */
   | 'failed'
   /** Every bot of the group ended on its own. */
@@ -119,7 +132,7 @@ export interface GroupSnapshot {
   availableInstances: readonly InstanceKey[];
   /** The group's bots now, by instance order. */
   bots: readonly BotSnapshot[];
-  /** Bots that ended and were taken out (replaced after a device drop). */
+  /** Bots that ended and were taken out (replaced after a device drop, or restarted with `restartBot`). */
   retiredBots: readonly BotSnapshot[];
   skippedInstances: readonly SkippedInstance[];
   startedAt?: number;
@@ -140,7 +153,10 @@ export interface DeviceInfo {
   instance?: InstanceKey;
   state: 'online' | 'offline' | 'unauthorized' | 'unknown';
   model?: string;
-  /** The group run that holds it (by its instance key or its serial). */
+  /**
+   * The group run that holds it. In a fleet snapshot: the active bot whose serial (or instance key) is this device's;
+   * in the device listing (`FleetDevices.list()`): the instance registry's claim of its instance key or serial.
+   */
   heldBy?: { group: string; orchestrationId: string; instance: InstanceKey };
   captureMethod?: 'raw' | 'png';
   /** Latency figures of the bot driving it, if any. */
@@ -161,8 +177,76 @@ export interface GroupDefinitionSummary {
   requestedBotCount?: number;
   availableInstances?: readonly InstanceKey[];
   diagnostics: readonly Diagnostic[];
-  /** True while a group created from it is active. */
+  /** True while a group of that name runs (in a fleet snapshot: derived from its groups). */
   active: boolean;
+}
+
+/** One lease of an account pool. */
+export interface PoolLeaseInfo {
+  accountId: string;
+  group: string;
+  /** The bot's instance key. */
+  bot: string;
+  orchestrationId: string;
+  /** Wall time the lease was taken, epoch ms. */
+  since: number;
+  /** Wall time the lease expires unless its heartbeat extends it, epoch ms (as of the pool's last change event). */
+  expiresAt: number;
+}
+
+/** One `pools/*.yaml` file as the views show it, valid or not. */
+export interface PoolInfo {
+  /** The pool's name, or the file's stem when the file defines no pool. */
+  name: string;
+  /** Workspace-relative path. */
+  file: string;
+  valid: boolean;
+  diagnostics: readonly Diagnostic[];
+  /**
+   * The counts are absent while they are unknown: the account database is not open yet (a fleet that opens it on
+   * first use), or the file defines no valid pool. Opening the database publishes `pools.changed` with them.
+   */
+  available?: number;
+  total?: number;
+  /** Accounts cooling down now (completed, not yet available again; pools with a `cooldown`). */
+  cooldown?: number;
+  /** The pool's leases now (empty while the database is not open). */
+  leases: readonly PoolLeaseInfo[];
+}
+
+/** One routine file (valid or not). */
+export interface RoutineInfo {
+  /** Registry name: the path under `routines/` without `.yaml`. */
+  name: string;
+  /** Workspace-relative path. */
+  file: string;
+  valid: boolean;
+  diagnostics: readonly Diagnostic[];
+}
+
+/** One template of the template registry. */
+export interface TemplateInfo {
+  name: string;
+  /** The registry file that defines it (workspace-relative). */
+  file: string;
+}
+
+/**
+ * Everything a view shows, at sequence number `seq`: apply the events with a greater `seq` to it (fleetModel.ts).
+ * Lists are sorted by name (bots by instance, devices as their sources list them).
+ */
+export interface FleetSnapshot {
+  /** The sequence number of the last event the snapshot includes (0 before any). */
+  seq: number;
+  /** Wall time of the last change it includes, epoch ms. */
+  time: number;
+  definitions: readonly GroupDefinitionSummary[];
+  /** Running groups and ended ones (an ended group keeps its last state until it is started again or cleared). */
+  groups: readonly GroupSnapshot[];
+  devices: readonly DeviceInfo[];
+  pools: readonly PoolInfo[];
+  routines: readonly RoutineInfo[];
+  templates: readonly TemplateInfo[];
 }
 
 /** Instance ownership as the instance registry holds it. */
@@ -175,7 +259,9 @@ export interface InstanceAssignmentInfo {
 }
 
 interface EventBase {
-  /** Wall time, epoch ms. */
+  /** Sequence number: assigned by the orchestrator's hub at publish, strictly increasing (1, 2, 3...). */
+  seq: number;
+  /** Wall time, epoch ms (routine events use the same time base). */
   time: number;
 }
 
@@ -184,20 +270,35 @@ interface GroupEventBase extends EventBase {
   orchestrationId: string;
 }
 
+/** A field of a bot's snapshot that may be absent. */
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
+/**
+ * What changed in a bot's snapshot since the bot's previous event (the hub computes it): the fields that changed,
+ * with their new value; `null` means an optional field is gone (the step ended, the account was given back).
+ */
+export type BotChanges = {
+  [K in Exclude<keyof BotSnapshot, 'group' | 'orchestrationId' | 'instance' | 'routine'>]?: K extends OptionalKeys<BotSnapshot> ? Exclude<BotSnapshot[K], undefined> | null : BotSnapshot[K];
+};
+
 interface BotEventBase extends GroupEventBase {
   instance: InstanceKey;
+  /** The bot's snapshot fields that changed since its previous event (absent when nothing did). */
+  changes?: BotChanges;
 }
 
 export interface GroupStateEvent extends GroupEventBase {
   type: 'group.state';
   state: GroupState;
+  /** Equal to `state` when only the snapshot changed (a bot was retired, the saved definition was edited). */
   previous: GroupState;
   reason?: StopReason;
   error?: ErrorInfo;
   snapshot: GroupSnapshot;
 }
 
-export interface BotStateEvent extends BotEventBase {
+/** A bot's state changed (or a bot appeared: its first event, `idle` → `starting`). Carries its whole snapshot. */
+export interface BotStateEvent extends Omit<BotEventBase, 'changes'> {
   type: 'bot.state';
   state: BotState;
   previous: BotState;
@@ -233,6 +334,26 @@ export interface BotAccountEvent extends BotEventBase {
   accountId?: string;
 }
 
+/**
+ * Every event a bot's routine emits, forwarded as it is (match, var, routine.start/end, step.start/end, sentry,
+ * account, stuck, state, log, error, with their source ranges). `event.time` is wall-clock epoch ms too.
+ */
+export interface BotRoutineEvent extends BotEventBase {
+  type: 'bot.routine';
+  event: RoutineEvent;
+}
+
+/** A capture of a bot's device (metadata only: a view asks the bot for the pixels). */
+export interface BotFrameEvent extends BotEventBase {
+  type: 'bot.frame';
+  /** Per-bot frame sequence number (1, 2, 3...): `Bot.latestFrame().frame`. */
+  frame: number;
+  width: number;
+  height: number;
+  /** How long the capture took. */
+  captureMs: number;
+}
+
 export interface LogEvent extends EventBase {
   type: 'log';
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -246,7 +367,7 @@ export interface LogEvent extends EventBase {
    * reached `restartEmulator` and the instance is being restarted), `instance-restarted`, `instance-restart-failed`.
    */
   code?: string;
-  /** The routine source the entry is about (the stuck step), when known. */
+  /** The routine source the entry is about (the stuck step, the routine's log step), when known. */
   range?: SourceRange;
   data?: Record<string, unknown>;
 }
@@ -261,6 +382,7 @@ export interface BotMetrics {
   input: LatencySummary;
 }
 
+/** A group's figures, every `metricsIntervalMs`; the bots' counters and latencies update the model too. */
 export interface MetricsEvent extends GroupEventBase {
   type: 'metrics';
   /** Steps finished per second over the last interval, whole group. */
@@ -268,30 +390,117 @@ export interface MetricsEvent extends GroupEventBase {
   bots: readonly BotMetrics[];
 }
 
+/** Group definition files were added, changed or removed. */
 export interface DefinitionsChangedEvent extends EventBase {
   type: 'definitions.changed';
   /** Names whose entry was added, changed or removed. */
   names: readonly string[];
+  /** The current entries of those names (a name without one was removed). */
+  definitions: readonly GroupDefinitionSummary[];
 }
 
-export interface InstanceEvent extends EventBase {
+export interface InstanceEvent extends GroupEventBase {
   type: 'instance.assigned' | 'instance.released';
   instance: InstanceKey;
-  group: string;
-  orchestrationId: string;
+}
+
+/** Pools were added, changed (definition, counts, leases) or removed; coalesced (one event per burst of changes). */
+export interface PoolsChangedEvent extends EventBase {
+  type: 'pools.changed';
+  /** The changed and added pools, in full. */
+  pools: readonly PoolInfo[];
+  /** Names of the pools that are gone. */
+  removed: readonly string[];
+}
+
+export interface RoutinesChangedEvent extends EventBase {
+  type: 'routines.changed';
+  /** Names added, changed (content or diagnostics) or removed. */
+  names: readonly string[];
+  /** The current entries of those names (a name without one was removed). */
+  routines: readonly RoutineInfo[];
+}
+
+export interface TemplatesChangedEvent extends EventBase {
+  type: 'templates.changed';
+  /** Names added, changed or removed. */
+  names: readonly string[];
+  /** The current entries of those names (a name without one was removed). */
+  templates: readonly TemplateInfo[];
+}
+
+/** The device list changed (a device came, went or changed state): the whole list, as its sources give it. */
+export interface DevicesChangedEvent extends EventBase {
+  type: 'devices.changed';
+  devices: readonly DeviceInfo[];
+}
+
+/** An ended group was cleared (`clearGroup`, or its definition was deleted): views drop it. */
+export interface GroupRemovedEvent extends GroupEventBase {
+  type: 'group.removed';
 }
 
 /** Everything the fleet reports, in one discriminated union (the CLI's `--json` lines). */
 export type FleetEvent =
   | GroupStateEvent
+  | GroupRemovedEvent
   | BotStateEvent
   | BotStepEvent
   | BotCycleEvent
   | BotAccountEvent
+  | BotRoutineEvent
+  | BotFrameEvent
   | LogEvent
   | MetricsEvent
   | DefinitionsChangedEvent
-  | InstanceEvent;
+  | InstanceEvent
+  | PoolsChangedEvent
+  | RoutinesChangedEvent
+  | TemplatesChangedEvent
+  | DevicesChangedEvent;
+
+export type FleetEventType = FleetEvent['type'];
+
+/** An event as its source publishes it: the hub adds `seq` (and a bot event's `changes`). */
+export type Unsequenced<E> = E extends unknown ? Omit<E, 'seq'> : never;
+
+/** The events a bot publishes (into its group's sink). */
+export type BotFleetEvent = Unsequenced<BotStateEvent | BotStepEvent | BotCycleEvent | BotAccountEvent | BotRoutineEvent | BotFrameEvent | LogEvent>;
+
+// ---- name-addressed commands ----
+
+/**
+ * Error codes of the fleet's commands (stable strings, for programs):
+ * - `unknown-group`: no definition (or group) has that name; `invalid-definition`: the saved definition has errors;
+ * - `group-active`: a group of that name runs (stop it first); `not-running`: the group (or bot) is not running;
+ * - `unknown-bot`: the group has no bot on that instance; `instance-busy`: another group holds an instance;
+ * - `no-instances`: none of the group's instances is available; `unknown-routine`, `invalid-routine`,
+ *   `unknown-pool`: what the definition names is missing or broken; `disposed`: the orchestrator is shut down;
+ * - `failed`: anything else (the message says what).
+ */
+export type FleetErrorCode =
+  | 'unknown-group'
+  | 'invalid-definition'
+  | 'group-active'
+  | 'not-running'
+  | 'unknown-bot'
+  | 'instance-busy'
+  | 'no-instances'
+  | 'unknown-routine'
+  | 'invalid-routine'
+  | 'unknown-pool'
+  | 'disposed'
+  | 'failed';
+
+export interface FleetResultError {
+  code: FleetErrorCode;
+  message: string;
+  /** `invalid-definition`: the definition's first error, located. */
+  diagnostic?: Diagnostic;
+}
+
+/** The typed, serialisable result of a fleet command (never thrown: the same shape local and remote). */
+export type FleetResult<T> = { ok: true; value: T } | { ok: false; error: FleetResultError };
 
 /** Per bot figures of a finished run (the CLI's final `summary` line). */
 export interface RunSummaryBot {

@@ -68,7 +68,8 @@ export abstract class DisposableBase implements Disposable {
 
 /**
  * A typed event source. Listener errors are isolated: one throwing listener never stops the others
- * and never reaches the code that fired the event.
+ * and never reaches the code that fired the event. A listener added while an event is being delivered does not
+ * receive that event (it receives the next ones); one removed meanwhile receives nothing more.
  */
 export class Emitter<T> implements Disposable {
   private listeners: Array<(e: T) => void> = [];
@@ -80,9 +81,18 @@ export class Emitter<T> implements Disposable {
     if (this.disposed) {
       return toDisposable(() => undefined);
     }
-    this.listeners.push(listener);
+    // Copy on write: a delivery in progress goes on over the list it started with.
+    this.listeners = [...this.listeners, listener];
+    let active = true;
+    const wrapped = (e: T) => {
+      if (active) {
+        listener(e);
+      }
+    };
+    this.listeners[this.listeners.length - 1] = wrapped;
     return toDisposable(() => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
+      active = false;
+      this.listeners = this.listeners.filter((l) => l !== wrapped);
     });
   };
 
@@ -105,6 +115,23 @@ export class Emitter<T> implements Disposable {
     this.listeners = [];
   }
 }
+
+/**
+ * The events of `event` whose `type` is one of `types`, typed as those members of the union: how a feed of one
+ * discriminated union gives its typed views (`filterEvent(onDidEmitFleetEvent, 'group.state')`).
+ */
+export function filterEvent<E extends { type: string }, K extends E['type']>(event: Event<E>, ...types: readonly K[]): Event<OfType<E, K>> {
+  const wanted = new Set<string>(types);
+  return (listener) =>
+    event((e) => {
+      if (wanted.has(e.type)) {
+        listener(e as OfType<E, K>);
+      }
+    });
+}
+
+/** The members of a union `E` whose `type` can be one of `K` (a member with a union `type` counts when they overlap). */
+export type OfType<E extends { type: string }, K extends string> = E extends { type: infer T } ? ([Extract<T, K>] extends [never] ? never : E) : never;
 
 /** Resolves with the next event that satisfies `pred`, or rejects on abort / timeout. */
 export function waitForEvent<T>(event: Event<T>, pred: (e: T) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<T> {

@@ -15,174 +15,32 @@
  *    `frameAck` once it drew it; a newer frame replaces an unsent one).
  * 4. `command`, `takeover` and `recorder` requests get exactly one reply each (`result` or `recorder`).
  *
- * The fleet model types the cockpit design names (`FleetSnapshot`, `PoolInfo`, `DeviceInfo`, the seq'd events and
- * the new event kinds) are declared here until they exist in `fleetTypes.ts`; they follow the design's shapes so they
- * can move there unchanged.
+ * The fleet model (`FleetSnapshot`, `FleetEvent` and their parts) is declared in `fleetTypes.ts`; this file gives it
+ * its schemas (the view validates what it receives) and applies it with `fleetModel.ts`.
  */
 import { z } from 'zod';
 import type {
-  BotAccountEvent,
-  BotCycleEvent,
+  BotChanges,
   BotSnapshot,
   BotState,
-  BotStateEvent,
-  BotStepEvent,
-  DefinitionsChangedEvent,
+  DeviceInfo,
   ErrorInfo,
+  FleetEvent,
+  FleetSnapshot,
   GroupDefinitionSummary,
   GroupSnapshot,
-  GroupStateEvent,
-  InstanceEvent,
   InstanceKey,
   LatencySummary,
-  LogEvent,
-  MetricsEvent,
+  PoolInfo,
+  RoutineInfo,
   StepInfo,
+  TemplateInfo,
 } from './fleetTypes';
 import type { Diagnostic, Point, Rect, Size, SourceRange } from './geometry';
 import type { RoutineEvent } from './routineEvents';
 
 /** Bumped on an incompatible change; the view sends it in `ready`. */
 export const MONITOR_PROTOCOL_VERSION = 1;
-
-// ---------------------------------------------------------------------------------------------------------------
-// The fleet model (cockpit design §1 and §3). To move into fleetTypes.ts when the fleet model lands there.
-// ---------------------------------------------------------------------------------------------------------------
-
-export interface DeviceInfo {
-  serial: string;
-  source: 'virtual' | 'adb';
-  /** 'host:port' of its ADB server (virtual: the embedded endpoint). */
-  server?: string;
-  /** The instance key that resolves to it, when there is one. */
-  instance?: InstanceKey;
-  state: 'online' | 'offline' | 'unauthorized' | 'unknown';
-  model?: string;
-  heldBy?: { group: string; orchestrationId: string; instance: InstanceKey };
-  captureMethod?: 'raw' | 'png';
-  capture?: LatencySummary;
-  input?: LatencySummary;
-}
-
-export interface PoolLeaseInfo {
-  accountId: string;
-  group: string;
-  bot: string;
-  orchestrationId: string;
-  since: number;
-  expiresAt: number;
-}
-
-export interface PoolInfo {
-  name: string;
-  file: string;
-  valid: boolean;
-  diagnostics: readonly Diagnostic[];
-  available: number;
-  total: number;
-  /** Accounts cooling down now. */
-  cooldown: number;
-  leases: readonly PoolLeaseInfo[];
-}
-
-export interface RoutineInfo {
-  name: string;
-  /** Workspace-relative path. */
-  file: string;
-  valid: boolean;
-  diagnostics: readonly Diagnostic[];
-}
-
-export interface TemplateInfo {
-  name: string;
-  file: string;
-}
-
-export interface FleetSnapshot {
-  /** The sequence number of the last event the snapshot includes. */
-  seq: number;
-  /** Wall time, epoch ms. */
-  time: number;
-  definitions: readonly GroupDefinitionSummary[];
-  /** Active and ended groups (an ended group keeps its last state until restarted or removed). */
-  groups: readonly GroupSnapshot[];
-  devices: readonly DeviceInfo[];
-  pools: readonly PoolInfo[];
-  routines: readonly RoutineInfo[];
-  templates?: readonly TemplateInfo[];
-}
-
-/** Every routine event of a bot, forwarded. */
-export interface BotRoutineEvent {
-  type: 'bot.routine';
-  time: number;
-  group: string;
-  orchestrationId: string;
-  instance: InstanceKey;
-  event: RoutineEvent;
-}
-
-/** A capture of a bot (metadata only: the pixels travel in `frame` messages). */
-export interface BotFrameEvent {
-  type: 'bot.frame';
-  time: number;
-  group: string;
-  orchestrationId: string;
-  instance: InstanceKey;
-  /** Per-bot frame sequence number. */
-  frame: number;
-  width: number;
-  height: number;
-  captureMs: number;
-}
-
-export interface PoolsChangedEvent {
-  type: 'pools.changed';
-  time: number;
-  /** The changed pools in full, or only their names (then the view asks for a snapshot). */
-  pools?: readonly PoolInfo[];
-  names?: readonly string[];
-}
-
-export interface NamesChangedEvent {
-  type: 'routines.changed' | 'templates.changed';
-  time: number;
-  names: readonly string[];
-}
-
-export interface DevicesChangedEvent {
-  type: 'devices.changed';
-  time: number;
-  devices: readonly DeviceInfo[];
-}
-
-export interface GroupRemovedEvent {
-  type: 'group.removed';
-  time: number;
-  group: string;
-  orchestrationId: string;
-}
-
-/** Every event the monitor consumes: today's `FleetEvent` plus the design's new kinds. */
-export type MonitorFleetEvent =
-  | GroupStateEvent
-  | BotStateEvent
-  | BotStepEvent
-  | BotCycleEvent
-  | BotAccountEvent
-  | LogEvent
-  | MetricsEvent
-  | DefinitionsChangedEvent
-  | InstanceEvent
-  | BotRoutineEvent
-  | BotFrameEvent
-  | PoolsChangedEvent
-  | NamesChangedEvent
-  | DevicesChangedEvent
-  | GroupRemovedEvent;
-
-/** A fleet event with the hub's sequence number (strictly increasing per orchestrator). */
-export type SeqFleetEvent = MonitorFleetEvent & { seq: number };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Messages
@@ -329,7 +187,7 @@ export type RecorderReply =
 
 export type ToMonitor =
   | { type: 'snapshot'; inReplyTo?: string; session?: string; snapshot: FleetSnapshot }
-  | { type: 'events'; events: SeqFleetEvent[] }
+  | { type: 'events'; events: FleetEvent[] }
   | FrameMessage
   | { type: 'recorder'; inReplyTo: string; reply: RecorderReply }
   | { type: 'result'; inReplyTo: string; ok: true; message?: string }
@@ -476,7 +334,7 @@ const errorInfoSchema: z.ZodType<ErrorInfo> = z.object({ message: z.string(), co
 const stepInfoSchema: z.ZodType<StepInfo> = z.object({ name: z.string(), path: z.string(), routine: z.string(), range: opt(sourceRangeSchema), since: time });
 const botStateSchema = z.enum(['idle', 'starting', 'running', 'paused', 'stopping', 'stopped', 'failed', 'waiting', 'offline']);
 const groupStateSchema = z.enum(['idle', 'starting', 'running', 'paused', 'waiting', 'stopping', 'stopped', 'failed']);
-const stopReasonSchema = z.enum(['requested', 'cycles-done', 'duration', 'pool-empty', 'replaced', 'failed', 'finished']);
+const stopReasonSchema = z.enum(['requested', 'cycles-done', 'duration', 'pool-empty', 'replaced', 'restarted', 'failed', 'finished']);
 
 const botSnapshotSchema: z.ZodType<BotSnapshot> = z.object({
   group: z.string(),
@@ -550,13 +408,14 @@ const poolSchema: z.ZodType<PoolInfo> = z.object({
   file: z.string(),
   valid: z.boolean(),
   diagnostics: z.array(diagnosticSchema),
-  available: count,
-  total: count,
-  cooldown: count,
+  available: opt(count),
+  total: opt(count),
+  cooldown: opt(count),
   leases: z.array(z.object({ accountId: z.string(), group: z.string(), bot: z.string(), orchestrationId: z.string(), since: time, expiresAt: time })),
 });
 
 const routineInfoSchema: z.ZodType<RoutineInfo> = z.object({ name: z.string(), file: z.string(), valid: z.boolean(), diagnostics: z.array(diagnosticSchema) });
+const templateInfoSchema: z.ZodType<TemplateInfo> = z.object({ name: z.string(), file: z.string() });
 
 export const fleetSnapshotSchema: z.ZodType<FleetSnapshot> = z.object({
   seq: seqNumber,
@@ -566,7 +425,7 @@ export const fleetSnapshotSchema: z.ZodType<FleetSnapshot> = z.object({
   devices: z.array(deviceSchema),
   pools: z.array(poolSchema),
   routines: z.array(routineInfoSchema),
-  templates: opt(z.array(z.object({ name: z.string(), file: z.string() }))),
+  templates: z.array(templateInfoSchema),
 });
 
 const rBase = { time, routine: z.string() };
@@ -593,12 +452,28 @@ export const routineEventSchema: z.ZodType<RoutineEvent> = z.discriminatedUnion(
 ]);
 
 const groupBase = { seq: seqNumber, time, group: z.string(), orchestrationId: z.string() };
-const botBase = { ...groupBase, instance: z.string() };
-type Seq<T> = T & { seq: number };
+const nul = <T extends z.ZodType>(s: T) => s.nullable().optional();
+const botChangesSchema: z.ZodType<BotChanges> = z.object({
+  serial: nul(z.string()),
+  state: opt(botStateSchema),
+  stateSince: opt(time),
+  step: nul(stepInfoSchema),
+  account: nul(z.string()),
+  accounts: opt(z.array(z.string())),
+  cycles: opt(count),
+  errors: opt(count),
+  restarts: opt(count),
+  lastError: nul(errorInfoSchema),
+  capture: opt(latencySchema),
+  input: opt(latencySchema),
+  steps: opt(count),
+  stopReason: nul(stopReasonSchema),
+});
+const botBase = { ...groupBase, instance: z.string(), changes: opt(botChangesSchema) };
 /** The member of a union whose `type` can be K (distributive, so a member with a union `type` counts). */
 type OfType<U extends { type: string }, K extends string> = U extends unknown ? (K extends U['type'] ? U & { type: K } : never) : never;
 
-/** One schema per known fleet event type (each with its `seq`). */
+/** One schema per known fleet event type. */
 export const fleetEventSchemas = {
   'group.state': z.object({
     ...groupBase,
@@ -610,7 +485,8 @@ export const fleetEventSchemas = {
     snapshot: groupSnapshotSchema,
   }),
   'bot.state': z.object({
-    ...botBase,
+    ...groupBase,
+    instance: z.string(),
     type: z.literal('bot.state'),
     state: botStateSchema,
     previous: botStateSchema,
@@ -658,21 +534,21 @@ export const fleetEventSchemas = {
       z.object({ instance: z.string(), state: botStateSchema, cycles: count, errors: count, steps: count, capture: latencySchema, input: latencySchema }),
     ),
   }),
-  'definitions.changed': z.object({ seq: seqNumber, time, type: z.literal('definitions.changed'), names: z.array(z.string()) }),
+  'definitions.changed': z.object({ seq: seqNumber, time, type: z.literal('definitions.changed'), names: z.array(z.string()), definitions: z.array(definitionSchema) }),
   'instance.assigned': z.object({ ...groupBase, type: z.literal('instance.assigned'), instance: z.string() }),
   'instance.released': z.object({ ...groupBase, type: z.literal('instance.released'), instance: z.string() }),
   'bot.routine': z.object({ ...botBase, type: z.literal('bot.routine'), event: routineEventSchema }),
   'bot.frame': z.object({ ...botBase, type: z.literal('bot.frame'), frame: count, width: count, height: count, captureMs: finite }),
-  'pools.changed': z.object({ seq: seqNumber, time, type: z.literal('pools.changed'), pools: opt(z.array(poolSchema)), names: opt(z.array(z.string())) }),
-  'routines.changed': z.object({ seq: seqNumber, time, type: z.literal('routines.changed'), names: z.array(z.string()) }),
-  'templates.changed': z.object({ seq: seqNumber, time, type: z.literal('templates.changed'), names: z.array(z.string()) }),
+  'pools.changed': z.object({ seq: seqNumber, time, type: z.literal('pools.changed'), pools: z.array(poolSchema), removed: z.array(z.string()) }),
+  'routines.changed': z.object({ seq: seqNumber, time, type: z.literal('routines.changed'), names: z.array(z.string()), routines: z.array(routineInfoSchema) }),
+  'templates.changed': z.object({ seq: seqNumber, time, type: z.literal('templates.changed'), names: z.array(z.string()), templates: z.array(templateInfoSchema) }),
   'devices.changed': z.object({ seq: seqNumber, time, type: z.literal('devices.changed'), devices: z.array(deviceSchema) }),
   'group.removed': z.object({ ...groupBase, type: z.literal('group.removed') }),
-} satisfies { [K in MonitorFleetEvent['type']]: z.ZodType<Seq<OfType<MonitorFleetEvent, K>>> };
+} satisfies { [K in FleetEvent['type']]: z.ZodType<OfType<FleetEvent, K>> };
 
 export type ParsedFleetEvent =
   /** A known event, valid. */
-  | { kind: 'event'; event: SeqFleetEvent }
+  | { kind: 'event'; event: FleetEvent }
   /** An event with a sequence number whose body is unknown (a newer host) or invalid: it advances `seq` only. */
   | { kind: 'opaque'; seq: number; type: string; reason: string }
   /** Not even a sequence number: unusable. */
@@ -698,7 +574,7 @@ export function parseFleetEvent(raw: unknown): ParsedFleetEvent {
     if (!r.success) {
       return { kind: 'opaque', seq, type, reason: `invalid "${type}" event: ${formatIssues(r.error.issues)}` };
     }
-    return { kind: 'event', event: r.data as SeqFleetEvent };
+    return { kind: 'event', event: r.data as FleetEvent };
   } catch (e) {
     return { kind: 'invalid', reason: `event could not be read: ${e instanceof Error ? e.message : String(e)}` };
   }

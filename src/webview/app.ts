@@ -20,7 +20,7 @@ import {
 } from '../shared/monitorProtocol';
 import { CardView } from './cardView';
 import { h, replaceChildren, setHidden, setText } from './dom';
-import { FleetModel } from './model/fleetModel';
+import { MonitorModel } from './model/monitorModel';
 import { readUiState, type UiState } from './model/uiState';
 import { overlayColors, type OverlayColors } from './overlay';
 import type { TileView } from './tileView';
@@ -38,7 +38,7 @@ const LOG_WINDOW_MS = 10_000;
 const SNAPSHOT_REQUEST_INTERVAL_MS = 1000;
 
 export class MonitorApp {
-  private readonly model = new FleetModel();
+  private readonly model = new MonitorModel();
   private ui: UiState;
   private readonly cards = new Map<string, CardView>();
   private readonly tilesByKey = new Map<string, TileView>();

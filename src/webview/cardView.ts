@@ -1,7 +1,7 @@
 /** One group's card, as in the seed's mock-up: name and state, description, routine, pool, instances, buttons; tiles while it runs. */
 import type { BotRef, GroupAction } from '../shared/monitorProtocol';
 import { h, replaceChildren, setAttr, setHidden, setText, uid } from './dom';
-import type { BotTile, GroupCard } from './model/fleetModel';
+import type { BotTile, GroupCard } from './model/monitorModel';
 import { TileView, type TileContext } from './tileView';
 
 export interface CardContext extends TileContext {

@@ -3,7 +3,7 @@ import type { Size } from '../shared/geometry';
 import type { BotRef, FrameImage, FrameMatch } from '../shared/monitorProtocol';
 import { h, setAttr, setHidden, setText } from './dom';
 import { FrameSink } from './frameSink';
-import type { BotTile } from './model/fleetModel';
+import type { BotTile } from './model/monitorModel';
 import { drawOverlay, type OverlayColors } from './overlay';
 
 export interface TileContext {

@@ -18,7 +18,7 @@ import type {
 } from '../shared/monitorProtocol';
 import { h, replaceChildren, setAttr, setHidden, setText } from './dom';
 import { FrameSink } from './frameSink';
-import { describeRecorderEvent, type BotTile, type RecentEvent } from './model/fleetModel';
+import { describeRecorderEvent, type BotTile, type RecentEvent } from './model/monitorModel';
 import { fitBox, gestureToInput } from './model/takeoverGeometry';
 import { drawOverlay, type OverlayColors } from './overlay';
 

@@ -362,5 +362,14 @@ describe('(integration) CLI: failures end with a result', function () {
     const nr = lastJson<{ type: string; ok: boolean; error: { code: string; message: string } }>(noRoutine);
     assert.deepEqual([nr.type, nr.ok, nr.error.code], ['result', false, 'usage']);
     assert.match(nr.error.message, /unknown routine 'nope'/);
+
+    // A --param the routine does not declare, or of the wrong type, is a usage error before any device opens.
+    for (const [param, why] of [['pack=2', /has no parameter 'pack'.*packs \(int\)/], ['packs=many', /--param packs: .*expected/], ['packs=99', /above the maximum 50/]] as const) {
+      const bad = await cli(['routine', 'run', 'farm_premium', '--root', ws, '--virtual', '--param', param, '--json']);
+      assert.equal(bad.code, 2, `--param ${param}: exit 2 (${bad.stderr})`);
+      const br = lastJson<{ type: string; ok: boolean; error: { code: string; message: string } }>(bad);
+      assert.deepEqual([br.type, br.ok, br.error.code], ['result', false, 'usage']);
+      assert.match(br.error.message, why);
+    }
   });
 });

@@ -70,7 +70,8 @@ describe('(integration) fleet on virtual devices', function () {
     assert.deepEqual(pm.listLeases(), [], 'no lease is left');
     const history = pm.history({ limit: 10 });
     assert.ok(history.some((h) => h.accountId === final.bots[0].accounts[0]));
-    assert.equal(o.getGroup('Premium Farmers'), undefined);
+    assert.deepEqual(o.listActiveGroups(), [], 'the ended group is no longer active');
+    assert.equal(o.snapshot().groups.find((g) => g.name === 'Premium Farmers')?.state, 'stopped', 'it stays queryable as ended');
     assert.ok(existsSync(path.join(ws, 'groups', 'premium_farmers.yaml')));
 
     const again = o.createGroup(await o.loadGroupDefinition('Premium Farmers'));
@@ -112,7 +113,8 @@ describe('(integration) fleet on virtual devices', function () {
       const wp = await o.loadGroupDefinition('Wonder Pick Farmers');
       const second = o.createGroup({ ...wp, launchOptions: { ...wp.launchOptions, onBusy: 'fail' } });
       await assert.rejects(second.start(), (e: unknown) => e instanceof InstanceBusyError && e.owner.group === 'Premium Farmers');
-      assert.equal(o.getGroup('Wonder Pick Farmers'), undefined);
+      assert.equal(o.getGroup('Wonder Pick Farmers')?.currentState, 'failed');
+      assert.deepEqual(o.listActiveGroups(), [first]);
     } finally {
       await first.stop({ force: true });
     }

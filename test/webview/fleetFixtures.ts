@@ -2,9 +2,21 @@
  * Builders of fleet snapshots and seq'd events for the monitor's tests: the unit tests of the view model and the
  * browser harness's scripted host (bundled into the page) use the same ones. Pure data, no Node APIs.
  */
-import type { BotSnapshot, BotState, GroupDefinitionSummary, GroupSnapshot, GroupState, InstanceKey } from '../../src/shared/fleetTypes';
+import { botChanges } from '../../src/shared/fleetModel';
+import type {
+  BotChanges,
+  BotSnapshot,
+  BotState,
+  FleetEvent,
+  FleetSnapshot,
+  GroupDefinitionSummary,
+  GroupSnapshot,
+  GroupState,
+  InstanceKey,
+  PoolInfo,
+  RoutineInfo,
+} from '../../src/shared/fleetTypes';
 import type { Rect, SourceRange } from '../../src/shared/geometry';
-import type { FleetSnapshot, PoolInfo, RoutineInfo, SeqFleetEvent } from '../../src/shared/monitorProtocol';
 
 export const T0 = 1_760_000_000_000;
 
@@ -74,11 +86,16 @@ export function routine(name: string): RoutineInfo {
 }
 
 export function snapshot(o: Partial<FleetSnapshot> = {}): FleetSnapshot {
-  return { seq: 0, time: T0, definitions: [], groups: [], devices: [], pools: [], routines: [], ...o };
+  return { seq: 0, time: T0, definitions: [], groups: [], devices: [], pools: [], routines: [], templates: [], ...o };
 }
 
-/** Builds seq'd events with increasing numbers and times. */
+/**
+ * Builds seq'd events with increasing numbers and times. Like the orchestrator's hub, it attaches to each bot event
+ * the `changes` of the bot's snapshot (it follows each bot from the snapshot given to the first event about it).
+ */
 export class EventFactory {
+  private readonly bots = new Map<string, BotSnapshot>();
+
   constructor(
     public seq = 0,
     public time = T0,
@@ -90,18 +107,42 @@ export class EventFactory {
     return { seq: this.seq, time: this.time };
   }
 
-  groupState(g: GroupSnapshot, previous: GroupState = 'stopped'): SeqFleetEvent {
+  /** The bot as the events so far left it; `f` gives its next snapshot, whose differences become `changes`. */
+  private change(b: BotSnapshot, f: (cur: BotSnapshot) => BotSnapshot): { changes?: BotChanges } {
+    const k = `${b.group}\u0000${b.instance}\u0000${b.orchestrationId}`;
+    const cur = this.bots.get(k) ?? b;
+    const next = f(cur);
+    this.bots.set(k, next);
+    const changes = botChanges(cur, next);
+    return changes ? { changes } : {};
+  }
+
+  groupState(g: GroupSnapshot, previous: GroupState = 'stopped'): FleetEvent {
+    for (const b of g.bots) {
+      this.bots.set(`${b.group}\u0000${b.instance}\u0000${b.orchestrationId}`, b);
+    }
     return { ...this.base(), type: 'group.state', group: g.name, orchestrationId: g.orchestrationId, state: g.state, previous, snapshot: g };
   }
 
-  botState(b: BotSnapshot, previous: BotState = 'starting'): SeqFleetEvent {
+  botState(b: BotSnapshot, previous: BotState = 'starting'): FleetEvent {
+    this.bots.set(`${b.group}\u0000${b.instance}\u0000${b.orchestrationId}`, b);
     return { ...this.base(), type: 'bot.state', group: b.group, orchestrationId: b.orchestrationId, instance: b.instance, state: b.state, previous, snapshot: b };
   }
 
-  step(b: BotSnapshot, phase: 'start' | 'end', step: string, path: string, line: number, o: { routine?: string; ok?: boolean } = {}): SeqFleetEvent {
+  step(b: BotSnapshot, phase: 'start' | 'end', step: string, path: string, line: number, o: { routine?: string; ok?: boolean } = {}): FleetEvent {
     const routineName = o.routine ?? b.routine;
+    const base = this.base();
+    const r = range(`routines/${routineName}.yaml`, line);
+    const changes = this.change(b, (cur) => {
+      if (phase === 'start') {
+        return { ...cur, step: { name: step, path, routine: routineName, range: r, since: base.time } };
+      }
+      const { step: _done, ...rest } = cur;
+      return { ...rest, steps: cur.steps + 1 };
+    });
     return {
-      ...this.base(),
+      ...base,
+      ...changes,
       type: 'bot.step',
       group: b.group,
       orchestrationId: b.orchestrationId,
@@ -110,12 +151,12 @@ export class EventFactory {
       routine: routineName,
       step,
       path,
-      range: range(`routines/${routineName}.yaml`, line),
+      range: r,
       ...(phase === 'end' ? { ok: o.ok ?? true, ms: 120 } : {}),
     };
   }
 
-  match(b: BotSnapshot, template: string, score: number, box: Rect, threshold = 0.9): SeqFleetEvent {
+  match(b: BotSnapshot, template: string, score: number, box: Rect, threshold = 0.9): FleetEvent {
     const base = this.base();
     return {
       ...base,
@@ -127,7 +168,7 @@ export class EventFactory {
     };
   }
 
-  routineStep(b: BotSnapshot, phase: 'start' | 'end', step: string, path: string, line: number): SeqFleetEvent {
+  routineStep(b: BotSnapshot, phase: 'start' | 'end', step: string, path: string, line: number): FleetEvent {
     const base = this.base();
     const r = range(`routines/${b.routine}.yaml`, line);
     return {
@@ -143,10 +184,13 @@ export class EventFactory {
     };
   }
 
-  cycle(b: BotSnapshot, cycle: number, ok: boolean): SeqFleetEvent {
+  cycle(b: BotSnapshot, cycle: number, ok: boolean): FleetEvent {
     const base = this.base();
+    const error = ok ? undefined : { message: 'timed out waiting for home_banner', code: 'timeout', time: base.time };
+    const changes = this.change(b, (cur) => (ok ? { ...cur, cycles: cur.cycles + 1 } : { ...cur, errors: cur.errors + 1, lastError: error }));
     return {
       ...base,
+      ...changes,
       type: 'bot.cycle',
       group: b.group,
       orchestrationId: b.orchestrationId,
@@ -154,19 +198,27 @@ export class EventFactory {
       cycle,
       ok,
       ms: 5000,
-      error: ok ? undefined : { message: 'timed out waiting for home_banner', code: 'timeout', time: base.time },
+      ...(error ? { error } : {}),
     };
   }
 
-  account(b: BotSnapshot, action: 'checkout' | 'complete', accountId: string): SeqFleetEvent {
-    return { ...this.base(), type: 'bot.account', group: b.group, orchestrationId: b.orchestrationId, instance: b.instance, action, accountId };
+  account(b: BotSnapshot, action: 'checkout' | 'complete', accountId: string): FleetEvent {
+    const base = this.base();
+    const changes = this.change(b, (cur) => {
+      if (action === 'checkout') {
+        return { ...cur, account: accountId, accounts: [...cur.accounts, accountId] };
+      }
+      const { account: _gone, ...rest } = cur;
+      return rest;
+    });
+    return { ...base, ...changes, type: 'bot.account', group: b.group, orchestrationId: b.orchestrationId, instance: b.instance, action, accountId };
   }
 
-  frame(b: BotSnapshot, frame: number): SeqFleetEvent {
+  frame(b: BotSnapshot, frame: number): FleetEvent {
     return { ...this.base(), type: 'bot.frame', group: b.group, orchestrationId: b.orchestrationId, instance: b.instance, frame, width: 540, height: 960, captureMs: 30 };
   }
 
-  metrics(g: GroupSnapshot, captureP50: number, captureP95: number): SeqFleetEvent {
+  metrics(g: GroupSnapshot, captureP50: number, captureP95: number): FleetEvent {
     return {
       ...this.base(),
       type: 'metrics',
@@ -185,11 +237,11 @@ export class EventFactory {
     };
   }
 
-  definitionsChanged(names: string[]): SeqFleetEvent {
-    return { ...this.base(), type: 'definitions.changed', names };
+  definitionsChanged(definitions: GroupDefinitionSummary[], removed: string[] = []): FleetEvent {
+    return { ...this.base(), type: 'definitions.changed', names: [...definitions.map((d) => d.name), ...removed], definitions };
   }
 
-  removed(g: GroupSnapshot): SeqFleetEvent {
+  removed(g: GroupSnapshot): FleetEvent {
     return { ...this.base(), type: 'group.removed', group: g.name, orchestrationId: g.orchestrationId };
   }
 }
@@ -238,6 +290,7 @@ export function demoFleet(o: { runningBots?: number } = {}): { snapshot: FleetSn
     devices: [],
     pools: [pool('premium_accounts', 45, 100), pool('wonder_accounts', 20, 50), pool('mission_accounts', 7, 10, { cooldown: 2 })],
     routines: [routine('farm_premium'), routine('wonder_pick'), routine('claim_missions')],
+    templates: [],
   };
   return { snapshot, running, paused };
 }

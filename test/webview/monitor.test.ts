@@ -573,7 +573,8 @@ describe('monitor webview (browser)', function () {
     await open();
     const ev = new EventFactory(12); // 11 and 12 are missing (the snapshot is at 10)
     const { running, snapshot } = demoFleet();
-    await page.evaluate((events) => (window as unknown as Win).harness.send({ type: 'events', events }), [ev.cycle(running.bots[0], 13, true)]);
+    // Bot events carry the bot's changed fields (absolute values): cycle 41 of a bot the host counts at 40.
+    await page.evaluate((events) => (window as unknown as Win).harness.send({ type: 'events', events }), [ev.cycle({ ...running.bots[0], cycles: 40 }, 13, true)]);
     const req = await waitPosted('requestSnapshot', '"reason":"gap"');
     assert.equal(req.seq, 10);
     await page.evaluate(

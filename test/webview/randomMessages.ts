@@ -3,7 +3,7 @@
  * places, mixed with arbitrary JSON. JSON-serialisable (frame bytes are markers the page replaces).
  */
 import type { FromMonitor, ToMonitor } from '../../src/shared/monitorProtocol';
-import { EventFactory, demoFleet } from './fleetFixtures';
+import { EventFactory, definition, demoFleet, pool, routine } from './fleetFixtures';
 
 export type Rnd = () => number;
 
@@ -99,7 +99,11 @@ export function validHostMessages(): Record<string, unknown>[] {
         ev.metrics(running, 1, 2),
         ev.botState({ ...paused.bots[0], state: 'running' }, 'paused'),
         ev.groupState(running, 'starting'),
-        ev.definitionsChanged(['x']),
+        ev.definitionsChanged([definition('x')], ['gone']),
+        { seq: ++ev.seq, time: 2, type: 'pools.changed', pools: [pool('premium_accounts', 44, 100), pool('lazy', 0, 0, { available: undefined, total: undefined, cooldown: undefined })], removed: ['old'] },
+        { seq: ++ev.seq, time: 3, type: 'routines.changed', names: ['farm_premium', 'gone'], routines: [routine('farm_premium')] },
+        { seq: ++ev.seq, time: 4, type: 'templates.changed', names: ['home.packsButton'], templates: [{ name: 'home.packsButton', file: 'templates/home.yaml' }] },
+        { seq: ++ev.seq, time: 5, type: 'devices.changed', devices: [{ serial: 'emulator-5554', source: 'adb', server: '127.0.0.1:5037', instance: '1', state: 'online' }] },
         ev.removed(paused),
       ],
     },

@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { AccountPort } from '../../bot/accounts';
-import type { RoutineResult } from '../../bot/routine/interpreter';
+import { coerceParam, type RoutineResult } from '../../bot/routine/interpreter';
+import type { LoadedRoutine } from '../../bot/routine/loadedTypes';
 import type { Fleet } from '../../host/fleet';
 import { SinkLogger } from '../../shared/loggers';
 import type { Clock, Logger, LogLevel, LogRecord } from '../../shared/ports';
@@ -187,6 +188,7 @@ async function runRoutine(args: string[]): Promise<number> {
       return 1;
     }
 
+    checkParams(entry.routine!, name, params);
     const opened = await openDevice(fleet, values, abort.signal);
     cleanups.push(() => opened.device.close());
     let accounts: AccountPort | undefined;
@@ -218,6 +220,33 @@ async function runRoutine(args: string[]): Promise<number> {
       await c().catch((e: unknown) => logger.log('warn', `cleanup failed: ${e instanceof Error ? e.message : String(e)}`));
     }
     await fleet?.close().catch((e: unknown) => logger.log('warn', `cleanup failed: ${e instanceof Error ? e.message : String(e)}`));
+  }
+}
+
+/**
+ * The `--param` values against the routine's parameters before any device is opened: an unknown name, a value of the
+ * wrong type or a missing required parameter is a usage error (exit 2), with the routine's parameters listed.
+ */
+export function checkParams(routine: LoadedRoutine, name: string, params: Record<string, string>): void {
+  const declared = Object.entries(routine.params);
+  const list = declared.length ? `its parameters: ${declared.map(([k, s]) => `${k} (${s.type}${s.required ? ', required' : ''})`).join(', ')}` : 'it has no parameters';
+  for (const k of Object.keys(params)) {
+    if (!Object.hasOwn(routine.params, k)) {
+      throw new UsageError(`--param ${k}: routine '${name}' has no parameter '${k}' (${list})`);
+    }
+  }
+  for (const [k, spec] of declared) {
+    if (params[k] === undefined) {
+      if (spec.required && spec.default === undefined) {
+        throw new UsageError(`--param ${k}: required by routine '${name}' (${list})`);
+      }
+      continue;
+    }
+    try {
+      coerceParam(k, spec, params[k], () => undefined, routine.range);
+    } catch (e) {
+      throw new UsageError(`--param ${k}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }
 

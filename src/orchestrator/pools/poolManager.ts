@@ -209,6 +209,8 @@ export class PoolManager implements Disposable {
         this.logger.log('info', `reclaimed ${report.reclaimed.length} leases left by an earlier run`);
       }
     }
+    // The counts are known now: listeners get them.
+    this.changed();
     return report;
   }
 
@@ -324,6 +326,11 @@ export class PoolManager implements Disposable {
       });
     }
     return d;
+  }
+
+  /** The names of the pools defined now (with or without an open database). */
+  poolNames(): string[] {
+    return [...this.definitions.keys()];
   }
 
   getPool(name: string): PoolDefinition | undefined {

@@ -146,7 +146,8 @@ describe('(unit) bot group and bots', () => {
       assert.equal(final.stopReason, 'failed');
       assert.equal(final.bots[0].errors, 3);
       assert.equal(final.bots[0].state, 'failed');
-      assert.equal(h.orchestrator.getGroup('F'), undefined);
+      assert.equal(h.orchestrator.getGroup('F')?.currentState, 'failed', 'an ended group stays queryable');
+      assert.deepEqual(h.orchestrator.listActiveGroups(), []);
 
       const g2 = h.orchestrator.createGroup(defFromYaml('name: F2\nroutine: farm_premium\navailableInstances: [2]\nrequestedBotCount: 1\nlaunchOptions:\n  restart: { enabled: false }\n'));
       await g2.start();

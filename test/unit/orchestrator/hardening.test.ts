@@ -13,8 +13,8 @@ import { InterpreterRunnerFactory } from '../../../src/bot/routine/runner';
 import { GroupDefinitionError } from '../../../src/orchestrator/groupDefinition';
 import { LatencyWindow } from '../../../src/shared/stats';
 import { PoolError } from '../../../src/orchestrator/pools/poolErrors';
-import { waitForEvent } from '../../../src/shared/lifecycle';
-import type { BotStateEvent, BotStepEvent, GroupStateEvent } from '../../../src/shared/fleetTypes';
+import { Emitter, filterEvent, waitForEvent } from '../../../src/shared/lifecycle';
+import type { BotFleetEvent, BotStepEvent, GroupStateEvent } from '../../../src/shared/fleetTypes';
 import { FakeClock } from '../../support/fakeClock';
 import { MemoryFileStore } from '../../support/memoryFileStore';
 import { ScriptedDevice, ScriptedVision } from '../../support/scriptedDevice';
@@ -58,6 +58,13 @@ function botOptions(clock: FakeClock, devices: BotDeviceSource, runners: BotOpti
   };
 }
 
+/** A bot whose events (its one sink) are watched through typed views. */
+function newBot(o: BotOptions) {
+  const events = new Emitter<BotFleetEvent>();
+  const bot = new Bot({ ...o, publish: (e) => events.fire(e) });
+  return Object.assign(bot, { onDidChangeState: filterEvent(events.event, 'bot.state'), onDidEmitLog: filterEvent(events.event, 'log') });
+}
+
 describe('(unit) hardening: group end, fatal errors, races', () => {
   let h: Harness;
   const unhandled: unknown[] = [];
@@ -97,7 +104,8 @@ describe('(unit) hardening: group end, fatal errors, races', () => {
           ['2', 1],
         ],
       );
-      assert.equal(h.orchestrator.getGroup('W'), undefined);
+      assert.equal(h.orchestrator.getGroup('W')?.currentState, 'stopped');
+      assert.deepEqual(h.orchestrator.listActiveGroups(), []);
     });
 
     it('onBusy: fail with an offline instance: the group runs with the bots it has and ends', async () => {
@@ -303,7 +311,7 @@ describe('(unit) hardening: group end, fatal errors, races', () => {
       const clock = new FakeClock(true);
       const devices = new FakeDeviceProvider(clock, [1]);
       devices.hold.open = true;
-      const bot = new Bot(botOptions(clock, devices, new FakeRunnerFactory(clock)));
+      const bot = newBot(botOptions(clock, devices, new FakeRunnerFactory(clock)));
       const states: string[] = [];
       const logs: string[] = [];
       bot.onDidChangeState((e) => states.push(e.state));
@@ -326,15 +334,15 @@ describe('(unit) hardening: group end, fatal errors, races', () => {
       const clock = new FakeClock(true);
       const devices = new FakeDeviceProvider(clock, [1]);
       devices.setOnline('1', false);
-      const bot = new Bot(botOptions(clock, devices, new FakeRunnerFactory(clock)));
-      const offline = waitForEvent(bot.onDidChangeState, (e: BotStateEvent) => e.state === 'offline', 5000);
+      const bot = newBot(botOptions(clock, devices, new FakeRunnerFactory(clock)));
+      const offline = waitForEvent(bot.onDidChangeState, (e) => e.state === 'offline', 5000);
       bot.start();
       await offline;
       bot.pause();
       assert.equal(bot.currentState, 'paused');
       bot.resume();
       assert.equal(bot.currentState, 'offline');
-      const back = waitForEvent(bot.onDidChangeState, (e: BotStateEvent) => e.state === 'stopped', 5000);
+      const back = waitForEvent(bot.onDidChangeState, (e) => e.state === 'stopped', 5000);
       devices.setOnline('1', true);
       assert.equal((await back).snapshot.cycles, 1);
       bot.dispose();
@@ -361,11 +369,11 @@ describe('(unit) hardening: group end, fatal errors, races', () => {
     it("a bot's dispose still delivers its final state", async () => {
       const clock = new FakeClock(true);
       const devices = new FakeDeviceProvider(clock, [1]);
-      const bot = new Bot(botOptions(clock, devices, new FakeRunnerFactory(clock, defaultScript(60_000)), { cycles: undefined }));
-      const running = waitForEvent(bot.onDidChangeState, (e: BotStateEvent) => e.state === 'running', 5000);
+      const bot = newBot(botOptions(clock, devices, new FakeRunnerFactory(clock, defaultScript(60_000)), { cycles: undefined }));
+      const running = waitForEvent(bot.onDidChangeState, (e) => e.state === 'running', 5000);
       bot.start();
       await running;
-      const stopped = waitForEvent(bot.onDidChangeState, (e: BotStateEvent) => e.state === 'stopped', 5000);
+      const stopped = waitForEvent(bot.onDidChangeState, (e) => e.state === 'stopped', 5000);
       bot.dispose();
       await stopped;
     });
@@ -413,7 +421,7 @@ describe('(unit) hardening: group end, fatal errors, races', () => {
         },
         isOnline: async () => true,
       };
-      const bot = new Bot(botOptions(clock, devices, runners, { routine: 'tapper' }));
+      const bot = newBot(botOptions(clock, devices, runners, { routine: 'tapper' }));
       const states: string[] = [];
       bot.onDidChangeState((e) => states.push(e.state));
       bot.start();

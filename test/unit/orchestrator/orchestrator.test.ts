@@ -32,12 +32,13 @@ describe('(unit) orchestrator: the seed data flows', () => {
     const group = o.createGroup(def);
     assert.equal(group.orchestrationId, 'run-1');
     assert.equal(o.getGroup('Premium Farmers'), group);
-    assert.deepEqual(o.listActiveGroups(), [group]);
+    assert.deepEqual(o.listActiveGroups(), [], 'created, not started yet: not active');
 
     // 4. Launch: the group creates its bots, which run the routine.
     const result = await group.start();
     assert.deepEqual(result.launched, ['1', '2']);
     assert.equal(group.isRunning(), true);
+    assert.deepEqual(o.listActiveGroups(), [group]);
     assert.deepEqual(o.listGroupDefinitions()[0].active, true);
     await waitForEvent(o.onDidCompleteCycle, (e) => e.ok && e.instance === '2' && e.cycle >= 2, 10_000);
     const bots = group.getAllBots();
@@ -65,12 +66,13 @@ describe('(unit) orchestrator: the seed data flows', () => {
       ],
     );
 
-    // 5. Stop: the bots shut down, the group leaves activeGroups, the definition stays.
+    // 5. Stop: the bots shut down, the group leaves activeGroups (it stays queryable as ended), the definition stays.
     const final = await group.stop();
     assert.equal(final.state, 'stopped');
     assert.equal(final.stopReason, 'requested');
     assert.ok(final.bots.every((b) => b.state === 'stopped'));
-    assert.equal(o.getGroup('Premium Farmers'), undefined);
+    assert.equal(o.getGroup('Premium Farmers'), group);
+    assert.deepEqual(o.listEndedGroups(), [group]);
     assert.deepEqual(o.listActiveGroups(), []);
     assert.deepEqual(o.instanceRegistry().list(), []);
     assert.equal(h.pools.leased.size, 0, 'no account stays leased');
@@ -93,7 +95,8 @@ describe('(unit) orchestrator: the seed data flows', () => {
         ['2', 1],
       ],
     );
-    assert.equal(o.getGroup('Premium Farmers'), undefined);
+    assert.equal(o.getGroup('Premium Farmers'), again, 'the new run replaced the ended one');
+    assert.deepEqual(o.listActiveGroups(), []);
   });
 
   it('passes routineConfig as params and the system variables to every cycle', async () => {
@@ -123,7 +126,8 @@ describe('(unit) orchestrator: the seed data flows', () => {
     const snap = await second.done;
     assert.equal(snap.state, 'failed');
     assert.equal(snap.lastError?.code, 'instance-busy');
-    assert.equal(o.getGroup('Wonder Pick Farmers'), undefined);
+    assert.equal(o.getGroup('Wonder Pick Farmers')?.currentState, 'failed', 'the failed group stays queryable');
+    assert.deepEqual(o.listActiveGroups(), [first]);
     assert.equal(o.instanceRegistry().holder('3'), undefined, 'the failed start holds nothing');
     assert.equal(first.isRunning(), true);
     assert.throws(() => o.instanceRegistry().claim('1', { group: 'Other', orchestrationId: 'x' }), /held by group 'Premium Farmers'/);
@@ -226,9 +230,13 @@ describe('(unit) orchestrator: the seed data flows', () => {
     h = await makeHarness();
     const o = h.orchestrator;
     await o.saveGroupDefinition(premiumDef());
+    const never = o.createGroup(premiumDef());
+    assert.deepEqual(o.listActiveGroups(), [], 'a created group is not active until it starts');
     const g = o.createGroup(premiumDef());
-    assert.throws(() => o.createGroup(premiumDef()), (e: unknown) => e instanceof GroupDefinitionError && e.code === 'group-active');
+    assert.notEqual(g, never, 'a created, never started group is replaced by the next one of its name');
+    assert.equal(o.getGroup('Premium Farmers'), g);
     await g.start();
+    assert.throws(() => o.createGroup(premiumDef()), (e: unknown) => e instanceof GroupDefinitionError && e.code === 'group-active');
     await assert.rejects(o.deleteGroupDefinition('Premium Farmers'), (e: unknown) => e instanceof GroupDefinitionError && e.code === 'group-active');
     await o.shutdownGroup('Premium Farmers');
     await o.deleteGroupDefinition('Premium Farmers');

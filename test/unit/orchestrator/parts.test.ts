@@ -45,21 +45,28 @@ describe('(unit) orchestration parts', () => {
     assert.throws(() => resolveFleetConfig({ metricsIntervalMs: -1 }), (e: unknown) => e instanceof FleetConfigError && e.key === 'metricsIntervalMs');
   });
 
-  it('the event hub routes each event to its typed event and to the all-events feed; listener errors are isolated', () => {
+  it('the event hub numbers each event, delivers it on its one feed and the typed views; listener errors are isolated', () => {
     const errors: unknown[] = [];
     const hub = new FleetEventHub((e) => errors.push(e));
     const all: FleetEvent[] = [];
     const logs: FleetEvent[] = [];
-    hub.onDidEmitFleetEvent((e) => all.push(e));
-    hub.onDidEmitLog(() => {
+    hub.events.onDidEmitFleetEvent((e) => all.push(e));
+    hub.events.onDidEmitLog(() => {
       throw new Error('listener bug');
     });
-    hub.onDidEmitLog((e) => logs.push(e));
+    hub.events.onDidEmitLog((e) => logs.push(e));
     hub.publish({ type: 'log', time: 1, level: 'info', message: 'hi' });
-    hub.publish({ type: 'definitions.changed', time: 2, names: ['A'] });
-    assert.equal(all.length, 2);
+    hub.publish({ type: 'definitions.changed', time: 2, names: ['A'], definitions: [] });
+    assert.deepEqual(
+      all.map((e) => [e.seq, e.type]),
+      [
+        [1, 'log'],
+        [2, 'definitions.changed'],
+      ],
+    );
     assert.equal(logs.length, 1);
     assert.equal(errors.length, 1);
+    assert.equal(hub.snapshot().seq, 2);
     hub.dispose();
   });
 

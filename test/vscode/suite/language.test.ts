@@ -37,7 +37,7 @@ function diagnosticsWhen(uri: vscode.Uri, accept: (ds: readonly vscode.Diagnosti
 
 function positionOf(doc: vscode.TextDocument, text: string, offsetInText = 0): vscode.Position {
   const i = doc.getText().indexOf(text);
-  assert.ok(i >= 0, `'${text}' is in ${doc.uri.path}`);
+  assert.ok(i >= 0, `'${text}' is in ${doc.uri.path} (its lines with 'tap': ${doc.getText().split('\n').filter((l) => l.includes('tap')).join(' | ')})`);
   return doc.positionAt(i + offsetInText);
 }
 
@@ -47,6 +47,7 @@ describe('(vscode) routine authoring: the language server in a real VS Code', ()
     const uri = vscode.Uri.joinPath(root, 'routines', 'farm_premium.yaml');
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
+    const original = doc.getText();
     await diagnosticsWhen(uri, (ds) => ds.length === 0, 'the shipped routine has no problem');
     const at = positionOf(doc, '- tap: packSelect.open', 2);
     const edit = new vscode.WorkspaceEdit();
@@ -62,7 +63,12 @@ describe('(vscode) routine authoring: the language server in a real VS Code', ()
     assert.ok(fix, `a quick fix is offered (got: ${actions.map((a) => a.title).join(', ')})`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit!));
     await diagnosticsWhen(uri, (x) => x.length === 0, 'the fix clears the diagnostic');
-    await vscode.commands.executeCommand('workbench.action.files.revert');
+    assert.match(doc.getText(), /- tap: packSelect\.open/, 'the fix restores the action name');
+    // Back to the shipped text for the next tests (whichever editor is active).
+    const restore = new vscode.WorkspaceEdit();
+    restore.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), original);
+    assert.ok(await vscode.workspace.applyEdit(restore));
+    assert.ok(await doc.save());
   });
 
   it('completes actions in a step list and template names after tap:', async () => {

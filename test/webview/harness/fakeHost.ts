@@ -3,7 +3,8 @@
  * and a scripted extension host that answers the monitor's requests and sends what a test tells it to. Bundled into
  * harness.js and loaded before the monitor's bundle. Query: `?scenario=demo|empty|sixteen|connecting&theme=light|dark|hc`.
  */
-import type { FleetSnapshot, FrameMatch, FromMonitor, RecorderEvent, ToMonitor } from '../../../src/shared/monitorProtocol';
+import type { FleetSnapshot } from '../../../src/shared/fleetTypes';
+import type { FrameMatch, FromMonitor, RecorderEvent, ToMonitor } from '../../../src/shared/monitorProtocol';
 import { demoFleet, snapshot as emptySnapshot } from '../fleetFixtures';
 
 export interface FrameAsset {

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { parseToMonitor } from '../../../src/shared/monitorProtocol';
 import { mulberry32 } from '../../../src/virtual/game/rng';
-import { FleetModel, buttonsFor } from '../../../src/webview/model/fleetModel';
+import { MonitorModel, buttonsFor } from '../../../src/webview/model/monitorModel';
 import { randomHostMessage } from '../../webview/randomMessages';
 import { EventFactory, T0, bot, definition, demoFleet, group, pool, routine, snapshot } from '../../webview/fleetFixtures';
 
-function labels(model: FleetModel, name: string): string[] {
+function labels(model: MonitorModel, name: string): string[] {
   const card = model.view().cards.find((c) => c.name === name);
   assert.ok(card, `card ${name}`);
   return card.buttons.map((b) => `${b.label}${b.disabled ? '(disabled)' : ''}`);
@@ -14,7 +14,7 @@ function labels(model: FleetModel, name: string): string[] {
 describe('monitor view model', () => {
   describe('cards', () => {
     it('derives the seed mock-up cards: running and stopped groups with routine, pool and instances', () => {
-      const m = new FleetModel();
+      const m = new MonitorModel();
       const { snapshot: s } = demoFleet();
       assert.equal(m.applySnapshot(s), true);
       const view = m.view();
@@ -63,7 +63,7 @@ describe('monitor view model', () => {
     });
 
     it('shows an ended group with its final state and why it ended, and a definition-less group', () => {
-      const m = new FleetModel();
+      const m = new MonitorModel();
       const failed = group('G', { state: 'failed', lastError: { message: 'device offline', time: T0 }, bots: [bot('G', '1', { state: 'failed', cycles: 2, errors: 3 })] });
       const done = group('H', { state: 'stopped', stopReason: 'cycles-done' });
       m.applySnapshot(snapshot({ definitions: [definition('G'), definition('H')], groups: [failed, done, group('Orphan')] }));
@@ -86,7 +86,7 @@ describe('monitor view model', () => {
     });
 
     it('sums up a long list of active instances and keeps the full list for the tooltip', () => {
-      const m = new FleetModel();
+      const m = new MonitorModel();
       const { snapshot: s } = demoFleet({ runningBots: 16 });
       m.applySnapshot(s);
       const c = m.view().cards.find((x) => x.name === 'Premium Farmers')!;
@@ -96,7 +96,7 @@ describe('monitor view model', () => {
     });
 
     it('names an unknown pool and counts one instance in the singular', () => {
-      const m = new FleetModel();
+      const m = new MonitorModel();
       m.applySnapshot(snapshot({ definitions: [definition('A', { accountPool: 'nope', availableInstances: ['emulator-5554'] })], routines: [routine('farm_premium')] }));
       const a = m.view().cards[0];
       assert.equal(a.pool?.label, 'nope (not found)');
@@ -106,8 +106,8 @@ describe('monitor view model', () => {
   });
 
   describe('events by seq', () => {
-    function started(): { m: FleetModel; ev: EventFactory; g: ReturnType<typeof group>; b1: ReturnType<typeof bot> } {
-      const m = new FleetModel();
+    function started(): { m: MonitorModel; ev: EventFactory; g: ReturnType<typeof group>; b1: ReturnType<typeof bot> } {
+      const m = new MonitorModel();
       const b1 = bot('Premium Farmers', '1');
       const g = group('Premium Farmers', { bots: [b1], accountPool: 'premium_accounts' });
       m.applySnapshot(snapshot({ seq: 5, definitions: [definition('Premium Farmers')], groups: [g], pools: [pool('premium_accounts', 10, 10)] }));
@@ -257,7 +257,7 @@ describe('monitor view model', () => {
       assert.equal(m.applySnapshot(snapshot({ seq: 6 })), false);
       assert.equal(m.seq, 7);
       assert.equal(m.view().cards.length, 1);
-      const m2 = new FleetModel();
+      const m2 = new MonitorModel();
       m2.applySnapshot(snapshot({ seq: 50, definitions: [definition('A')] }), 's1');
       assert.equal(m2.applySnapshot(snapshot({ seq: 3, definitions: [definition('B')] }), 's2'), true, 'the host restarted');
       assert.deepEqual(
@@ -268,7 +268,7 @@ describe('monitor view model', () => {
     });
 
     it('buffers events that come before the first snapshot', () => {
-      const m = new FleetModel();
+      const m = new MonitorModel();
       const b1 = bot('G', '1');
       const ev = new EventFactory(3);
       m.applyEvents([ev.cycle(b1, 1, true)]);
@@ -292,10 +292,27 @@ describe('monitor view model', () => {
       assert.equal(m.seq, 8);
     });
 
-    it('asks for a snapshot when definitions, routines or pools change by name only', () => {
+    it('applies definition, routine and pool changes from the entries they carry (no snapshot needed)', () => {
       const { m, ev } = started();
-      m.applyEvents([ev.definitionsChanged(['Premium Farmers'])]);
-      assert.equal(m.snapshotWanted, 'changed');
+      m.applyEvents([
+        ev.definitionsChanged([definition('Premium Farmers', { description: 'edited' }), definition('New one')]),
+        { seq: ++ev.seq, time: T0 + 1, type: 'pools.changed', pools: [pool('premium_accounts', 3, 10, { cooldown: 2 })], removed: [] },
+      ]);
+      assert.equal(m.snapshotWanted, undefined);
+      assert.deepEqual(
+        m.view().cards.map((c) => c.name),
+        ['New one', 'Premium Farmers'],
+      );
+      assert.equal(m.view().cards[1].pool?.label, '3/10 accounts · 2 cooling down');
+      m.applyEvents([
+        ev.definitionsChanged([], ['New one']),
+        { seq: ++ev.seq, time: T0 + 2, type: 'pools.changed', pools: [pool('premium_accounts', 0, 0, { available: undefined, total: undefined, cooldown: undefined })], removed: [] },
+      ]);
+      assert.deepEqual(
+        m.view().cards.map((c) => c.name),
+        ['Premium Farmers'],
+      );
+      assert.equal(m.view().cards[0].pool?.label, 'accounts not counted yet');
     });
 
     it('replaces a group on group.state and drops it on group.removed', () => {
@@ -358,7 +375,7 @@ describe('monitor view model', () => {
 describe('monitor view model fuzz', () => {
   it('applies 1,000 random event batches and snapshots without throwing, and still derives cards', () => {
     const rnd = mulberry32(7);
-    const m = new FleetModel();
+    const m = new MonitorModel();
     m.applySnapshot(demoFleet().snapshot);
     for (let i = 0; i < 1000; i++) {
       const p = parseToMonitor(randomHostMessage(rnd, i));

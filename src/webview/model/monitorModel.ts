@@ -1,41 +1,27 @@
 /**
- * The monitor's view model: the host's snapshot plus the seq'd fleet events applied in order, and the cards and
- * tiles derived from them. Pure TypeScript (no DOM), so it runs in Node tests as it runs in the webview.
- *
- * Sequencing: an event with `seq` at or below the applied one is a duplicate and skipped; an event ahead of the next
- * expected number waits in a reorder buffer. When the buffer is not empty after draining, a number is missing (a
- * gap): `snapshotWanted` becomes `'gap'` and the events behind the gap apply on top of the next snapshot (or as soon
- * as the missing ones arrive late). Events before the first snapshot wait the same way.
+ * The monitor's view model: the shared fleet model (src/shared/fleetModel.ts: the host's snapshot plus the seq'd
+ * fleet events applied in order) and what the monitor derives from it: the cards and tiles, and per bot its last
+ * matches, recent events, the step shown and whether it needs attention. Pure TypeScript (no DOM), so it runs in Node
+ * tests as it runs in the webview. Raw events are validated here (`parseFleetEvent`) before the shared model applies
+ * them.
  */
+import { FleetModel, type OpaqueFleetEvent, type SnapshotReason } from '../../shared/fleetModel';
 import type {
   BotSnapshot,
   BotState,
+  DeviceInfo,
   ErrorInfo,
-  GroupDefinitionSummary,
-  GroupSnapshot,
+  FleetEvent,
+  FleetSnapshot,
   GroupState,
   LatencySummary,
+  PoolInfo,
   StepInfo,
 } from '../../shared/fleetTypes';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
-import {
-  botKey,
-  instanceLabel,
-  parseFleetEvent,
-  type BotRef,
-  type DeviceInfo,
-  type FleetSnapshot,
-  type FrameMatch,
-  type GroupAction,
-  type PoolInfo,
-  type RecorderEvent,
-  type RoutineInfo,
-  type RoutineLocation,
-  type SeqFleetEvent,
-} from '../../shared/monitorProtocol';
+import { botKey, instanceLabel, parseFleetEvent, type BotRef, type FrameMatch, type GroupAction, type RecorderEvent, type RoutineLocation } from '../../shared/monitorProtocol';
 import type { RoutineEvent } from '../../shared/routineEvents';
 
-export type SnapshotReason = 'gap' | 'changed' | 'invalid';
 
 export interface ApplyResult {
   /** Events applied now (including earlier buffered ones the batch unblocked). */
@@ -178,7 +164,6 @@ const STOP_REASON_TEXT: Record<string, string> = {
   finished: 'every bot finished',
 };
 
-const MAX_PENDING = 20_000;
 const MAX_MATCHES = 24;
 /** A card lists this many active instances by name; more are summed up. */
 const MAX_LISTED_INSTANCES = 4;
@@ -293,50 +278,45 @@ function stepView(s: StepInfo | undefined): StepView | undefined {
   return { name: s.name, routine: s.routine, path: s.path, since: s.since, location, locationLabel: location ? `${baseName(location.file)}:${location.line}` : undefined };
 }
 
-export class FleetModel {
-  private appliedSeq = -1;
-  private session: string | undefined;
-  private snapshotTime = 0;
-  private readonly pending = new Map<number, SeqFleetEvent | { opaque: true; seq: number }>();
-  private definitions = new Map<string, GroupDefinitionSummary>();
-  private groups = new Map<string, GroupSnapshot>();
-  private pools = new Map<string, PoolInfo>();
-  private routines = new Map<string, RoutineInfo>();
-  private devices: DeviceInfo[] = [];
+export class MonitorModel {
+  private readonly core: FleetModel;
   private readonly extras = new Map<string, BotExtras>();
-  private _snapshotWanted: SnapshotReason | undefined;
-  /** Buffered events were dropped: only a snapshot can close the gap. */
-  private lostEvents = false;
-  private _version = 0;
 
-  constructor(private readonly opts: { recentLimit?: number } = {}) {}
+  constructor(private readonly opts: { recentLimit?: number } = {}) {
+    this.core = new FleetModel({ onSnapshot: (s) => this.keepExtras(s), onEvent: (e) => this.derive(e) });
+  }
 
   /** The sequence number applied so far (-1 before the first snapshot). */
   get seq(): number {
-    return this.appliedSeq;
+    return this.core.seq;
   }
 
   get hasSnapshot(): boolean {
-    return this.appliedSeq >= 0;
+    return this.core.hasSnapshot;
   }
 
   /** Bumps on every change, so a renderer can skip work when nothing changed. */
   get version(): number {
-    return this._version;
+    return this.core.version;
   }
 
   /** Why the model needs a fresh snapshot, or undefined. */
   get snapshotWanted(): SnapshotReason | undefined {
-    return this._snapshotWanted;
+    return this.core.snapshotWanted;
   }
 
   /** Events waiting behind a gap (or for the first snapshot). */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.core.pendingCount;
   }
 
   get deviceList(): readonly DeviceInfo[] {
-    return this.devices;
+    return this.core.state.deviceList();
+  }
+
+  /** The fleet state as the shared model holds it. */
+  snapshot(): FleetSnapshot {
+    return this.core.snapshot();
   }
 
   /**
@@ -344,22 +324,34 @@ export class FleetModel {
    * ignored (returns false). Buffered events after it apply at once.
    */
   applySnapshot(s: FleetSnapshot, session?: string): boolean {
-    const sameSession = session === undefined || this.session === undefined || session === this.session;
-    if (this.hasSnapshot && sameSession && s.seq < this.appliedSeq) {
-      return false;
+    return this.core.applySnapshot(s, session);
+  }
+
+  /** Applies a batch of raw events (each validated here). */
+  applyEvents(raw: readonly unknown[]): ApplyResult {
+    const problems: string[] = [];
+    const events: Array<FleetEvent | OpaqueFleetEvent> = [];
+    for (const r of raw) {
+      const p = parseFleetEvent(r);
+      if (p.kind === 'invalid') {
+        problems.push(p.reason);
+      } else if (p.kind === 'opaque') {
+        problems.push(p.reason);
+        events.push({ opaque: true, seq: p.seq });
+        if (!p.reason.startsWith('unknown event type') && p.seq > this.core.seq) {
+          // A known event we could not read: our state may be off from here on.
+          this.core.requestSnapshot('invalid');
+        }
+      } else {
+        events.push(p.event);
+      }
     }
-    if (!sameSession) {
-      this.pending.clear();
-    }
-    this.session = session ?? this.session;
-    this.appliedSeq = s.seq;
-    this.snapshotTime = s.time;
-    this.definitions = new Map(s.definitions.map((d) => [d.name, d]));
-    this.groups = new Map(s.groups.map((g) => [g.name, g]));
-    this.pools = new Map(s.pools.map((p) => [p.name, p]));
-    this.routines = new Map(s.routines.map((r) => [r.name, r]));
-    this.devices = [...s.devices];
-    // Keep per-bot extras (matches, recent events) of bots that are still the same run; drop the others.
+    const r = this.core.applyEvents(events);
+    return { applied: r.applied, duplicates: r.duplicates, problems };
+  }
+
+  /** Per-bot extras of bots that are still the same run survive a snapshot; the others go. */
+  private keepExtras(s: FleetSnapshot): void {
     const live = new Set<string>();
     for (const g of s.groups) {
       for (const b of g.bots) {
@@ -376,87 +368,6 @@ export class FleetModel {
         this.extras.delete(k);
       }
     }
-    this._snapshotWanted = undefined;
-    this.lostEvents = false;
-    for (const k of [...this.pending.keys()]) {
-      if (k <= s.seq) {
-        this.pending.delete(k);
-      }
-    }
-    this.drain();
-    this._version++;
-    return true;
-  }
-
-  /** Applies a batch of raw events (each validated here). */
-  applyEvents(raw: readonly unknown[]): ApplyResult {
-    const result: ApplyResult = { applied: 0, duplicates: 0, problems: [] };
-    for (const r of raw) {
-      const p = parseFleetEvent(r);
-      if (p.kind === 'invalid') {
-        result.problems.push(p.reason);
-        continue;
-      }
-      const seq = p.kind === 'event' ? p.event.seq : p.seq;
-      if (seq <= this.appliedSeq || this.pending.has(seq)) {
-        result.duplicates++;
-        continue;
-      }
-      if (p.kind === 'opaque') {
-        result.problems.push(p.reason);
-        this.pending.set(seq, { opaque: true, seq });
-        if (!p.reason.startsWith('unknown event type')) {
-          // A known event we could not read: our state may be off from here on.
-          this.want('invalid');
-        }
-      } else {
-        this.pending.set(seq, p.event);
-      }
-    }
-    if (this.pending.size > MAX_PENDING) {
-      // Far behind: drop the buffer and start again from a snapshot.
-      this.pending.clear();
-      this.lostEvents = true;
-      this.want('gap');
-    }
-    result.applied = this.drain();
-    return result;
-  }
-
-  private want(reason: SnapshotReason): void {
-    // A gap is the strongest reason (events are missing); keep the first otherwise.
-    if (this._snapshotWanted === undefined || reason === 'gap') {
-      this._snapshotWanted = reason;
-    }
-  }
-
-  private drain(): number {
-    if (!this.hasSnapshot) {
-      return 0;
-    }
-    let n = 0;
-    for (;;) {
-      const next = this.pending.get(this.appliedSeq + 1);
-      if (!next) {
-        break;
-      }
-      this.pending.delete(this.appliedSeq + 1);
-      this.appliedSeq++;
-      if (!('opaque' in next)) {
-        this.apply(next);
-      }
-      n++;
-    }
-    if (this.pending.size > 0) {
-      this.want('gap');
-    } else if (this._snapshotWanted === 'gap' && !this.lostEvents) {
-      // The missing events arrived late: no snapshot needed for the gap any more.
-      this._snapshotWanted = undefined;
-    }
-    if (n > 0) {
-      this._version++;
-    }
-    return n;
   }
 
   private extrasOf(group: string, instance: string, orchestrationId: string): BotExtras {
@@ -477,20 +388,9 @@ export class FleetModel {
     }
   }
 
-  /** The group's current run, when the event belongs to it. */
-  private runOf(group: string, orchestrationId: string): GroupSnapshot | undefined {
-    const g = this.groups.get(group);
-    return g && g.orchestrationId === orchestrationId ? g : undefined;
-  }
-
-  private updateBot(g: GroupSnapshot, instance: string, f: (b: BotSnapshot) => BotSnapshot): void {
-    const i = g.bots.findIndex((b) => b.instance === instance);
-    if (i < 0) {
-      return;
-    }
-    const bots = [...g.bots];
-    bots[i] = f(bots[i]);
-    this.groups.set(g.name, { ...g, bots });
+  /** Whether an event belongs to its group's current run. */
+  private isCurrent(group: string, orchestrationId: string): boolean {
+    return this.core.state.group(group)?.orchestrationId === orchestrationId;
   }
 
   /**
@@ -525,75 +425,51 @@ export class FleetModel {
     x.shownStep = x.stepStack[x.stepStack.length - 1]?.info ?? x.shownStep;
   }
 
-  private apply(e: SeqFleetEvent): void {
+  /** What the monitor derives from an event the shared model applied. */
+  private derive(e: FleetEvent): void {
     switch (e.type) {
-      case 'group.state': {
-        const prev = this.groups.get(e.group);
-        this.groups.set(e.group, e.snapshot);
-        if (prev && prev.orchestrationId !== e.orchestrationId) {
-          for (const b of prev.bots) {
-            this.extras.delete(botKey(b));
+      case 'group.state':
+      case 'group.removed':
+        // Extras of another run of the group (or of a removed group) go.
+        for (const [k, x] of [...this.extras]) {
+          if (k.startsWith(`${e.group}\u0000`) && (e.type === 'group.removed' || x.orchestrationId !== e.orchestrationId)) {
+            this.extras.delete(k);
           }
         }
         return;
-      }
-      case 'group.removed': {
-        const g = this.groups.get(e.group);
-        if (g && g.orchestrationId === e.orchestrationId) {
-          this.groups.delete(e.group);
-          for (const b of g.bots) {
-            this.extras.delete(botKey(b));
-          }
-        }
-        return;
-      }
       case 'bot.state': {
-        const g = this.runOf(e.group, e.orchestrationId);
-        if (!g) {
-          if (!this.groups.has(e.group)) {
-            this.want('changed');
-          }
+        if (!this.isCurrent(e.group, e.orchestrationId)) {
           return;
         }
-        const i = g.bots.findIndex((b) => b.instance === e.instance);
-        const bots = [...g.bots];
-        if (i >= 0) {
-          bots[i] = e.snapshot;
-        } else {
-          bots.push(e.snapshot);
-        }
-        this.groups.set(g.name, { ...g, bots });
         const x = this.extrasOf(e.group, e.instance, e.orchestrationId);
-        this.pushRecent(x, { time: e.time, kind: 'state', text: `State ${e.previous} → ${e.state}`, tone: e.state === 'failed' || e.state === 'offline' ? 'error' : undefined });
+        if (e.previous !== e.state) {
+          this.pushRecent(x, { time: e.time, kind: 'state', text: `State ${e.previous} → ${e.state}`, tone: e.state === 'failed' || e.state === 'offline' ? 'error' : undefined });
+        }
         if (e.state !== 'running' && e.state !== 'paused') {
           x.attention = undefined;
         }
         return;
       }
       case 'bot.step': {
-        const g = this.runOf(e.group, e.orchestrationId);
-        if (!g) {
+        if (!this.isCurrent(e.group, e.orchestrationId)) {
           return;
         }
         const x = this.extrasOf(e.group, e.instance, e.orchestrationId);
         if (e.phase === 'start') {
-          const step: StepInfo = { name: e.step, path: e.path, routine: e.routine, range: e.range, since: e.time };
-          this.stepStarted(x, step, 'step');
-          this.updateBot(g, e.instance, (b) => ({ ...b, step }));
+          this.stepStarted(x, { name: e.step, path: e.path, routine: e.routine, ...(e.range ? { range: e.range } : {}), since: e.time }, 'step');
         } else {
           this.stepEnded(x, e.routine, e.path);
-          this.updateBot(this.groups.get(e.group) ?? g, e.instance, (b) => ({ ...b, steps: b.steps + 1 }));
         }
         return;
       }
       case 'bot.routine': {
-        if (!this.runOf(e.group, e.orchestrationId)) {
+        if (!this.isCurrent(e.group, e.orchestrationId)) {
           return;
         }
         const x = this.extrasOf(e.group, e.instance, e.orchestrationId);
         const r = e.event;
         if (r.type === 'step.start') {
-          this.stepStarted(x, { name: r.step, path: r.path, routine: r.routine, range: r.range, since: r.time }, 'routine');
+          this.stepStarted(x, { name: r.step, path: r.path, routine: r.routine, ...(r.range ? { range: r.range } : {}), since: r.time }, 'routine');
         } else if (r.type === 'step.end') {
           this.stepEnded(x, r.routine, r.path);
         } else if (r.type === 'match') {
@@ -607,16 +483,9 @@ export class FleetModel {
         return;
       }
       case 'bot.cycle': {
-        const g = this.runOf(e.group, e.orchestrationId);
-        if (!g) {
+        if (!this.isCurrent(e.group, e.orchestrationId)) {
           return;
         }
-        this.updateBot(g, e.instance, (b) => ({
-          ...b,
-          cycles: e.ok ? b.cycles + 1 : b.cycles,
-          errors: e.ok ? b.errors : b.errors + 1,
-          lastError: e.error ?? b.lastError,
-        }));
         const x = this.extrasOf(e.group, e.instance, e.orchestrationId);
         x.attention = undefined;
         this.pushRecent(x, {
@@ -627,42 +496,16 @@ export class FleetModel {
         });
         return;
       }
-      case 'bot.account': {
-        const g = this.runOf(e.group, e.orchestrationId);
-        if (!g) {
-          return;
-        }
-        this.updateBot(g, e.instance, (b) => {
-          if (e.action === 'checkout' && e.accountId !== undefined) {
-            return { ...b, account: e.accountId, accounts: b.accounts.includes(e.accountId) ? b.accounts : [...b.accounts, e.accountId] };
-          }
-          return e.action === 'empty' ? b : { ...b, account: undefined };
-        });
-        return;
-      }
       case 'bot.frame': {
-        if (!this.runOf(e.group, e.orchestrationId)) {
+        if (!this.isCurrent(e.group, e.orchestrationId)) {
           return;
         }
         const x = this.extrasOf(e.group, e.instance, e.orchestrationId);
         x.lastFrame = { frame: e.frame, time: e.time, width: e.width, height: e.height, captureMs: e.captureMs };
         return;
       }
-      case 'metrics': {
-        const g = this.runOf(e.group, e.orchestrationId);
-        if (!g) {
-          return;
-        }
-        const byInstance = new Map(e.bots.map((m) => [m.instance, m]));
-        const bots = g.bots.map((b) => {
-          const m = byInstance.get(b.instance);
-          return m ? { ...b, cycles: m.cycles, errors: m.errors, steps: m.steps, capture: m.capture, input: m.input } : b;
-        });
-        this.groups.set(g.name, { ...g, bots });
-        return;
-      }
       case 'log': {
-        if (e.group === undefined || e.instance === undefined || e.orchestrationId === undefined || !this.runOf(e.group, e.orchestrationId)) {
+        if (e.group === undefined || e.instance === undefined || e.orchestrationId === undefined || !this.isCurrent(e.group, e.orchestrationId)) {
           return;
         }
         const x = this.extrasOf(e.group, e.instance, e.orchestrationId);
@@ -674,34 +517,14 @@ export class FleetModel {
         }
         return;
       }
-      case 'pools.changed': {
-        if (e.pools) {
-          for (const p of e.pools) {
-            this.pools.set(p.name, p);
-          }
-        } else {
-          this.want('changed');
-        }
-        return;
-      }
-      case 'devices.changed':
-        this.devices = [...e.devices];
-        return;
-      case 'definitions.changed':
-      case 'routines.changed':
-      case 'templates.changed':
-        // Names only: the new content comes with a snapshot.
-        this.want('changed');
-        return;
-      case 'instance.assigned':
-      case 'instance.released':
+      default:
         return;
     }
   }
 
   /** A bot's tile, when the bot exists in the current run of its group. */
   tile(ref: BotRef): BotTile | undefined {
-    const g = this.groups.get(ref.group);
+    const g = this.core.state.group(ref.group);
     const b = g?.bots.find((x) => x.instance === ref.instance);
     return g && b ? this.tileOf(b) : undefined;
   }
@@ -736,14 +559,16 @@ export class FleetModel {
 
   /** The cards: one per definition or group, by name. */
   view(): MonitorView {
-    const names = new Set<string>([...this.definitions.keys(), ...this.groups.keys()]);
+    const st = this.core.state;
+    const names = new Set<string>([...st.definitionList().map((d) => d.name), ...st.groupList().map((g) => g.name)]);
     const cards = [...names].sort((a, b) => a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' })).map((n) => this.card(n));
     return { cards, anyLive: cards.some((c) => c.live) };
   }
 
   private card(name: string): GroupCard {
-    const def = this.definitions.get(name);
-    const g = this.groups.get(name);
+    const st = this.core.state;
+    const def = st.definition(name);
+    const g = st.group(name);
     const live = g !== undefined && isRunningState(g.state);
     const invalid = def !== undefined && !def.valid;
     let status: StatusView;
@@ -755,16 +580,14 @@ export class FleetModel {
       status = groupStatus('stopped');
     }
     const routineName = g?.routine ?? def?.routine;
-    const routineInfo = routineName !== undefined ? this.routines.get(routineName) : undefined;
+    const routineInfo = routineName !== undefined ? st.routine(routineName) : undefined;
     const routine =
       routineName !== undefined ? { name: routineName, file: routineInfo?.file, label: routineInfo ? baseName(routineInfo.file) : routineName } : undefined;
     const poolName = g?.accountPool ?? def?.accountPool;
     let pool: GroupCard['pool'];
     if (poolName !== undefined) {
-      const p = this.pools.get(poolName);
-      pool = p
-        ? { name: poolName, known: true, label: `${p.available}/${p.total} accounts${p.cooldown > 0 ? ` · ${p.cooldown} cooling down` : ''}${p.valid ? '' : ' · invalid pool file'}` }
-        : { name: poolName, known: false, label: `${poolName} (not found)` };
+      const p = st.pool(poolName);
+      pool = p ? { name: poolName, known: true, label: poolLabel(p) } : { name: poolName, known: false, label: `${poolName} (not found)` };
     }
     let instancesLine: string;
     let instancesTitle: string | undefined;
@@ -828,8 +651,16 @@ export class FleetModel {
 
   /** For tests and diagnostics. */
   debugState(): { seq: number; time: number; groups: string[]; definitions: string[] } {
-    return { seq: this.appliedSeq, time: this.snapshotTime, groups: [...this.groups.keys()], definitions: [...this.definitions.keys()] };
+    const st = this.core.state;
+    return { seq: this.core.seq, time: st.time, groups: st.groupList().map((g) => g.name), definitions: st.definitionList().map((d) => d.name) };
   }
+}
+
+/** `45/100 accounts · 2 cooling down`; `accounts not counted yet` while the counts are unknown (its database is not open). */
+function poolLabel(p: PoolInfo): string {
+  const counts = p.available !== undefined && p.total !== undefined ? `${p.available}/${p.total} accounts` : 'accounts not counted yet';
+  const cooling = p.cooldown !== undefined && p.cooldown > 0 ? ` · ${p.cooldown} cooling down` : '';
+  return `${counts}${cooling}${p.valid ? '' : ' · invalid pool file'}`;
 }
 
 /** The buttons of a card for its group's state (undefined: no group has run, or it ended). */
