@@ -33,13 +33,11 @@ export function applyRoutineEvent(model: LiveSteps, bot: string, e: RoutineEvent
 
 /** Applies one fleet event. */
 export function applyFleetEvent(model: LiveSteps, e: FleetEvent): void {
-  // `bot.routine` (every routine event of a bot, matches included) lands with the fleet model: read structurally.
-  const ev = e as { type: string; instance?: string; event?: RoutineEvent };
-  if (ev.type === 'bot.routine' && ev.instance !== undefined && ev.event?.type === 'match') {
-    applyRoutineEvent(model, botLabel(ev.instance), ev.event);
-    return;
-  }
-  if (e.type === 'bot.step' && e.phase === 'start') {
+  if (e.type === 'bot.routine') {
+    if (e.event.type === 'match') {
+      applyRoutineEvent(model, botLabel(e.instance), e.event);
+    }
+  } else if (e.type === 'bot.step' && e.phase === 'start') {
     model.step(botLabel(e.instance), e.range, e.step);
   } else if (e.type === 'bot.state' && GONE.has(e.state)) {
     model.remove(botLabel(e.instance));

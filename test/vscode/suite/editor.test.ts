@@ -134,6 +134,39 @@ describe('(vscode) routine editor: run on device, live step and scores', () => {
   });
 });
 
+describe('(vscode) routine editor: a running group', () => {
+  it('marks each running bot\'s step and shows its live scores in the CodeLens, cleared when the group ends', async function () {
+    this.timeout(180_000);
+    const { editor: ed, fleet } = await fleetApi();
+    const serial = await deviceWithAccount(fleet);
+    const root = vscode.workspace.workspaceFolders![0]!.uri;
+    const uri = vscode.Uri.joinPath(root, 'routines', 'nav', 'to_home.yaml');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const o = fleet.orchestrator;
+    const base = await o.loadGroupDefinition('Wonder Pick Farmers');
+    const { accountPool: _pool, ...rest } = base;
+    const group = o.createGroup({ ...rest, name: 'Editor Test', availableInstances: [serial], requestedBotCount: 1, launchOptions: { ...base.launchOptions, stopWhenPoolEmpty: false, overrides: [] } });
+    const bot = `bot ${serial}`;
+    try {
+      await group.start({ cycles: 1, staggerMs: 0 });
+      // nav/to_home runs first: its image conditions get the bot's scores, and its step is marked.
+      const lens = await when(
+        ed,
+        async () => (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).find((l) => (l.command?.title ?? '').includes(` on ${bot}`)),
+        'a CodeLens with the bot\'s score',
+      );
+      assert.match(lens.command!.title, new RegExp(`[01]\\.\\d\\d( ✓)? on ${bot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      const step = await when(ed, () => ed.model.stepOf(bot), 'the bot\'s step marked');
+      assert.match(step.file, /^routines\//);
+      const final = await group.done;
+      assert.equal(final.state, 'stopped', JSON.stringify(final.bots.map((b) => b.lastError)));
+      await when(ed, () => (ed.model.bots().includes(bot) ? undefined : true), 'the bot\'s marker and scores cleared');
+    } finally {
+      await o.shutdownGroup('Editor Test').catch(() => undefined);
+    }
+  });
+});
+
 describe('(vscode) Template Lab', () => {
   it('runs the templates of a routine on the recorder\'s frames and the live devices, with the marks calling out false positives and misses', async function () {
     this.timeout(120_000);
@@ -196,6 +229,64 @@ describe('(vscode) Template Lab', () => {
       for (const l of api.editor.labs()) {
         (l as unknown as vscode.Disposable).dispose();
       }
+    }
+  });
+});
+
+describe('(vscode) Capture Template: the saved template is usable at once', () => {
+  it('saves a crop of a device frame; the registry reloads it and completion offers it', async function () {
+    this.timeout(120_000);
+    const api = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()) as { editor: EditorFeatures };
+    const { fleet } = await fleetApi();
+    const serial = (await fleet.startVirtualDevices(1, { seed: 47 }))[0]!.serial;
+    await vscode.commands.executeCommand('emulatorFleet.editor.captureTemplate', undefined, { device: serial });
+    const panel = api.editor.capturePanels().at(-1)!;
+    try {
+      const registry = fleet.orchestrator.templateRegistry()!;
+      const loaded = new Promise<void>((resolve) => {
+        const sub = registry.onDidChangeTemplates(() => {
+          if (registry.has('editor.captured')) {
+            sub.dispose();
+            resolve();
+          }
+        });
+      });
+      await panel.save({ x: 150, y: 300, w: 120, h: 60 }, 'editor.captured', 'templates/pocketPacks.yaml', 0.9);
+      await loaded;
+      const spec = registry.resolve('editor.captured');
+      assert.equal(spec.threshold, 0.9);
+      assert.deepEqual(spec.region, { x: 90, y: 270, w: 240, h: 120 });
+      await assert.rejects(panel.save({ x: 0, y: 0, w: 10, h: 10 }, 'editor.captured', 'templates/pocketPacks.yaml', 0.9), /exists already/);
+      // The language server offers it after `tap: ` (its own watcher reloads the registry file).
+      const root = vscode.workspace.workspaceFolders![0]!.uri;
+      const uri = vscode.Uri.joinPath(root, 'routines', 'recover.yaml');
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const line = doc.getText().split('\n').findIndex((l) => l.includes('- restartApp'));
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(uri, new vscode.Position(line, 0), '  - tap: \n');
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const at = new vscode.Position(line, '  - tap: '.length);
+      const offered = await new Promise<boolean>((resolve) => {
+        const deadline = Date.now() + 30_000;
+        const ask = async () => {
+          const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, at);
+          const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+          if (labels.includes('editor.captured')) {
+            resolve(true);
+          } else if (Date.now() > deadline) {
+            resolve(false);
+          } else {
+            // The server reloads on its file watcher's event: ask again once it has had the chance.
+            setImmediate(() => void ask());
+          }
+        };
+        void ask();
+      });
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+      assert.ok(offered, 'completion offers the new template');
+    } finally {
+      panel.dispose();
     }
   });
 });
