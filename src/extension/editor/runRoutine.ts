@@ -179,12 +179,16 @@ export async function runRoutineFromEditor(deps: RunOnDeviceDeps, uri: vscode.Ur
   const out = deps.output;
   const t0 = Date.now();
   let bot: string | undefined;
+  let cancelled = false;
   out.appendLine(`— ${new Date(t0).toISOString()} run ${routine} ${JSON.stringify(params)}`);
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Running ${routine}`, cancellable: true },
     async (progress, token) => {
       const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort(new Error('cancelled by the user')));
+      const sub = token.onCancellationRequested(() => {
+        cancelled = true;
+        abort.abort(new Error('cancelled by the user'));
+      });
       try {
         return await runRoutineOnDevice(fleet, {
           routine: routine!,
@@ -213,7 +217,12 @@ export async function runRoutineFromEditor(deps: RunOnDeviceDeps, uri: vscode.Ur
       }
     },
   );
-  showResult(deps, root, routine, outcome);
+  if (cancelled && !outcome.result.ok) {
+    out.appendLine('cancelled');
+    void vscode.window.showInformationMessage(`${routine} on ${outcome.serial}: cancelled`, 'Show Log').then((p) => (p ? out.show(true) : undefined), () => undefined);
+  } else {
+    showResult(deps, root, routine, outcome);
+  }
   return outcome;
 }
 
