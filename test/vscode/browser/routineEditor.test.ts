@@ -8,13 +8,13 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { useWorkbench } from '../support/session';
 
-/** Waits on the launcher screen for the title logo (it never shows there): the run stays on one step. */
+/** Waits for a screen the device does not show: the run stays on one step, scoring its condition. */
 const ROUTINE = [
-  '# Waits for the game\'s title logo, looking twice a second.',
-  'description: Editor demo (waits for the title screen).',
+  '# Waits for a wonder pick result (never on the title screen), looking twice a second.',
+  'description: Editor demo (waits for a wonder pick result).',
   'steps:',
-  '  - log: "waiting for the title screen"',
-  '  - until: { image: title.logo }',
+  '  - log: "waiting for a wonder pick result"',
+  '  - until: { image: wonderPickResult.ok }',
   '    max: 10000',
   '    do:',
   '      - wait: 500ms',
@@ -51,8 +51,9 @@ describe('(browser) routine editor', () => {
 
   it('shows the Template Lab of a template on the live device\'s frame, a row\'s frame with its box @readme', async () => {
     const w = wb();
+    // The device the run above started shows the game's title screen.
     await w.runCommand('Emulator Fleet: Template Lab');
-    await w.pickQuickItem('launcher.gameIcon', { filter: 'launcher.gameIcon' });
+    await w.pickQuickItem('title.logo', { filter: 'title.logo' });
     const f = await w.webviewFrame({ extensionId: 'emulator-fleet.emulator-fleet' });
     const row = f.locator('tr.row').first();
     await row.waitFor({ state: 'visible' });
