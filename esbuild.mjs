@@ -1,6 +1,6 @@
-// Bundles: the extension (node/cjs, `vscode` external), the CLI (node/cjs), the vision worker, and the
-// monitor webview (browser). sharp stays external (native); opencv.wasm and sql-wasm.wasm are copied beside
-// the bundles because their loaders read them from __dirname.
+// Bundles: the extension (node/cjs, `vscode` external), the CLI (node/cjs), the standalone debug adapter, the vision
+// worker, and the monitor and debugger Screen webviews (browser). sharp stays external (native); opencv.wasm and
+// sql-wasm.wasm are copied beside the bundles because their loaders read them from __dirname.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +24,7 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/activate.ts' } },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' } },
   { ...node, entryPoints: { languageServer: 'src/language/server.ts' } },
+  { ...node, entryPoints: { debugAdapter: 'src/extension/debug/standalone.ts' } },
   existsSync('src/bot/vision/matchWorker.ts') && { ...node, entryPoints: { visionWorker: 'src/bot/vision/matchWorker.ts' } },
   existsSync('src/webview/main.ts') && {
     bundle: true,
@@ -37,6 +38,16 @@ const builds = [
       'webview/templateCapture': 'src/webview/templateCapture/main.ts',
       'webview/templateLab': 'src/webview/templateLab/main.ts',
     },
+    logLevel: 'warning',
+  },
+  existsSync('src/webview/debugScreen/main.ts') && {
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    entryPoints: { 'webview/debugScreen': 'src/webview/debugScreen/main.ts' },
     logLevel: 'warning',
   },
 ].filter(Boolean);

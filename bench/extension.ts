@@ -8,12 +8,16 @@
  *   (cold file cache), the others as p50/max; target < 200 ms. The production bundle is measured (what the .vsix
  *   ships); `--dev` measures the development build.
  * - from opening the window to the activation line in the extension's log (context, no target).
+ * - with 16 virtual bots running one group (started through the palette, the Groups view visible and expanded):
+ *   the Groups tree refreshes per second (target ≤ 10, coalesced) and the extension host's event-loop delay
+ *   (p99 per second, worst and median second; target < 50 ms). The extension writes these figures once a second
+ *   when EMULATOR_FLEET_BENCH_FILE is set (src/extension/benchStats.ts); `--seconds N` sets the window (20).
  *
  * Figures still to come are listed in FIGURES with `pending`: the next helpers replace them with a `run`.
  * Every line is one JSON object: `{ bench: 'extension', figure, ... }`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -34,8 +38,10 @@ export interface ExtensionBenchContext {
   server: VsCodeServer;
   browser: Browser;
   args: string[];
-  /** A new window on a fresh copy of the fleet workspace (close it when done). */
-  openWindow(): Promise<Workbench>;
+  /** A new window on a fresh copy of the fleet workspace (close it when done); `prepare` edits the copy first. */
+  openWindow(prepare?: (folder: string) => void): Promise<Workbench>;
+  /** The JSON lines the extension writes once a second (src/extension/benchStats.ts). */
+  statsFile: string;
   emit(o: Record<string, unknown>): void;
 }
 
@@ -83,19 +89,106 @@ async function activation(ctx: ExtensionBenchContext): Promise<void> {
   }
 }
 
+interface StatsLine {
+  time: number;
+  groupsRefreshes: number;
+  flushes: number;
+  groupsVisible: boolean;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  runningGroups: number;
+  bots: number;
+}
+
+function statsLines(file: string): StatsLine[] {
+  if (!existsSync(file)) {
+    return [];
+  }
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as StatsLine);
+}
+
+const TARGET_REFRESHES_PER_S = 10;
+const TARGET_LAG_P99_MS = 50;
+const BUSY_BOTS = 16;
+
+/** 16 virtual bots of one group: the Groups tree's refresh rate and the extension host's event-loop delay. */
+async function busyFleet(ctx: ExtensionBenchContext): Promise<void> {
+  const seconds = Number(argValue(ctx.args, 'seconds') ?? 20);
+  const wb = await ctx.openWindow((folder) => {
+    const instances = Array.from({ length: BUSY_BOTS }, (_, i) => i + 1).join(', ');
+    writeFileSync(
+      path.join(folder, 'groups', 'bench16.yaml'),
+      `name: bench16\nroutine: farm_premium\nroutineConfig: { packs: 1 }\navailableInstances: [${instances}]\nrequestedBotCount: ${BUSY_BOTS}\nlaunchOptions: { stagger: 200ms, onBusy: skip }\n`,
+    );
+  });
+  try {
+    ctx.server.setSettings({ 'emulatorFleet.adb.servers': [] });
+    await wb.openViewContainer('Emulator Fleet');
+    await wb.runCommand('Emulator Fleet: Start Virtual Devices…');
+    await wb.answerInput(String(BUSY_BOTS));
+    await wb.treeItem('Devices', 'Virtual devices', { timeoutMs: 120_000 });
+    await wb.runCommand('Emulator Fleet: Start Group');
+    await wb.pickQuickItem('bench16');
+    await wb.treeItem('Groups', ['bench16', `bot ${BUSY_BOTS}`], { timeoutMs: 120_000 });
+    // The window starts once the extension reports all bots running (bounded).
+    const deadline = Date.now() + 180_000;
+    let from = 0;
+    while (Date.now() < deadline) {
+      const last = statsLines(ctx.statsFile).pop();
+      if (last && last.bots >= BUSY_BOTS) {
+        from = last.time;
+        break;
+      }
+      await wb.page.waitForTimeout(500);
+    }
+    if (!from) {
+      ctx.emit({ figure: 'busy fleet', error: `the ${BUSY_BOTS} bots were not all running within 180 s` });
+      return;
+    }
+    await wb.page.waitForTimeout(seconds * 1000);
+    const window = statsLines(ctx.statsFile).filter((l) => l.time > from && l.bots >= BUSY_BOTS - 2);
+    if (window.length < 3) {
+      ctx.emit({ figure: 'busy fleet', error: `only ${window.length} seconds sampled with the bots running` });
+      return;
+    }
+    const refreshes = window.map((l) => l.groupsRefreshes);
+    const mean = refreshes.reduce((a, b) => a + b, 0) / refreshes.length;
+    const maxPerS = Math.max(...refreshes);
+    ctx.emit({
+      figure: `Groups tree refreshes per second, ${BUSY_BOTS} virtual bots running (view visible, group expanded)`,
+      seconds: window.length,
+      meanPerS: roundTo(mean, 1),
+      maxInOneSecond: maxPerS,
+      feedFlushesPerS: roundTo(window.reduce((a, l) => a + l.flushes, 0) / window.length, 1),
+      target: `≤ ${TARGET_REFRESHES_PER_S} per second`,
+      ok: maxPerS <= TARGET_REFRESHES_PER_S + 1,
+    });
+    const p99s = window.map((l) => l.lagP99Ms).sort((a, b) => a - b);
+    const worst = p99s[p99s.length - 1]!;
+    ctx.emit({
+      figure: `extension-host event-loop delay, ${BUSY_BOTS} virtual bots running`,
+      seconds: window.length,
+      p99WorstSecondMs: roundTo(worst, 1),
+      p99MedianSecondMs: roundTo(percentile(p99s, 0.5), 1),
+      maxMs: roundTo(Math.max(...window.map((l) => l.lagMaxMs)), 1),
+      target: `p99 < ${TARGET_LAG_P99_MS} ms`,
+      ok: worst < TARGET_LAG_P99_MS,
+    });
+    await wb.runCommand('Emulator Fleet: Stop Group');
+    await wb.pickQuickItem('bench16');
+  } finally {
+    await wb.close();
+  }
+}
+
 /** The figures, in order. Add a figure here; a pending one only prints why it is not measured. */
 export const FIGURES: Figure[] = [
   { name: 'activation', run: activation },
-  {
-    name: 'tree refresh rate with 16 virtual bots busy',
-    pending:
-      'needs the Groups view and virtual devices in the extension (issue 10): start 16 virtual bots, count the Groups tree renders per second (e.g. a MutationObserver on the view pane, or a counter the view exposes); target at most ~10 refreshes/s, coalesced',
-  },
-  {
-    name: 'extension-host event-loop lag p99 with 16 virtual bots',
-    pending:
-      'needs the orchestrator in the extension host (issue 10): have the extension sample perf_hooks.monitorEventLoopDelay and report it (a log line or a file named by an environment variable the server passes to its extension hosts); target p99 < 50 ms',
-  },
+  { name: 'tree refresh rate and event-loop delay with 16 virtual bots', run: busyFleet },
 ];
 
 export async function run(args: string[]): Promise<void> {
@@ -110,7 +203,8 @@ export async function run(args: string[]): Promise<void> {
   let server: VsCodeServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await VsCodeServer.start({ tmpParent: tmp });
+    const statsFile = path.join(tmp, 'extension-stats.jsonl');
+    server = await VsCodeServer.start({ tmpParent: tmp, env: { EMULATOR_FLEET_BENCH_FILE: statsFile } });
     browser = await launchBrowser();
     const s = server;
     const b = browser;
@@ -125,7 +219,12 @@ export async function run(args: string[]): Promise<void> {
       server: s,
       browser: b,
       args,
-      openWindow: () => Workbench.open(b, s, { folder: copyFleetWorkspace(mkdtempSync(path.join(tmp, 'ws-')), 'fleet') }),
+      openWindow: (prepare) => {
+        const folder = copyFleetWorkspace(mkdtempSync(path.join(tmp, 'ws-')), 'fleet');
+        prepare?.(folder);
+        return Workbench.open(b, s, { folder });
+      },
+      statsFile,
       emit,
     };
     for (const f of FIGURES) {

@@ -8,7 +8,10 @@
  * factory (the interpreter), and the pool's AccountPort. Tests pass fakes.
  */
 import type { AccountFieldValue, AccountLease, AccountPort } from './accounts';
-import { DeviceError, type Device } from './device';
+import type { Device } from './device';
+import { FrameTap, measuredDevice, switchableDevice, type BotFrame, type FrameRequestOptions, type LatencyTracker } from './botDevice';
+import { InstanceRestart } from './instanceRestart';
+import type { DebugDeviceInfo } from './routine/debug';
 import type { Clock, Logger } from '../shared/ports';
 import type { Disposable, Event } from '../shared/lifecycle';
 import type { RoutineEvent } from '../shared/routineEvents';
@@ -20,18 +23,11 @@ import type {
   BotState,
   ErrorInfo,
   InstanceKey,
-  LatencySummary,
   LogEvent,
   StepInfo,
   StopReason,
 } from '../shared/fleetTypes';
 import { FleetError } from '../shared/errors';
-
-/** Collects latency samples and summarizes them (the orchestrator passes a windowed percentile tracker). */
-export interface LatencyTracker {
-  add(ms: number): void;
-  summary(): LatencySummary;
-}
 
 /** Options of one routine run. */
 export interface RoutineRunOptions {
@@ -56,6 +52,8 @@ export interface RoutineRunner {
 export interface RoutineRunnerContext {
   device: Device;
   serial: string;
+  /** The bot's device figures now (serial, capture and input latency): the debugger's device scope reads them. */
+  deviceInfo?: () => DebugDeviceInfo;
   /** The pool's account port for this bot; undefined when the group has no pool. */
   accounts?: AccountPort;
   logger: Logger;
@@ -82,17 +80,9 @@ export interface BotDeviceSource {
    * Restarts the instance (its emulator, or the virtual device) and resolves once it answers again; devices opened
    * before are stale afterwards and the bot opens a new one. Optional: without it the bot reports the stuck
    * ladder's `restartEmulator` rung as an `instance-restart-failed` log instead of performing it.
-   * @throws InstanceRestartError, or the source's own typed error (it carries a `code`)
+   * @throws InstanceRestartError (instanceRestart.ts), or the source's own typed error (it carries a `code`)
    */
   restart?(instance: InstanceKey, opts: { serial?: string; signal?: AbortSignal }): Promise<void>;
-}
-
-/** Why an instance could not be restarted: the source cannot restart it, or the restart itself failed. */
-export class InstanceRestartError extends FleetError<'unsupported' | 'failed'> {
-  constructor(code: 'unsupported' | 'failed', message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'InstanceRestartError';
-  }
 }
 
 export interface RestartPolicy {
@@ -209,66 +199,6 @@ function errorInfo(e: unknown, time: number): ErrorInfo {
   return code ? { message, code, time } : { message, time };
 }
 
-/** The AbortSignal of a device call's options (its last object argument with a `signal`), if any. */
-function signalOf(args: readonly unknown[]): AbortSignal | undefined {
-  for (let i = args.length - 1; i >= 0; i--) {
-    const a = args[i];
-    if (a && typeof a === 'object' && 'signal' in a) {
-      const s = (a as { signal?: unknown }).signal;
-      return s instanceof AbortSignal ? s : undefined;
-    }
-  }
-  return undefined;
-}
-
-/** Waits for `p`, or rejects with `error()` when `signal` aborts first. */
-function waitUnlessAborted(p: Promise<void>, signal: AbortSignal | undefined, error: () => Error): Promise<void> {
-  if (!signal) {
-    return p;
-  }
-  if (signal.aborted) {
-    return Promise.reject(error());
-  }
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(error());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
-const INPUT_METHODS = new Set(['tap', 'longPress', 'swipe', 'text', 'key']);
-
-/** A view of `device` that times captures and inputs into the given windows. */
-export function measuredDevice(device: Device, clock: Clock, capture: LatencyTracker, input: LatencyTracker): Device {
-  return new Proxy(device, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') {
-        return v;
-      }
-      const fn = v as (...args: unknown[]) => unknown;
-      if (prop === 'screenshot' || (typeof prop === 'string' && INPUT_METHODS.has(prop))) {
-        const window = prop === 'screenshot' ? capture : input;
-        return async (...args: unknown[]) => {
-          const t0 = clock.now();
-          const r = await fn.apply(target, args);
-          window.add(clock.now() - t0);
-          return r;
-        };
-      }
-      return fn.bind(target);
-    },
-  });
-}
 
 /**
  * The pool's AccountPort seen through the bot: it knows which leases the bot holds and reports them, and it sees
@@ -371,9 +301,10 @@ export class Bot implements Disposable {
   private current: Device | undefined;
   /** The last device opened (its `serial` and `captureMethod` answer while none is open). */
   private lastOpened: Device | undefined;
-  /** Open while the instance restarts: the runner's device calls wait for it. */
-  private deviceGate: Promise<void> | undefined;
-  private restartTask: Promise<void> | undefined;
+  /** The stuck ladder's instance restarts (instanceRestart.ts); its gate holds the runner's device calls. */
+  private readonly restart: InstanceRestart;
+  /** Keeps the latest frame of the routine's captures and serves viewers (botDevice.ts). */
+  private readonly tap: FrameTap;
   private runner: RoutineRunner | undefined;
   private runnerSubscription: Disposable | undefined;
   private readonly accounts: TrackingAccountPort | undefined;
@@ -419,6 +350,37 @@ export class Bot implements Disposable {
     this.capture = options.createLatencyTracker();
     this.input = options.createLatencyTracker();
     this.log = options.logger.child(`bot:${options.instance}`);
+    this.tap = new FrameTap({
+      clock: options.clock,
+      onFrame: (f) => this.publish({ type: 'bot.frame', time: f.time, group: this.group, orchestrationId: this.orchestrationId, instance: this.instance, frame: f.frame, width: f.width, height: f.height, captureMs: f.captureMs }),
+      capture: () => this.current?.screenshot({ signal: this.stopController.signal }),
+    });
+    this.restart = new InstanceRestart({
+      instance: this.instance,
+      clock: options.clock,
+      reconnectTimeoutMs: options.reconnectTimeoutMs,
+      reconnectIntervalMs: options.reconnectIntervalMs,
+      stopSignal: this.stopController.signal,
+      stopRequested: () => this.stopRequested,
+      isFinished: () => this.isFinished,
+      serial: () => this.serial ?? options.serial,
+      restartSource: options.devices.restart ? (instance, opts) => options.devices.restart!.call(options.devices, instance, opts) : undefined,
+      dropCurrent: async () => {
+        const stale = this.current;
+        this.current = undefined;
+        await stale?.close().catch(() => undefined);
+      },
+      reopen: async () => (await this.openDevice()) !== undefined,
+      restarted: () => {
+        this.restarts++;
+      },
+      reopenFailed: (e) => {
+        this.lastError = e;
+        this.log.log('warn', `cannot open instance ${this.instance} after its restart: ${e.message}`);
+      },
+      log: (level, message, extra) => this.emitLog(level, message, extra),
+      sleep: (ms) => this.sleep(ms),
+    });
     if (options.accounts) {
       this.accounts = new TrackingAccountPort(
         options.accounts,
@@ -478,6 +440,28 @@ export class Bot implements Disposable {
     });
   }
 
+  /**
+   * The frame of the routine's latest capture (no capture of its own: a tile costs nothing), retained for the
+   * caller, who calls `release()` when done; undefined before the first capture and after the bot ended.
+   */
+  latestFrame(): BotFrame | undefined {
+    return this.tap.latestFrame();
+  }
+
+  /**
+   * The latest frame when it is at most `maxAgeMs` old (default 0); else the frame of a capture under way (the
+   * routine's or another viewer's); else one capture, shared by every caller meanwhile. Retained for the caller.
+   * @throws FrameRequestError 'no-device' (no device open now), 'ended', 'aborted'; or the capture's DeviceError.
+   */
+  requestFrame(opts: FrameRequestOptions = {}): Promise<BotFrame> {
+    return this.tap.requestFrame(opts);
+  }
+
+  /** The device figures the debugger's device scope shows (and DeviceInfo.capture/input of the bot's device). */
+  deviceInfo(): DebugDeviceInfo {
+    return { ...(this.serial !== undefined ? { serial: this.serial } : {}), capture: this.capture.summary(), input: this.input.summary() };
+  }
+
   /** Pauses at the next step boundary (the step in progress finishes); no new cycle starts until resume. */
   pause(): void {
     if (this.paused || this.isFinished || this.stopRequested) {
@@ -510,6 +494,7 @@ export class Bot implements Disposable {
    */
   async stop(opts: BotStopOptions = {}): Promise<BotSnapshot> {
     if (!this.life) {
+      this.tap.close();
       this.stopReason ??= opts.reason ?? 'requested';
       this.setState('stopped', { reason: this.stopReason });
       return this.snapshot();
@@ -555,6 +540,7 @@ export class Bot implements Disposable {
     } catch (e) {
       const info = errorInfo(e, this.options.clock.wallNow().getTime());
       this.log.log('error', `the bot ended on an unexpected error: ${info.message}`);
+      this.tap.close();
       this.failed = true;
       this.stopReason = 'failed';
       this.lastError = info;
@@ -592,7 +578,7 @@ export class Bot implements Disposable {
         const outcome = await this.runCycle();
         // A cycle that ended while its instance restarts is judged once the restart is over (it may have left
         // the bot without a device, which the device-drop handling below then sees).
-        await this.restartTask;
+        await this.restart.task;
         if (this.stopRequested || outcome.abandoned) {
           break;
         }
@@ -698,7 +684,7 @@ export class Bot implements Disposable {
       throw e;
     }
     this.serial = opened.serial;
-    this.current = measuredDevice(opened.device, o.clock, this.capture, this.input);
+    this.current = measuredDevice(opened.device, o.clock, this.capture, this.input, this.tap);
     this.lastOpened = this.current;
     return opened;
   }
@@ -710,10 +696,17 @@ export class Bot implements Disposable {
       if (!opened) {
         return false;
       }
-      this.device = this.switchableDevice();
+      this.device = switchableDevice({
+        instance: this.instance,
+        current: () => this.current,
+        lastOpened: () => this.lastOpened,
+        gate: () => this.restart.gate,
+        serial: () => this.serial,
+      });
       const runner = await o.runners.create({
         device: this.device,
         serial: opened.serial,
+        deviceInfo: () => this.deviceInfo(),
         accounts: this.accounts,
         logger: this.log,
         group: this.group,
@@ -910,10 +903,12 @@ export class Bot implements Disposable {
 
   private async teardown(): Promise<void> {
     // An instance restart in flight ends soon: it runs under the stop signal.
-    await this.restartTask;
+    await this.restart.task;
     await this.releaseHeldAccounts('bot stopped');
     this.currentAccount = undefined;
     await this.disconnect();
+    // The bot ends: its latest frame is released, frame requests answer `ended`.
+    this.tap.close();
   }
 
   private async releaseHeldAccounts(reason: string): Promise<void> {
@@ -1003,7 +998,7 @@ export class Bot implements Disposable {
         break;
       case 'stuck':
         if (e.rung === 'restartEmulator') {
-          this.requestInstanceRestart(e);
+          this.restart.request(e);
         } else if (e.rung === 'notify') {
           this.emitLog('warn', `routine ${e.routine} is stuck (${e.reason}): instance ${this.instance} needs attention`, {
             code: 'stuck-notify',
@@ -1061,137 +1056,6 @@ export class Bot implements Disposable {
       ...(extra.range ? { range: extra.range } : {}),
       ...(extra.data ? { data: extra.data } : {}),
     });
-  }
-
-  // ------------------------------------------------------------------------------------------------------
-  // Instance restart (the stuck ladder's `restartEmulator` rung)
-  // ------------------------------------------------------------------------------------------------------
-  //
-  // The routine goes on; it is not aborted. The interpreter emits the rung at a step boundary and carries on
-  // with its next step, so the bot closes a gate on the runner's device at once: every device call of the
-  // routine waits until the instance has restarted and a new device is open, then goes to that new device.
-  // The routine keeps its ladder position (a later detection climbs to the next rung, e.g. `notify`), its
-  // variables and its account; its own navigation steps bring the app back from the launcher. When the restart
-  // fails (no way to restart, a command failed) the gate opens on the old device and the routine goes on as if
-  // the rung did nothing, which the next detection escalates. When the instance restarted but no device could
-  // be opened again within reconnectTimeoutMs, the routine's device calls fail with `offline` and the bot's
-  // ordinary device-drop handling takes over (reconnect, or replacement by its group).
-
-  /** The runner's device: waits while the instance restarts, then forwards to the device open now. */
-  private switchableDevice(): Device {
-    const offline = () => new DeviceError('offline', `instance ${this.instance} has no open device`, this.serial);
-    return new Proxy({} as Device, {
-      get: (_target, prop) => {
-        const ref = this.current ?? this.lastOpened;
-        const v: unknown = ref ? Reflect.get(ref, prop) : undefined;
-        if (typeof v !== 'function') {
-          return v;
-        }
-        return async (...args: unknown[]) => {
-          const gate = this.deviceGate;
-          if (gate && prop !== 'close') {
-            await waitUnlessAborted(gate, signalOf(args), () => new DeviceError('aborted', `the call was aborted while instance ${this.instance} restarted`, this.serial));
-          }
-          const cur = this.current;
-          if (!cur) {
-            throw offline();
-          }
-          const fn: unknown = Reflect.get(cur, prop);
-          if (typeof fn !== 'function') {
-            throw offline();
-          }
-          return (fn as (...a: unknown[]) => unknown).apply(cur, args);
-        };
-      },
-    });
-  }
-
-  private requestInstanceRestart(e: Extract<RoutineEvent, { type: 'stuck' }>): void {
-    if (this.stopRequested || this.isFinished) {
-      return;
-    }
-    if (this.restartTask) {
-      this.emitLog('info', `instance ${this.instance} is already restarting`, { range: e.range, data: { routine: e.routine } });
-      return;
-    }
-    let open!: () => void;
-    this.deviceGate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    this.restartTask = this.restartInstance(e)
-      .catch((err: unknown) => {
-        this.emitLog('error', `restarting instance ${this.instance} failed: ${err instanceof Error ? err.message : String(err)}`, { code: 'instance-restart-failed', range: e.range });
-      })
-      .finally(() => {
-        this.deviceGate = undefined;
-        this.restartTask = undefined;
-        open();
-      });
-  }
-
-  private async restartInstance(e: Extract<RoutineEvent, { type: 'stuck' }>): Promise<void> {
-    const o = this.options;
-    const data = { routine: e.routine, reason: e.reason };
-    const restart = o.devices.restart;
-    if (!restart) {
-      const err = new InstanceRestartError('unsupported', `the device source of instance ${this.instance} cannot restart instances`);
-      this.emitLog('error', `routine ${e.routine} is stuck (${e.reason}) and ${err.message}`, { code: 'instance-restart-failed', range: e.range, data: { ...data, cause: err.code } });
-      return;
-    }
-    this.emitLog('warn', `routine ${e.routine} is stuck (${e.reason}): restarting instance ${this.instance}`, { code: 'instance-restart', range: e.range, data });
-    const signal = this.stopController.signal;
-    try {
-      await restart.call(o.devices, this.instance, { serial: this.serial ?? o.serial, signal });
-    } catch (err) {
-      if (!this.stopRequested) {
-        const info = errorInfo(err, o.clock.wallNow().getTime());
-        this.emitLog('error', `restarting instance ${this.instance} failed: ${info.message}`, {
-          code: 'instance-restart-failed',
-          range: e.range,
-          data: { ...data, ...(info.code !== undefined ? { cause: info.code } : {}) },
-        });
-      }
-      return;
-    }
-    // The instance restarted: the device open before is stale.
-    const stale = this.current;
-    this.current = undefined;
-    await stale?.close().catch(() => undefined);
-    if (await this.reopenAfterRestart()) {
-      this.restarts++;
-      this.emitLog('info', `instance ${this.instance} restarted`, { code: 'instance-restarted', range: e.range, data });
-    } else if (!this.stopRequested) {
-      this.emitLog('error', `instance ${this.instance} restarted but could not be opened again within ${o.reconnectTimeoutMs} ms`, {
-        code: 'instance-restart-failed',
-        range: e.range,
-        data: { ...data, ...(this.lastError?.code !== undefined ? { cause: this.lastError.code } : {}) },
-      });
-    }
-  }
-
-  /** Opens the instance's device again after a restart, retrying with backoff within reconnectTimeoutMs. */
-  private async reopenAfterRestart(): Promise<boolean> {
-    const o = this.options;
-    const started = o.clock.now();
-    let delay = o.reconnectIntervalMs;
-    for (;;) {
-      if (this.stopRequested) {
-        return false;
-      }
-      try {
-        return (await this.openDevice()) !== undefined;
-      } catch (err) {
-        if (!this.stopRequested) {
-          this.lastError = errorInfo(err, o.clock.wallNow().getTime());
-          this.log.log('warn', `cannot open instance ${this.instance} after its restart: ${this.lastError.message}`);
-        }
-      }
-      if (o.clock.now() - started >= o.reconnectTimeoutMs) {
-        return false;
-      }
-      await this.sleep(delay);
-      delay = Math.min(delay * 2, o.reconnectIntervalMs * 8);
-    }
   }
 
   private setState(state: BotState, extra: { reason?: StopReason; error?: ErrorInfo } = {}): void {

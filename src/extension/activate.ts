@@ -1,15 +1,24 @@
 /**
  * Composition root of the extension: the log, the fleet session (built on first need by the shared host layer),
- * the command runner and the language client. Activation stays cheap: no fleet, wasm, worker or database is
- * opened here, and no bot starts until asked.
+ * the command runner, the sidebar (Groups, Devices, Pools), the fleet's commands, the status bar and the language
+ * client. Activation stays cheap: no fleet, wasm, worker or database is opened here (the first view that shows or
+ * the first command that needs the fleet builds it), and no bot starts until asked.
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { outputLogger } from './adapters/outputLogger';
+import { BENCH_FILE_ENV, startBenchStats } from './benchStats';
 import { CommandRunner } from './commands/commandRunner';
+import { registerFleetCommands } from './commands/fleetCommands';
+import { VsCodePrompter, type Prompter } from './commands/prompter';
+import { COMMANDS } from './constants';
 import { FleetSession } from './fleetSession';
 import { registerEditorFeatures, type EditorFeatures } from './editor';
 import { startLanguageClient } from './languageClient';
+import { registerDebugger } from './debug/register';
+import { FleetStatusBar } from './statusBar';
+import { FleetFeed } from './views/fleetFeed';
+import { registerTrees, type FleetTrees } from './views/trees';
 
 export interface EmulatorFleetApi {
   readonly version: string;
@@ -17,9 +26,23 @@ export interface EmulatorFleetApi {
   readonly session: FleetSession;
   /** Resolves with the language client once its server runs (rejects when it cannot start). */
   readonly languageClient: Promise<LanguageClient>;
-  /** The routine editor's live markers and scores (tests read them). */
+  /** The routine editor's live markers and scores, Capture Template and Template Lab (tests read them). */
   readonly editor: EditorFeatures;
+  /** The sidebar's model and trees (tests read the items the views show). */
+  readonly feed: FleetFeed;
+  readonly trees: FleetTrees;
+  readonly statusBar: FleetStatusBar;
+  /** Replaces the prompts of the commands (tests inject answers); undefined restores the real ones. */
+  usePrompter(p: Prompter | undefined): void;
+  /**
+   * What deactivate does to the fleet (groups stopped within `graceMs`, then forced; leases released; database and
+   * devices closed), keeping the session: the next view or command builds a new fleet.
+   */
+  shutdown(graceMs?: number): Promise<void>;
 }
+
+/** Graceful stop of every group when the window closes; VS Code gives deactivate a few seconds in all. */
+export const DEACTIVATE_GRACE_MS = 2500;
 
 let session: FleetSession | undefined;
 
@@ -27,10 +50,25 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   const output = vscode.window.createOutputChannel('Emulator Fleet', { log: true });
   context.subscriptions.push(output);
   const logger = outputLogger(output);
-  session = new FleetSession({ logger });
+  const s = new FleetSession({ logger });
+  session = s;
   const runner = new CommandRunner({ logger, showLogs: () => output.show(true) });
-  context.subscriptions.push(runner.register('emulatorFleet.showLogs', () => output.show(true)));
-  const editor = registerEditorFeatures(context, { session, runner, logger });
+  context.subscriptions.push(runner.register(COMMANDS.showLogs, () => output.show(true)));
+
+  const feed = new FleetFeed({ session: s, logger });
+  context.subscriptions.push(feed);
+  const trees = registerTrees(feed, context.subscriptions);
+  const statusBar = new FleetStatusBar(feed);
+  context.subscriptions.push(statusBar);
+  const realPrompter = new VsCodePrompter();
+  let prompter: Prompter = realPrompter;
+  context.subscriptions.push(...registerFleetCommands({ session: s, runner, feed, trees, logger, prompter: () => prompter }));
+
+  const benchFile = process.env[BENCH_FILE_ENV];
+  if (benchFile) {
+    context.subscriptions.push(startBenchStats(benchFile, feed, trees));
+  }
+  const editor = registerEditorFeatures(context, { session: s, runner, logger });
 
   const languageClient = startLanguageClient(context, {
     serverModule: context.asAbsolutePath('dist/languageServer.js'),
@@ -39,13 +77,60 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   });
   languageClient.catch((e: unknown) => output.error(`the language server did not start: ${e instanceof Error ? e.message : String(e)}`));
 
+  // Attach reaches the bots of the window's fleet (whichever fleet the session holds now); launches build their own.
+  registerDebugger(context, {
+    output,
+    root: () => session?.root,
+    targets: {
+      find: (group, instance) => session?.current?.debugTargets.find(group, instance),
+      list: () => session?.current?.debugTargets.list() ?? [],
+    },
+  });
+
   output.info('Emulator Fleet activated');
-  return { version: String(context.extension.packageJSON.version ?? '0.0.0'), session, languageClient, editor };
+  return {
+    version: String(context.extension.packageJSON.version ?? '0.0.0'),
+    session: s,
+    languageClient,
+    editor,
+    feed,
+    trees,
+    statusBar,
+    usePrompter: (p) => {
+      prompter = p ?? realPrompter;
+    },
+    shutdown: (graceMs = DEACTIVATE_GRACE_MS) => shutdownFleet(s, graceMs, false),
+  };
 }
 
-/** Stops every group gracefully (then forced), releases every lease, closes the database and the devices. */
+/**
+ * Stops every group gracefully (forced after DEACTIVATE_GRACE_MS), releases every lease, closes the database and
+ * the devices.
+ */
 export async function deactivate(): Promise<void> {
   const s = session;
   session = undefined;
-  await s?.dispose();
+  if (!s) {
+    return;
+  }
+  await shutdownFleet(s, DEACTIVATE_GRACE_MS, true);
+}
+
+/**
+ * The window's fleet shut down within about `graceMs` (+ the forced stop): the deactivate path, tested as is
+ * through the API. `dispose` ends the session too (deactivate); otherwise only its fleet is closed.
+ */
+export async function shutdownFleet(s: FleetSession, graceMs: number, dispose: boolean): Promise<void> {
+  const f = s.current;
+  try {
+    if (f) {
+      await f.orchestrator.stopAll({ timeoutMs: graceMs }).catch(() => f.orchestrator.stopAll({ force: true }));
+      const pm = f.orchestrator.poolManager();
+      if (pm?.isOpen && !pm.readOnly) {
+        await pm.releaseAll({}, 'the extension stopped');
+      }
+    }
+  } finally {
+    await (dispose ? s.dispose() : s.stop());
+  }
 }

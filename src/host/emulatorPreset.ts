@@ -4,7 +4,8 @@
  * opened, and restarted with the preset's stop and launch commands.
  */
 import type { CaptureMethodSetting } from '../bot/adb/captureSelection';
-import { InstanceRestartError, type OpenedDevice } from '../bot/bot';
+import type { OpenedDevice } from '../bot/bot';
+import { InstanceRestartError } from '../bot/instanceRestart';
 import { formatServerAddress } from '../orchestrator/emulators/adbServers';
 import { EmulatorManager } from '../orchestrator/emulators/emulatorManager';
 import type { EmulatorKind } from '../orchestrator/emulators/presets';

@@ -25,6 +25,7 @@ import { isBotActive, type DeviceInfo, type LatencySummary } from '../shared/fle
 import type { Clock, FileStore, Logger } from '../shared/ports';
 import type { VirtualDevice } from '../virtual/virtualDevice';
 import { AdbServerSource } from './adbServerSource';
+import { RunnerDebugTargets } from './debugTargets';
 import { EmulatorPreset, type EmulatorPresetOptions } from './emulatorPreset';
 import { fleetSources } from './fleetSources';
 import { FleetDevices } from './fleetDevices';
@@ -70,6 +71,8 @@ export interface Fleet {
   readonly matcherPool: MatcherPool;
   /** The account pools, their database opened first if it is not (a lazy fleet). */
   pools(): Promise<PoolManager>;
+  /** The bots of running groups a debugger can attach to (the debug adapter's attach). */
+  readonly debugTargets: RunnerDebugTargets;
   /**
    * An interpreter of the workspace's routines on one device, outside any group (the CLI's `routine run`).
    * `runDir` (workspace-relative) is where `screenshot` saves; the caller disposes the interpreter.
@@ -190,7 +193,8 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
       await source?.close();
     });
 
-    const runners = new InterpreterRunnerFactory({ vision, routines, clock, files, runDir: `${config.dataDir}/runs` });
+    const runners = new RunnerDebugTargets(new InterpreterRunnerFactory({ vision, routines, clock, files, runDir: `${config.dataDir}/runs` }));
+    undo.push(() => runners.dispose());
     const orchestrator: FleetOrchestrator = await Orchestrator.create({
       files,
       clock,
@@ -229,6 +233,10 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
         return out;
       },
     });
+    runners.bindFigures((group, instance) => {
+      const b = orchestrator.getGroup(group)?.snapshot().bots.find((x) => x.instance === instance);
+      return b && { serial: b.serial, routine: b.routine, capture: b.capture, input: b.input };
+    });
     const held = orchestrator.onDidChangeInstanceAssignment(() => devices.changed());
     undo.push(() => held.dispose());
 
@@ -258,6 +266,7 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
       clock,
       vision,
       matcherPool,
+      debugTargets: runners,
       async pools() {
         if (closing) {
           throw new FleetHostError('closed', 'the fleet is closed');

@@ -6,7 +6,8 @@
  * position; else instance n is the n-th device (by serial) of the first ADB server. Any other instance key is a
  * serial, looked up in every source (virtual devices first, then the servers in their configured order).
  */
-import { InstanceRestartError, type OpenedDevice } from '../bot/bot';
+import type { OpenedDevice } from '../bot/bot';
+import { InstanceRestartError } from '../bot/instanceRestart';
 import { DeviceError } from '../bot/device';
 import type { DeviceProvider, InstanceProbe } from '../orchestrator/botGroup';
 import type { DeviceInfo, InstanceAssignmentInfo, InstanceKey, LatencySummary } from '../shared/fleetTypes';

@@ -5,7 +5,8 @@
  */
 import { AdbDevice } from '../bot/adb/adbDevice';
 import type { CaptureMethodSetting } from '../bot/adb/captureSelection';
-import { InstanceRestartError, type OpenedDevice } from '../bot/bot';
+import type { OpenedDevice } from '../bot/bot';
+import { InstanceRestartError } from '../bot/instanceRestart';
 import { DeviceError } from '../bot/device';
 import type { Event } from '../shared/lifecycle';
 import type { Clock, Logger } from '../shared/ports';

@@ -8,13 +8,15 @@ import type { AccountPort } from '../bot/accounts';
 import { Bot, fatalStorageError, type BotDeviceSource, type BotStopOptions, type OfflineDecision, type RoutineRunnerFactory } from '../bot/bot';
 import type { Clock, Logger } from '../shared/ports';
 import type { Diagnostic } from '../shared/geometry';
-import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
+import { filterEvent, type Disposable, type Event } from '../shared/lifecycle';
 import {
+  compareInstances,
   isBotActive,
   isGroupRunning,
   type BotSnapshot,
   type ErrorInfo,
   type GroupSnapshot,
+  type FleetEvent,
   type GroupState,
   type GroupStateEvent,
   type InstanceKey,
@@ -34,6 +36,7 @@ import {
   type LaunchOptions,
 } from './groupDefinition';
 import { InstanceBusyError, type InstanceRegistry } from './instanceRegistry';
+import { FrameRequestError, type BotFrame, type FrameRequestOptions } from '../bot/botDevice';
 import { LatencyWindow } from '../shared/stats';
 import { RateMeter } from './metrics';
 import { FleetError } from '../shared/errors';
@@ -115,6 +118,8 @@ export interface BotGroupDeps {
   logger: Logger;
   /** The orchestrator's hub: the group's and its bots' events go there. */
   sink: FleetEventSink;
+  /** The hub's feed (the group's `onDidChangeState` is a view of it). */
+  feed?: Event<FleetEvent>;
   instances: InstanceRegistry;
   devices: DeviceProvider;
   runners: RoutineRunnerFactory;
@@ -142,9 +147,9 @@ export class BotGroup implements Disposable {
   /** The definition this run was created from (a frozen copy; edits to the saved one apply at the next start). */
   readonly definition: Readonly<BotGroupDefinition>;
 
-  private readonly _onDidChangeState = new Emitter<GroupStateEvent>();
-  /** This group's state changes (as published on the orchestrator's hub, with their `seq`). */
-  readonly onDidChangeState: Event<GroupStateEvent> = this._onDidChangeState.event;
+
+  /** This run's state changes, as the hub published them (a filtered view of the fleet feed). */
+  readonly onDidChangeState: Event<GroupStateEvent>;
 
   private state: GroupState = 'idle';
   private stateSince: number;
@@ -177,7 +182,6 @@ export class BotGroup implements Disposable {
   readonly done: Promise<GroupSnapshot>;
   private readonly log: Logger;
   private readonly rate = new RateMeter();
-  private readonly subscriptions: Disposable[] = [];
 
   constructor(private readonly deps: BotGroupDeps) {
     this.definition = Object.freeze(cloneGroupDefinition(deps.definition));
@@ -187,6 +191,15 @@ export class BotGroup implements Disposable {
     this.stateSince = deps.clock.wallNow().getTime();
     this.log = deps.logger.child(`group:${this.name}`);
     this.done = new Promise((r) => (this.resolveDone = r));
+    const states = deps.feed ? filterEvent(deps.feed, 'group.state') : undefined;
+    this.onDidChangeState = (listener) =>
+      states
+        ? states((e) => {
+            if (e.orchestrationId === this.orchestrationId) {
+              listener(e);
+            }
+          })
+        : { dispose: () => undefined };
   }
 
   get currentState(): GroupState {
@@ -450,6 +463,17 @@ export class BotGroup implements Disposable {
     }
   }
 
+  /** The latest frame of the bot on `instance` (see Bot.latestFrame); undefined without a bot or a frame. */
+  botFrame(instance: InstanceKey): BotFrame | undefined {
+    return this.bots.get(instance)?.bot.latestFrame();
+  }
+
+  /** A frame of the bot on `instance` (see Bot.requestFrame). @throws FrameRequestError 'unknown-bot' without one. */
+  requestBotFrame(instance: InstanceKey, opts: FrameRequestOptions = {}): Promise<BotFrame> {
+    const b = this.bots.get(instance)?.bot;
+    return b ? b.requestFrame(opts) : Promise.reject(new FrameRequestError('unknown-bot', `group '${this.name}' has no bot on instance ${instance}`));
+  }
+
   getBot(instance: InstanceKey): Bot | undefined {
     return this.bots.get(instance)?.bot;
   }
@@ -571,18 +595,9 @@ export class BotGroup implements Disposable {
     });
   }
 
-  /** Forces the stop; the final events are still delivered, then the group's own emitter closes. */
+  /** Forces the stop; the final events are still published (into the orchestrator's hub). */
   dispose(): void {
-    const close = () => {
-      for (const s of this.subscriptions) {
-        s.dispose();
-      }
-      this._onDidChangeState.dispose();
-    };
-    this.stop({ force: true }).then(close, (e: unknown) => {
-      this.unexpected('stopping the group on dispose', e);
-      close();
-    });
+    this.stop({ force: true }).catch((e: unknown) => this.unexpected('stopping the group on dispose', e));
   }
 
   // ---- internals ----
@@ -863,7 +878,7 @@ export class BotGroup implements Disposable {
       // A group that was never started is no part of the fleet model (it publishes nothing).
       return;
     }
-    const e = this.deps.sink.publish({
+    this.deps.sink.publish({
       type: 'group.state',
       time: this.deps.clock.wallNow().getTime(),
       group: this.name,
@@ -873,8 +888,7 @@ export class BotGroup implements Disposable {
       ...(extra.reason ? { reason: extra.reason } : {}),
       ...(extra.error ? { error: extra.error } : {}),
       snapshot: this.snapshot(),
-    }) as GroupStateEvent;
-    this._onDidChangeState.fire(e);
+    });
   }
 
   private groupLog(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
@@ -891,9 +905,4 @@ function toErrorInfo(e: unknown, time: number): ErrorInfo {
   const message = e instanceof Error ? e.message : String(e);
   const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
   return code ? { message, code, time } : { message, time };
-}
-
-/** Instance keys in natural order (`2` before `10`). */
-export function compareInstances(a: InstanceKey, b: InstanceKey): number {
-  return a.localeCompare(b, undefined, { numeric: true });
 }

@@ -29,6 +29,7 @@ import { definitionSummary, DefinitionsStore } from './definitionsStore';
 import { FleetEventHub, type FleetEvents } from './fleetEvents';
 import { GroupDefinitionError, validateGroupDefinition, type BotGroupDefinition, type LaunchOptions } from './groupDefinition';
 import { InstanceRegistry } from './instanceRegistry';
+import { FrameRequestError, type BotFrame, type FrameRequestOptions } from '../bot/botDevice';
 
 /** A list the fleet model shows, and when it may have changed (the orchestrator diffs it and publishes the change). */
 export interface FleetListSource<T> {
@@ -325,6 +326,7 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
       clock: this.deps.clock,
       logger: this.deps.logger,
       sink: this.hub,
+      feed: this.hub.events.onDidEmitFleetEvent,
       instances: this.instances,
       devices: this.deps.devices,
       runners: this.deps.runners,
@@ -442,6 +444,22 @@ export class Orchestrator<R extends RoutineCatalog = RoutineCatalog, P extends G
    */
   restartBot(group: string, instance: InstanceKey): Promise<FleetResult<BotSnapshot>> {
     return this.botCommand(group, instance, async (g) => (await g.restartBot(instance)).snapshot());
+  }
+
+  // ---- frames (a tile reads the latest; a zoom asks for a fresh one) ----
+
+  /** The latest frame of a group's bot, retained for the caller (release it); undefined without bot or frame. */
+  botFrame(group: string, instance: InstanceKey): BotFrame | undefined {
+    return this.groups.get(group)?.botFrame(instance);
+  }
+
+  /**
+   * A frame of a group's bot at most `maxAgeMs` old, sharing a capture in flight (Bot.requestFrame).
+   * @throws FrameRequestError 'unknown-bot', 'no-device', 'ended', 'aborted'; or the capture's DeviceError.
+   */
+  requestBotFrame(group: string, instance: InstanceKey, opts: FrameRequestOptions = {}): Promise<BotFrame> {
+    const g = this.groups.get(group);
+    return g ? g.requestBotFrame(instance, opts) : Promise.reject(new FrameRequestError('unknown-bot', `no group is named '${group}'`));
   }
 
   /**

@@ -13,7 +13,8 @@ import { RoutineRegistry } from '../bot/routine/registry';
 import { sortDiagnostics } from '../bot/routine/loader';
 import { hasInterpolation } from '../bot/routine/interpolationSyntax';
 import { suggest } from '../bot/routine/valueSchemas';
-import { paramTypeProblem, walkSteps } from '../bot/routine/staticChecks';
+import { walkSteps } from '../bot/routine/staticChecks';
+import { callParamProblems } from '../bot/routine/callParams';
 import type { LoadedRoutine } from '../bot/routine/loadedTypes';
 import { loadTemplateFile } from '../bot/vision/templateLoader';
 import { parseGroupDefinition, type BotGroupDefinition } from './groupDefinition';
@@ -242,35 +243,12 @@ function checkGroupReferences(
     if (!routine) {
       out.push(diagnosticAt(parsed, ['routine'], `routine '${g.routine}' has errors (see ${routines.entry(g.routine)?.file}): the group cannot run`, 'invalid-routine', 'warning'));
     } else {
-      for (const [k, v] of Object.entries(g.routineConfig)) {
-        const spec = routine.params[k];
-        if (!spec) {
-          const hint = suggest(k, Object.keys(routine.params));
-          out.push(
-            diagnosticAt(
-              parsed,
-              ['routineConfig', k],
-              `routine '${g.routine}' has no parameter '${k}'${hint ? ` (did you mean '${hint}'?)` : ''}`,
-              'unknown-param',
-              'error',
-              'key',
-            ),
-          );
-          continue;
+      for (const p of callParamProblems(g.routine, routine.params, g.routineConfig)) {
+        if (p.key === undefined) {
+          out.push(diagnosticAt(parsed, ['routine'], p.message, p.code));
+        } else {
+          out.push(diagnosticAt(parsed, ['routineConfig', p.key], p.message, p.code, 'error', p.code === 'unknown-param' ? 'key' : undefined));
         }
-        if (typeof v === 'string' && hasInterpolation(v)) {
-          continue;
-        }
-        const problem = paramTypeProblem(spec, v);
-        if (problem) {
-          out.push(diagnosticAt(parsed, ['routineConfig', k], `parameter '${k}' of '${g.routine}' must be ${problem}, got ${JSON.stringify(v)}`, 'wrong-param-type'));
-        }
-      }
-      const missing = Object.entries(routine.params)
-        .filter(([k, spec]) => spec.required && spec.default === undefined && !(k in g.routineConfig))
-        .map(([k]) => k);
-      if (missing.length) {
-        out.push(diagnosticAt(parsed, ['routine'], `routine '${g.routine}' needs parameter${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} in routineConfig`, 'missing-param'));
       }
     }
   }

@@ -11,8 +11,10 @@ import * as path from 'node:path';
 import type { Fleet } from '../../src/host/fleet';
 import { FleetState } from '../../src/shared/fleetModel';
 import type { FleetEvent, FleetSnapshot } from '../../src/shared/fleetTypes';
-import { waitForEvent } from '../../src/shared/lifecycle';
+import { Emitter, waitForEvent } from '../../src/shared/lifecycle';
 import { testFleet } from '../support/fleet';
+import { startAdbServer, type AdbServerHandle } from '../support/adbServer';
+import { startVirtualDevices, type VirtualFleet } from '../support/virtual';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -118,5 +120,92 @@ describe('(integration) the fleet model: snapshot and feed through the host', fu
     const cleared = o.clearGroup('Eight');
     assert.ok(cleared.ok);
     assert.deepEqual(o.snapshot().groups, []);
+  });
+});
+
+const CAPTURER = `description: Captures the screen, then waits.
+steps:
+  - screenshot
+  - wait: 300ms
+`;
+
+describe('(integration) frames through Debian adb and a virtual device', function () {
+  this.timeout(120_000);
+  let adb: AdbServerHandle;
+  let vf: VirtualFleet;
+  let ws: string;
+  let fleet: Fleet | undefined;
+  let screencaps = 0;
+  const served = new Emitter<number>();
+
+  before(async () => {
+    adb = await startAdbServer();
+    vf = await startVirtualDevices(1, { adb, seedBase: 5 });
+    // Count the captures the device really serves.
+    const vd = vf.devices[0];
+    const screencap = vd.screencap.bind(vd);
+    vd.screencap = (...args: Parameters<typeof screencap>) => {
+      screencaps++;
+      served.fire(screencaps);
+      return screencap(...args);
+    };
+    ws = mkdtempSync(path.join(tmpdir(), 'fleet-frames-'));
+    for (const d of ['routines', 'groups']) {
+      mkdirSync(path.join(ws, d));
+    }
+    writeFileSync(path.join(ws, 'routines', 'capturer.yaml'), CAPTURER);
+    writeFileSync(path.join(ws, 'groups', 'cap.yaml'), 'name: Cap\nroutine: capturer\navailableInstances: [1]\nrequestedBotCount: 1\n');
+  });
+
+  after(async () => {
+    await fleet?.close();
+    await vf?.close();
+    await adb?.kill();
+    rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('viewers reading the latest frame cause no capture; a request during the routine capture shares it; bot.frame per capture; latencies in DeviceInfo', async () => {
+    const f = (fleet = await testFleet(ws, { adbServers: [`127.0.0.1:${adb.port}`], watch: false, lazy: true }));
+    assert.equal(await f.devices.listed(10_000), true);
+    const o = f.orchestrator;
+    const frames: number[] = [];
+    o.onDidCaptureFrame((e) => frames.push(e.frame));
+    const second = waitForEvent(o.onDidCaptureFrame, (e) => e.frame >= 2, 30_000);
+    assert.ok((await o.startGroup('Cap')).ok);
+    await second;
+    // (Opening the device captures too: its capture method is probed. Count from here.)
+    const base = screencaps;
+    const framesBase = frames.length;
+
+    // 100 tile reads between two routine captures: none reaches the device.
+    const before = screencaps;
+    const framesBefore = frames.length;
+    for (let i = 0; i < 100; i++) {
+      const fr = o.botFrame('Cap', '1');
+      assert.ok(fr && fr.width > 0 && fr.raw.data.byteLength > 0);
+      fr.release();
+    }
+    assert.equal(screencaps - before, frames.length - framesBefore, 'only the routine captured meanwhile');
+
+    // The routine's next capture is slow: a request made while it is under way gets that frame, no capture of its own.
+    vf.devices[0].faults.slowFrames(1500);
+    // Wait until the device serves the routine's next capture (it stays under way for 1.5 s).
+    await waitForEvent(served.event, () => true, 30_000);
+    const capturesAtRequest = screencaps;
+    const requested = await o.requestBotFrame('Cap', '1', { maxAgeMs: 0 });
+    assert.equal(screencaps, capturesAtRequest, 'the request joined the capture in flight');
+    assert.equal(requested.frame, frames[frames.length - 1]);
+    requested.release();
+    vf.devices[0].faults.slowFrames(0);
+
+    const dev = o.snapshot().devices.find((d) => d.serial === vf.serials[0]);
+    assert.equal(dev?.heldBy?.group, 'Cap');
+    assert.ok((dev?.capture?.count ?? 0) > 0, 'the device entry carries the capture latency of the bot driving it');
+    const stopped = await o.stopGroup('Cap');
+    assert.ok(stopped.ok);
+    assert.equal(screencaps - base, frames.length - framesBase, 'every capture since was a tapped one (one bot.frame each)');
+    const bot = stopped.value.bots[0];
+    assert.equal(bot.capture.count, frames.length, "the bot's capture latency counts the same captures");
+    assert.equal(o.botFrame('Cap', '1'), undefined, 'the frame was released when the bot ended');
   });
 });

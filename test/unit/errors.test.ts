@@ -1,7 +1,8 @@
 /** Every typed error of the project extends the one base class, with its name, its typed code and its cause. */
 import { strict as assert } from 'node:assert';
 import { UnknownKeyError } from '../../src/bot/adb/keycodes';
-import { BotError, InstanceRestartError } from '../../src/bot/bot';
+import { BotError } from '../../src/bot/bot';
+import { InstanceRestartError } from '../../src/bot/instanceRestart';
 import { DeviceError } from '../../src/bot/device';
 import { RoutineAbortedError, RoutineError } from '../../src/bot/routine/errors';
 import { PatternError } from '../../src/bot/routine/linearRegex';

@@ -24,6 +24,7 @@ import { formatDiagnostic, type SourceRange } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import { parseYaml, yamlData } from '../../shared/yamlSource';
 import type { AccountLease } from '../accounts';
+import type { RawFrame } from '../device';
 import type { ActiveFrame, ExecContext, MatchRecord, StepEntry } from './context';
 import { interpolateString } from './interpolate';
 import { parseInterpolation, VARIABLE_NAME_PATTERN } from './interpolationSyntax';
@@ -193,6 +194,14 @@ export interface DebugEvaluation {
   matches?: MatchRecord[];
 }
 
+/** The screen of a stopped run (for a screen view). */
+export interface DebugScreen {
+  /** The frame; its pixels may be recycled by the device's next captures (retain it to keep it: see FrameLease). */
+  frame: RawFrame;
+  /** True when it was captured for this request; false when it is the frame the run's conditions last looked at. */
+  fresh: boolean;
+}
+
 /** What the device scope shows beyond what the interpreter knows (the bot measures latencies). */
 export interface DebugDeviceInfo {
   serial?: string;
@@ -270,6 +279,11 @@ export interface DebugEngine {
   /** Sets a variable as the language does (system variables refused, parameters coerced); returns the value stored. */
   assignVariable(frame: ActiveFrame, name: string, value: unknown): unknown;
   deviceState(): DebugDeviceState;
+  /**
+   * The screen: the frame the run's conditions last looked at when nothing changed the screen since (and `fresh` is
+   * false), else a capture made now (not cached: the run's own conditions are not affected).
+   */
+  screen(opts: { fresh: boolean }): Promise<DebugScreen>;
 }
 
 export interface DebugDeviceState {
@@ -912,6 +926,25 @@ export class RoutineDebugger implements Disposable {
         throw e;
       }
       throw new RoutineDebugError('evaluation-failed', messageOf(e));
+    }
+  }
+
+  /**
+   * The screen of the stopped run, for a screen view: the frame the current step's conditions looked at when nothing
+   * changed the screen since, else (or with `fresh`) a capture made now. The run resumes only once it is taken.
+   * Encode or retain the frame at once: the device may recycle its memory at its next captures.
+   */
+  async screen(opts: { fresh?: boolean } = {}): Promise<DebugScreen> {
+    this.requireStopped();
+    const engine = this.engine!;
+    const p = engine.screen({ fresh: opts.fresh === true });
+    this.inflight.add(p);
+    try {
+      return await p;
+    } catch (e) {
+      throw new RoutineDebugError('evaluation-failed', `the screen could not be captured: ${messageOf(e)}`);
+    } finally {
+      this.inflight.delete(p);
     }
   }
 

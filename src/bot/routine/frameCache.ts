@@ -3,7 +3,7 @@
  * device action (tap, swipe, text, key, app start/stop, push) invalidates it, and it expires after a small max
  * age (a frame exactly `maxAgeMs` old is stale) so that polling loops (`waitFor`, `while: {image: ...}`) see new frames.
  */
-import type { CallOptions, Device, RawFrame } from '../device';
+import { isFrameValid, type CallOptions, type Device, type RawFrame } from '../device';
 import type { Clock } from '../../shared/ports';
 
 /** Default max age of a cached frame, ms. */
@@ -44,6 +44,14 @@ export class FrameCache {
       return this.frame;
     }
     return undefined;
+  }
+
+  /**
+   * The last frame captured, whatever its age, while nothing changed the screen since (undefined after an
+   * invalidation, or when the device recycled its memory): what the conditions last looked at.
+   */
+  latest(): RawFrame | undefined {
+    return this.frame && isFrameValid(this.frame) ? this.frame : undefined;
   }
 
   /** A frame no older than `maxAgeMs` and taken after the last invalidation; captures when needed. */

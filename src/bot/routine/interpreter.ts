@@ -13,6 +13,7 @@ import type { Point, Rect, Size, SourceRange } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
+import { missingParamsMessage, unknownParamMessage } from './callParams';
 import { isDeviceError, type CallOptions, type Device } from '../device';
 import { SystemClock } from '../../shared/clock';
 import type { Clock, FileStore, Logger } from '../../shared/ports';
@@ -22,7 +23,7 @@ import { ACTION_HANDLERS, type ActionHandler } from './actions/handlers';
 import { appOf, packageOf } from './actions/app';
 import { evaluateCondition } from './conditions';
 import type { ActiveFrame, Engine, EventInit, ExecContext, MatchRecord, RoutineFrame, StepEntry } from './context';
-import { RoutineDebugError, RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine } from './debug';
+import { RoutineDebugError, RoutineDebugger, type DebugAttachOptions, type DebugDeviceState, type DebugEngine, type DebugScreen } from './debug';
 import { formatDuration } from '../../shared/durations';
 import {
   BreakSignal,
@@ -616,8 +617,7 @@ class RunEngine implements Engine, DebugEngine {
     const where = callRange ?? routine.range;
     for (const k of Object.keys(given)) {
       if (!(k in routine.params)) {
-        const known = Object.keys(routine.params);
-        throw new RoutineError('invalid-param', `unknown parameter '${k}' for routine '${ctx.frame.name}' (${known.length ? `its parameters: ${known.join(', ')}` : 'it has no parameters'})`, where);
+        throw new RoutineError('invalid-param', unknownParamMessage(ctx.frame.name, k, routine.params), where);
       }
     }
     for (const [name, spec] of Object.entries(routine.params)) {
@@ -627,7 +627,7 @@ class RunEngine implements Engine, DebugEngine {
       }
       if (v === undefined) {
         if (spec.required) {
-          throw new RoutineError('invalid-param', `missing required parameter '${name}' of routine '${ctx.frame.name}'`, where);
+          throw new RoutineError('invalid-param', missingParamsMessage(ctx.frame.name, [name]), where);
         }
         continue;
       }
@@ -1177,6 +1177,14 @@ class RunEngine implements Engine, DebugEngine {
       cacheHits: this.frames.hits,
       ...(age !== undefined ? { frameAgeMs: age } : {}),
     };
+  }
+
+  async screen(opts: { fresh: boolean }): Promise<DebugScreen> {
+    const last = opts.fresh ? undefined : this.frames.latest();
+    if (last) {
+      return { frame: last, fresh: false };
+    }
+    return { frame: await this.device.screenshot({ signal: this.runSignal }), fresh: true };
   }
 
   emit(ctx: ExecContext, e: EventInit): void {

@@ -12,7 +12,7 @@ import type { Clock, FileStore } from '../../shared/ports';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { Vision } from '../vision/types';
 import type { RoutineErrorCode } from './errors';
-import { debugTargetOf, type RoutineDebugTarget } from './debug';
+import { debugTargetOf, type DebugAttachOptions, type RoutineDebugTarget } from './debug';
 import { RoutineInterpreter } from './interpreter';
 import type { RoutineRegistry } from './registry';
 
@@ -72,9 +72,13 @@ export class InterpreterRunner implements RoutineRunner {
   readonly debug: RoutineDebugTarget;
   private lastDeviceError: unknown;
 
-  constructor(readonly interpreter: RoutineInterpreter) {
+  /** `debugDefaults`: what every debugger attached through `debug` gets unless it says otherwise (the bot's deviceInfo). */
+  constructor(
+    readonly interpreter: RoutineInterpreter,
+    debugDefaults: DebugAttachOptions = {},
+  ) {
     this.onDidEmit = interpreter.onDidEmit;
-    this.debug = debugTargetOf(interpreter);
+    this.debug = debugTargetOf(interpreter, debugDefaults);
   }
 
   /** Wraps the device given to the interpreter so that a failed run can carry the device's error as its cause. */
@@ -138,6 +142,7 @@ export class InterpreterRunnerFactory implements RoutineRunnerFactory {
         fileStore: this.o.files,
         runDir: this.o.runDir,
       }),
+      ctx.deviceInfo ? { deviceInfo: ctx.deviceInfo } : {},
     );
     return runner;
   }

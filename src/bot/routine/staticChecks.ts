@@ -13,8 +13,9 @@ import { diagnosticAt, type ParsedYaml, type PathKey } from '../../shared/yamlSo
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import { forEachScalarValue, formatPath, parsePath } from './paths';
 import { MAX_CALL_DEPTH, SYSTEM_VARIABLES } from './actionCatalogue';
-import type { LoadedCondition, LoadedRoutine, LoadedStep, ParamSpec, ScalarValue } from './loadedTypes';
-import { boolFrom, numberFrom } from './valueRules';
+import type { LoadedCondition, LoadedRoutine, LoadedStep, ScalarValue } from './loadedTypes';
+import { numberFrom } from './valueRules';
+import { callParamProblems, paramTypeProblem, QUOTED_STRING } from './callParams';
 import { suggest } from './valueSchemas';
 
 /** Anything that can tell whether a template name exists (the template registry). */
@@ -306,30 +307,6 @@ function checkSentryVariables(routine: LoadedRoutine, parsed: ParsedYaml): Diagn
   return out;
 }
 
-/**
- * What a value of parameter type `spec.type` must be, when `v` is not one (`'an integer'`, `'one of "a", "b"'`);
- * undefined when it fits. `stringExpectation` words the string case (routine files add "(quote it)").
- */
-export function paramTypeProblem(spec: Pick<ParamSpec, 'type' | 'values'>, v: unknown, stringExpectation = 'a string'): string | undefined {
-  switch (spec.type) {
-    case 'string':
-      return typeof v === 'string' ? undefined : stringExpectation;
-    case 'int': {
-      const n = numberFrom(v);
-      return n !== undefined && Number.isInteger(n) ? undefined : 'an integer';
-    }
-    case 'number':
-      return numberFrom(v) !== undefined ? undefined : 'a number';
-    case 'bool':
-      return boolFrom(v) !== undefined ? undefined : 'true or false';
-    case 'enum':
-      return spec.values && !spec.values.some((x) => x === v) ? `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}` : undefined;
-  }
-}
-
-/** How routine files word a value that should be a string. */
-const QUOTED_STRING = 'a string (quote it)';
-
 function checkParams(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const [name, p] of Object.entries(routine.params)) {
@@ -502,43 +479,12 @@ function checkCallTarget(
   if (!callee) {
     return undefined; // its own file reports its errors
   }
-  for (const [k, v] of Object.entries(params)) {
-    const spec = callee.params[k];
-    if (!spec) {
-      const hint = suggest(k, Object.keys(callee.params));
-      out.push(
-        diagnosticAt(
-          parsed,
-          [...paramsPath, k],
-          `routine '${routineName}' has no parameter '${k}'${hint ? ` (did you mean '${hint}'?)` : Object.keys(callee.params).length ? ` (it has: ${Object.keys(callee.params).join(', ')})` : ' (it has none)'}`,
-          'unknown-param',
-          'error',
-          'key',
-        ),
-      );
-      continue;
+  for (const p of callParamProblems(routineName, callee.params, params, { stringExpectation: QUOTED_STRING })) {
+    if (p.key === undefined) {
+      out.push(fromRange(callRange, p.message, p.code));
+    } else {
+      out.push(diagnosticAt(parsed, [...paramsPath, p.key], p.message, p.code, 'error', p.code === 'unknown-param' ? 'key' : undefined));
     }
-    if (typeof v === 'string' && hasInterpolation(v)) {
-      continue;
-    }
-    const expected = v === null ? 'not null' : paramTypeProblem(spec, v, QUOTED_STRING);
-    if (expected) {
-      out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' must be ${expected}, got ${JSON.stringify(v)}`, 'wrong-param-type'));
-    } else if ((spec.type === 'int' || spec.type === 'number') && numberFrom(v) !== undefined) {
-      const n = numberFrom(v)!;
-      if (typeof spec.min === 'number' && n < spec.min) {
-        out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' is below its min ${spec.min}`, 'param-out-of-range'));
-      }
-      if (typeof spec.max === 'number' && n > spec.max) {
-        out.push(diagnosticAt(parsed, [...paramsPath, k], `parameter '${k}' of '${routineName}' is above its max ${spec.max}`, 'param-out-of-range'));
-      }
-    }
-  }
-  const missing = Object.entries(callee.params)
-    .filter(([k, spec]) => spec.required && spec.default === undefined && !(k in params))
-    .map(([k]) => k);
-  if (missing.length) {
-    out.push(fromRange(callRange, `call of '${routineName}' is missing required parameter${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`, 'missing-param'));
   }
   return callee;
 }

@@ -19,7 +19,7 @@ import { isMessage, type CaptureFrameInfo, type FromCapture, type ToCapture } fr
 import { CancelledByUser } from '../commands/commandRunner';
 import type { FleetSession } from '../fleetSession';
 import { cropTemplate, evaluateCrop, normalizeRect, rawFrame } from './cropEvaluation';
-import { captureDevice, decodeImageFile, timeLabel, type OwnedFrame, type RecordedFrames } from './frameSources';
+import { captureBot, captureDevice, decodeImageFile, timeLabel, type OwnedFrame, type RecordedFrames } from './frameSources';
 import { addTemplateEntry, templateNamesIn } from './templateEntry';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -62,6 +62,12 @@ interface FrameFeed {
 }
 
 async function deviceFeed(fleet: Fleet, serial: string): Promise<FrameFeed> {
+  const held = fleet.devices.list().find((d) => d.serial === serial)?.heldBy;
+  if (held) {
+    // A bot drives it: its frames come from the bot (no second connection fighting it for the screen).
+    const take = () => captureBot(fleet.orchestrator, held.group, held.instance, `device ${serial} (bot ${held.instance} of ${held.group})`);
+    return { frame: await take(), refresh: take, dispose: () => Promise.resolve() };
+  }
   const opened = await fleet.devices.open(serial, { serial });
   const device: Device = opened.device;
   try {

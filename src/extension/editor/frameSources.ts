@@ -48,6 +48,21 @@ export async function captureDevice(device: Device, label: string): Promise<Owne
   }
 }
 
+/** The orchestrator's frames of running bots (a device a bot drives is read through its bot, not opened again). */
+export interface BotFrameSource {
+  requestBotFrame(group: string, instance: string, opts?: { maxAgeMs?: number }): Promise<{ raw: { data: Uint8Array }; width: number; height: number; release(): void }>;
+}
+
+/** A running bot's frame (its latest when at most `maxAgeMs` old, else a fresh capture), copied out. */
+export async function captureBot(source: BotFrameSource, group: string, instance: string, label: string, maxAgeMs = 250): Promise<OwnedFrame> {
+  const f = await source.requestBotFrame(group, instance, { maxAgeMs });
+  try {
+    return { width: f.width, height: f.height, data: new Uint8Array(f.raw.data), label };
+  } finally {
+    f.release();
+  }
+}
+
 /** A PNG (or other image sharp reads) as RGBA. */
 export async function decodeImageFile(bytes: Uint8Array, label: string): Promise<OwnedFrame> {
   const img = await sharpDecoder.decode(bytes, label);

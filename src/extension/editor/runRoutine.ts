@@ -5,7 +5,7 @@
  * "Emulator Fleet: Routine Runs" output and the result in a notification (ok/failed, the error located — "Open" goes
  * there —, the returned values).
  *
- * `runRoutineOnDevice` is the UI-free run (the shape issue 10's shared run function has: the lead unifies them).
+ * `runOnDevice` is the UI-free run, on top of the palette command's shared run function (src/extension/routineRuns.ts).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -16,6 +16,7 @@ import { formatDiagnostic, type SourceRange } from '../../shared/geometry';
 import type { Logger } from '../../shared/ports';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import { CancelledByUser } from '../commands/commandRunner';
+import { runRoutineOnDevice } from '../routineRuns';
 import type { FleetSession } from '../fleetSession';
 import { applyRoutineEvent } from './fleetFeed';
 import type { LiveSteps } from './liveSteps';
@@ -27,7 +28,7 @@ export const RUN_ON_DEVICE_COMMAND = 'emulatorFleet.editor.runRoutineOnDevice';
 /** A device to run on: a listed serial, or a new virtual device. */
 export type DeviceChoice = { serial: string } | { virtual: true; seed?: number };
 
-export interface RoutineRunRequest {
+export interface EditorRunRequest {
   routine: string;
   device: DeviceChoice;
   params: Record<string, unknown>;
@@ -35,7 +36,7 @@ export interface RoutineRunRequest {
   logger: Logger;
   /** Every event of the run, in order. */
   onEvent?: (e: RoutineEvent, serial: string) => void;
-  /** Called once the device is open (its serial), before the routine starts. */
+  /** Called once the device is chosen (its serial), before the routine starts. */
   onDevice?: (serial: string) => void;
 }
 
@@ -44,8 +45,12 @@ export interface RoutineRunOutcome {
   result: RoutineResult;
 }
 
-/** Runs a routine on one device outside any group (what `emulator-fleet routine run` does). */
-export async function runRoutineOnDevice(fleet: Fleet, req: RoutineRunRequest): Promise<RoutineRunOutcome> {
+/**
+ * Runs a routine on one device outside any group, through the shared run function of the palette's command
+ * (src/extension/routineRuns.ts): a routine with errors is refused first (located), a new virtual device is started
+ * when asked.
+ */
+export async function runOnDevice(fleet: Fleet, req: EditorRunRequest): Promise<RoutineRunOutcome> {
   const registry = fleet.orchestrator.routineRegistry();
   const entry = registry?.entry(req.routine);
   if (!entry) {
@@ -62,22 +67,16 @@ export async function runRoutineOnDevice(fleet: Fleet, req: RoutineRunRequest): 
   } else {
     serial = req.device.serial;
   }
-  const opened = await fleet.devices.open(serial, { serial, ...(req.signal ? { signal: req.signal } : {}) });
-  try {
-    req.onDevice?.(opened.serial);
-    const runDir = path.join('.fleet', 'runs', `${req.routine.replace(/[^A-Za-z0-9_-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    const interp = fleet.createInterpreter({ device: opened.device, logger: req.logger, runDir });
-    const sub = interp.onDidEmit((e) => req.onEvent?.(e, opened.serial));
-    try {
-      const result = await interp.run(req.routine, req.params, { ...(req.signal ? { signal: req.signal } : {}), variables: { bot_instance: 1, cycle: 1 } });
-      return { serial: opened.serial, result };
-    } finally {
-      sub.dispose();
-      interp.dispose();
-    }
-  } finally {
-    await opened.device.close();
-  }
+  req.onDevice?.(serial);
+  const result = await runRoutineOnDevice(fleet, {
+    routine: req.routine,
+    serial,
+    params: req.params,
+    logger: req.logger,
+    ...(req.signal ? { signal: req.signal } : {}),
+    onEvent: (e) => req.onEvent?.(e, serial),
+  });
+  return { serial, result };
 }
 
 /** Options of the command when called with arguments (tests, other commands): no prompt is shown for what is given. */
@@ -190,7 +189,7 @@ export async function runRoutineFromEditor(deps: RunOnDeviceDeps, uri: vscode.Ur
         abort.abort(new Error('cancelled by the user'));
       });
       try {
-        return await runRoutineOnDevice(fleet, {
+        return await runOnDevice(fleet, {
           routine: routine!,
           device,
           params,

@@ -13,7 +13,7 @@ import { encodePng } from '../../bot/vision/imageCodec';
 import { CancelledByUser } from '../commands/commandRunner';
 import type { FleetSession } from '../fleetSession';
 import { rawFrame } from './cropEvaluation';
-import { captureDevice, timeLabel, type OwnedFrame, type RecordedFrames } from './frameSources';
+import { captureBot, captureDevice, timeLabel, type OwnedFrame, type RecordedFrames } from './frameSources';
 import { labRow, sortRows, templatesReferenced } from './labRows';
 import { routineNameOf } from './routineParams';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -46,10 +46,15 @@ async function liveFrames(fleet: Fleet, logger: Logger): Promise<LabFrame[]> {
   const out: LabFrame[] = [];
   for (const d of fleet.devices.list().filter((x) => x.state === 'online')) {
     try {
+      if (d.heldBy) {
+        const label = `live: ${d.serial} (bot ${d.heldBy.instance})`;
+        out.push({ id: `live:${d.serial}`, label, frame: await captureBot(fleet.orchestrator, d.heldBy.group, d.heldBy.instance, label) });
+        continue;
+      }
       const opened = await fleet.devices.open(d.serial, { serial: d.serial });
       try {
         const frame = await captureDevice(opened.device, `live: ${d.serial}`);
-        out.push({ id: `live:${d.serial}`, label: `live: ${d.serial}${d.heldBy ? ` (bot ${d.heldBy.instance})` : ''}`, frame });
+        out.push({ id: `live:${d.serial}`, label: `live: ${d.serial}`, frame });
       } finally {
         await opened.device.close();
       }

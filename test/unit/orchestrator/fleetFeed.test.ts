@@ -54,9 +54,16 @@ describe('(unit) the fleet feed and snapshot', () => {
     h = await makeHarness();
     const o = h.orchestrator;
     await o.saveGroupDefinition(premiumDef());
-    const r = await o.startGroup('Premium Farmers', { launch: { cycles: 1 } });
-    assert.ok(r.ok, JSON.stringify(r));
-    await o.getGroup('Premium Farmers')!.done;
+    const g = o.createGroup(await o.loadGroupDefinition('Premium Farmers'));
+    const own: number[] = [];
+    g.onDidChangeState((e) => own.push(e.seq));
+    await g.start({ cycles: 1 });
+    await g.done;
+    assert.deepEqual(
+      own,
+      h.events.filter((e) => e.type === 'group.state').map((e) => e.seq),
+      "the group's own state view is the hub's events",
+    );
     const seqs = h.events.map((e) => e.seq);
     assert.deepEqual(
       seqs,

@@ -4,7 +4,8 @@ import { InstanceBusyError, InstanceRegistry, type InstanceAssignmentChange } fr
 import { RateMeter } from '../../../src/orchestrator/metrics';
 import { FleetEventHub } from '../../../src/orchestrator/fleetEvents';
 import { instanceKey, isGroupRunning, runSummaryOf, type FleetEvent, type GroupSnapshot } from '../../../src/shared/fleetTypes';
-import { isOfflineError, measuredDevice } from '../../../src/bot/bot';
+import { isOfflineError } from '../../../src/bot/bot';
+import { measuredDevice } from '../../../src/bot/botDevice';
 import { DeviceError, type Device } from '../../../src/bot/device';
 import { FakeClock } from '../../support/fakeClock';
 

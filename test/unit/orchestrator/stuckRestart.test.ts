@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { RoutineRunner, RoutineRunnerContext, RoutineRunnerFactory, RoutineRunOptions } from '../../../src/bot/bot';
-import { InstanceRestartError } from '../../../src/bot/bot';
+import { InstanceRestartError } from '../../../src/bot/instanceRestart';
 import { MemoryLogger } from '../../../src/shared/loggers';
 import { Orchestrator } from '../../../src/orchestrator/orchestrator';
 import type { SourceRange } from '../../../src/shared/geometry';

@@ -75,7 +75,7 @@ describe('(unit) routine registry', () => {
     await reg.reload();
     const msgs = reg.entry('main')!.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`);
     assert.deepEqual(msgs.filter((m) => !m.includes('undefined-variable')), [
-      "2:5 missing-param call of 'common/open' is missing required parameter 'pack'",
+      "2:5 missing-param routine 'common/open' needs parameter 'pack'",
       '3:22 wrong-param-type parameter \'count\' of \'common/open\' must be an integer, got "two"',
       "4:11 unknown-routine unknown routine 'common/opne' (did you mean 'common/open'?)",
     ]);

@@ -18,6 +18,8 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'vscode-suite', mocha);
   require('./extension.test');
   require('./language.test');
+  require('./debug.test');
+  require('./fleet.test');
   require('./editor.test');
 
   return new Promise((resolve, reject) => {

@@ -39,6 +39,8 @@ export interface ServerOptions {
 export const DEFAULT_SETTINGS: Record<string, unknown> = {
   'workbench.colorTheme': 'Default Light Modern',
   'workbench.startupEditor': 'none',
+  // The extension's walkthrough would open on install and take the active editor from the tests.
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
   'telemetry.telemetryLevel': 'off',

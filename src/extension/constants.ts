@@ -1,0 +1,68 @@
+/**
+ * Every id the extension contributes: commands, views, the view container and context keys. package.json declares
+ * the same ids; test/unit/extension/manifest.test.ts checks the two against each other.
+ */
+
+export const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
+export const CATEGORY = 'Emulator Fleet';
+
+export const VIEW_CONTAINER = 'emulatorFleet';
+
+export const VIEWS = {
+  groups: 'emulatorFleet.views.groups',
+  devices: 'emulatorFleet.views.devices',
+  pools: 'emulatorFleet.views.pools',
+} as const;
+
+export const COMMANDS = {
+  showLogs: 'emulatorFleet.showLogs',
+  refresh: 'emulatorFleet.refresh',
+  createGroup: 'emulatorFleet.group.create',
+  startGroup: 'emulatorFleet.group.start',
+  stopGroup: 'emulatorFleet.group.stop',
+  pauseGroup: 'emulatorFleet.group.pause',
+  resumeGroup: 'emulatorFleet.group.resume',
+  editGroup: 'emulatorFleet.group.edit',
+  duplicateGroup: 'emulatorFleet.group.duplicate',
+  deleteGroup: 'emulatorFleet.group.delete',
+  openProblem: 'emulatorFleet.group.openProblem',
+  startAll: 'emulatorFleet.groups.startAll',
+  stopAll: 'emulatorFleet.groups.stopAll',
+  pauseBot: 'emulatorFleet.bot.pause',
+  resumeBot: 'emulatorFleet.bot.resume',
+  restartBot: 'emulatorFleet.bot.restart',
+  goToStep: 'emulatorFleet.bot.goToStep',
+  startVirtualDevices: 'emulatorFleet.devices.startVirtual',
+  stopVirtualDevices: 'emulatorFleet.devices.stopVirtual',
+  connectDevice: 'emulatorFleet.devices.connect',
+  importAccounts: 'emulatorFleet.pools.import',
+  validateWorkspace: 'emulatorFleet.workspace.validate',
+  runRoutine: 'emulatorFleet.routine.run',
+  openWalkthrough: 'emulatorFleet.walkthrough.open',
+} as const;
+
+/** Registered by the monitor (issue 11); the status bar item and the Groups view title call it when it exists. */
+export const MONITOR_OPEN_COMMAND = 'emulatorFleet.monitor.open';
+
+export const WALKTHROUGH_ID = 'emulatorFleet.gettingStarted';
+
+/** Context keys the manifest's `when` clauses read. */
+export const CONTEXT_KEYS = {
+  /** `loading` | `ready` | `failed` | `noFolder` */
+  fleetState: 'emulatorFleet.fleetState',
+  hasGroups: 'emulatorFleet.hasGroups',
+  hasDevices: 'emulatorFleet.hasDevices',
+  hasVirtualDevices: 'emulatorFleet.hasVirtualDevices',
+} as const;
+
+/** contextValue prefixes of tree items (`botGroup.running`, `bot.paused`, ...). */
+export const CONTEXT_VALUES = {
+  group: 'botGroup',
+  bot: 'bot',
+  adbServer: 'adbServer',
+  virtualDevices: 'virtualDevices',
+  device: 'device',
+  pool: 'pool',
+  lease: 'lease',
+  info: 'info',
+} as const;

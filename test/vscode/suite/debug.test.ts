@@ -1,0 +1,64 @@
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
+
+/** The adapter's messages of every emulator-fleet session, as they are sent to VS Code. */
+function trackEvents(): { next(event: string): Promise<{ session: vscode.DebugSession; body: Record<string, unknown> }>; dispose(): void } {
+  const waiters: Array<{ event: string; resolve: (v: { session: vscode.DebugSession; body: Record<string, unknown> }) => void }> = [];
+  const reg = vscode.debug.registerDebugAdapterTrackerFactory('emulator-fleet', {
+    createDebugAdapterTracker: (session) => ({
+      onDidSendMessage: (m: { type?: string; event?: string; body?: Record<string, unknown> }) => {
+        if (m.type !== 'event') {
+          return;
+        }
+        const i = waiters.findIndex((w) => w.event === m.event);
+        if (i >= 0) {
+          waiters.splice(i, 1)[0].resolve({ session, body: m.body ?? {} });
+        }
+      },
+    }),
+  });
+  return {
+    next: (event) => new Promise((resolve) => waiters.push({ event, resolve })),
+    dispose: () => reg.dispose(),
+  };
+}
+
+describe('(vscode) routine debugger', () => {
+  it('startDebugging on a shipped routine stops at a breakpoint set in the editor', async function () {
+    this.timeout(120_000);
+    await vscode.extensions.getExtension(EXTENSION_ID)!.activate();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const file = vscode.Uri.joinPath(folder.uri, 'routines', 'nav', 'to_home.yaml');
+    // Line 24: the first step of the until loop's body (a fresh virtual device shows the title, not home).
+    const bp = new vscode.SourceBreakpoint(new vscode.Location(file, new vscode.Position(23, 0)));
+    vscode.debug.addBreakpoints([bp]);
+    const events = trackEvents();
+    try {
+      const stopped = events.next('stopped');
+      const started = await vscode.debug.startDebugging(folder, { type: 'emulator-fleet', request: 'launch', name: 'Debug nav/to_home', routine: 'nav/to_home' });
+      assert.equal(started, true);
+      const { session, body } = await stopped;
+      assert.equal(body.reason, 'breakpoint');
+      const trace = (await session.customRequest('stackTrace', { threadId: 1 })) as { stackFrames: Array<{ name: string; line: number; source?: { path?: string } }> };
+      const top = trace.stackFrames[0];
+      assert.equal(top.line, 24);
+      // A remote extension host gets the path as a URI of the remote authority.
+      assert.ok(top.source?.path?.endsWith(file.path), `${top.source?.path ?? ''} is ${file.path}`);
+      const terminated = new Promise<void>((resolve) => {
+        const d = vscode.debug.onDidTerminateDebugSession((s) => {
+          if (s.id === session.id) {
+            d.dispose();
+            resolve();
+          }
+        });
+      });
+      await vscode.debug.stopDebugging(session);
+      await terminated;
+    } finally {
+      events.dispose();
+      vscode.debug.removeBreakpoints([bp]);
+    }
+  });
+});
