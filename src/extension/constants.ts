@@ -39,6 +39,10 @@ export const COMMANDS = {
   validateWorkspace: 'emulatorFleet.workspace.validate',
   runRoutine: 'emulatorFleet.routine.run',
   openWalkthrough: 'emulatorFleet.walkthrough.open',
+  /** The routine editor (src/extension/editor). */
+  runRoutineOnDevice: 'emulatorFleet.editor.runRoutineOnDevice',
+  captureTemplate: 'emulatorFleet.editor.captureTemplate',
+  templateLab: 'emulatorFleet.editor.templateLab',
 } as const;
 
 /** Registered by the monitor (issue 11); the status bar item and the Groups view title call it when it exists. */

@@ -23,7 +23,6 @@ import { captureBot, captureDevice, decodeImageFile, timeLabel, type OwnedFrame,
 import { addTemplateEntry, templateNamesIn } from './templateEntry';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-export const CAPTURE_COMMAND = 'emulatorFleet.editor.captureTemplate';
 /** Recorded frames compared with for the threshold (the newest). */
 export const RECORDER_FRAMES_FOR_THRESHOLD = 40;
 

@@ -6,13 +6,14 @@ import * as vscode from 'vscode';
 import type { Logger } from '../../shared/ports';
 import type { CommandRunner } from '../commands/commandRunner';
 import type { FleetSession } from '../fleetSession';
-import { CAPTURE_COMMAND, CapturePanel, type CaptureArgs } from './captureTemplate';
+import { COMMANDS } from '../constants';
+import { CapturePanel, type CaptureArgs } from './captureTemplate';
 import { followFleet } from './fleetFeed';
 import { NO_RECORDER, type RecordedFrames } from './frameSources';
-import { LAB_COMMAND, TemplateLab, type LabArgs } from './templateLab';
+import { TemplateLab, type LabArgs } from './templateLab';
 import { LiveEditor } from './liveEditor';
 import { LiveSteps } from './liveSteps';
-import { RUN_ON_DEVICE_COMMAND, runRoutineFromEditor, type RunOnDeviceArgs } from './runRoutine';
+import { runRoutineFromEditor, type RunOnDeviceArgs } from './runRoutine';
 
 export interface EditorFeatures {
   /** The bots' current steps and scores the editor shows. */
@@ -43,10 +44,10 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, deps: {
     output,
     deps.session.onDidChangeFleet(follow),
     { dispose: () => following?.dispose() },
-    deps.runner.register(RUN_ON_DEVICE_COMMAND, (uri?: unknown, args?: RunOnDeviceArgs) =>
+    deps.runner.register(COMMANDS.runRoutineOnDevice, (uri?: unknown, args?: RunOnDeviceArgs) =>
       runRoutineFromEditor({ session: deps.session, model, logger: deps.logger.child('run'), output }, uri instanceof vscode.Uri ? uri : undefined, args),
     ),
-    deps.runner.register(CAPTURE_COMMAND, async (uri?: unknown, args?: CaptureArgs) => {
+    deps.runner.register(COMMANDS.captureTemplate, async (uri?: unknown, args?: CaptureArgs) => {
       const p = await CapturePanel.open({ session: deps.session, extensionUri: context.extensionUri, logger: deps.logger.child('capture'), recorder: () => recorder }, uri instanceof vscode.Uri ? uri : undefined, args);
       context.subscriptions.push(p);
       return undefined;
@@ -54,7 +55,7 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, deps: {
   );
   const expectations = new Map<string, boolean>();
   context.subscriptions.push(
-    deps.runner.register(LAB_COMMAND, async (uri?: unknown, args?: LabArgs) => {
+    deps.runner.register(COMMANDS.templateLab, async (uri?: unknown, args?: LabArgs) => {
       const lab = await TemplateLab.open({ session: deps.session, extensionUri: context.extensionUri, logger: deps.logger.child('lab'), recorder: () => recorder, expectations }, uri instanceof vscode.Uri ? uri : undefined, args);
       context.subscriptions.push(lab);
       return undefined;

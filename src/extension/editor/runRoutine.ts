@@ -23,7 +23,6 @@ import type { LiveSteps } from './liveSteps';
 import { paramPrompt, routineNameOf } from './routineParams';
 import { formatRunEvent } from './runRoutineFormat';
 
-export const RUN_ON_DEVICE_COMMAND = 'emulatorFleet.editor.runRoutineOnDevice';
 
 /** A device to run on: a listed serial, or a new virtual device. */
 export type DeviceChoice = { serial: string } | { virtual: true; seed?: number };

@@ -18,7 +18,6 @@ import { labRow, sortRows, templatesReferenced } from './labRows';
 import { routineNameOf } from './routineParams';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-export const LAB_COMMAND = 'emulatorFleet.editor.templateLab';
 /** Recorded frames the lab runs on (the newest). */
 export const LAB_RECORDER_FRAMES = 100;
 
