@@ -33,7 +33,11 @@ const builds = [
     target: 'es2022',
     sourcemap: !production,
     minify: production,
-    entryPoints: { 'webview/monitor': 'src/webview/main.ts' },
+    entryPoints: {
+      'webview/monitor': 'src/webview/main.ts',
+      'webview/templateCapture': 'src/webview/templateCapture/main.ts',
+      'webview/templateLab': 'src/webview/templateLab/main.ts',
+    },
     logLevel: 'warning',
   },
   existsSync('src/webview/debugScreen/main.ts') && {

@@ -13,6 +13,7 @@ import { registerFleetCommands } from './commands/fleetCommands';
 import { VsCodePrompter, type Prompter } from './commands/prompter';
 import { COMMANDS } from './constants';
 import { FleetSession } from './fleetSession';
+import { registerEditorFeatures, type EditorFeatures } from './editor';
 import { startLanguageClient } from './languageClient';
 import { registerDebugger } from './debug/register';
 import { FleetStatusBar } from './statusBar';
@@ -28,6 +29,8 @@ export interface EmulatorFleetApi {
   readonly session: FleetSession;
   /** Resolves with the language client once its server runs (rejects when it cannot start). */
   readonly languageClient: Promise<LanguageClient>;
+  /** The routine editor's live markers and scores, Capture Template and Template Lab (tests read them). */
+  readonly editor: EditorFeatures;
   /** The sidebar's model and trees (tests read the items the views show). */
   readonly feed: FleetFeed;
   readonly trees: FleetTrees;
@@ -77,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   if (benchFile) {
     context.subscriptions.push(startBenchStats(benchFile, feed, trees));
   }
+  const editor = registerEditorFeatures(context, { session: s, runner, logger });
 
   const languageClient = startLanguageClient(context, {
     serverModule: context.asAbsolutePath('dist/languageServer.js'),
@@ -100,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
     version,
     session: s,
     languageClient,
+    editor,
     feed,
     trees,
     statusBar,

@@ -40,6 +40,10 @@ export const COMMANDS = {
   validateWorkspace: 'emulatorFleet.workspace.validate',
   runRoutine: 'emulatorFleet.routine.run',
   openWalkthrough: 'emulatorFleet.walkthrough.open',
+  /** The routine editor (src/extension/editor). */
+  runRoutineOnDevice: 'emulatorFleet.editor.runRoutineOnDevice',
+  captureTemplate: 'emulatorFleet.editor.captureTemplate',
+  templateLab: 'emulatorFleet.editor.templateLab',
 } as const;
 
 /** The monitor's command (the status bar item and the Groups view title call it). */

@@ -20,6 +20,7 @@ export function run(): Promise<void> {
   require('./language.test');
   require('./debug.test');
   require('./fleet.test');
+  require('./editor.test');
 
   return new Promise((resolve, reject) => {
     let passed = 0;
