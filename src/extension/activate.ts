@@ -14,6 +14,8 @@ import { VsCodePrompter, type Prompter } from './commands/prompter';
 import { COMMANDS } from './constants';
 import { FleetSession } from './fleetSession';
 import { registerEditorFeatures, type EditorFeatures } from './editor';
+import { recordedFramesOf } from './editor/recorderFrames';
+import { sharpDecoder } from '../bot/vision/imageCodec';
 import { startLanguageClient } from './languageClient';
 import { registerDebugger } from './debug/register';
 import { FleetStatusBar } from './statusBar';
@@ -80,7 +82,8 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   if (benchFile) {
     context.subscriptions.push(startBenchStats(benchFile, feed, trees));
   }
-  const editor = registerEditorFeatures(context, { session: s, runner, logger });
+  // The template tools read the monitor's flight recorder (Capture Template's threshold, the lab's frames).
+  const editor = registerEditorFeatures(context, { session: s, runner, logger, recorder: recordedFramesOf(() => monitor.recorder, sharpDecoder) });
 
   const languageClient = startLanguageClient(context, {
     serverModule: context.asAbsolutePath('dist/languageServer.js'),

@@ -19,7 +19,7 @@ export interface EditorFeatures {
   /** The bots' current steps and scores the editor shows. */
   readonly model: LiveSteps;
   readonly live: LiveEditor;
-  /** Plugs the monitor's flight recorder in (Capture Template compares with its frames; the lab runs on them). */
+  /** Replaces the flight recorder the tools read (tests plug a fake in); undefined restores the monitor's. */
   setRecorder(recorder: RecordedFrames | undefined): void;
   /** The Capture Template panels open now. */
   capturePanels(): CapturePanel[];
@@ -27,12 +27,13 @@ export interface EditorFeatures {
   labs(): TemplateLab[];
 }
 
-export function registerEditorFeatures(context: vscode.ExtensionContext, deps: { session: FleetSession; runner: CommandRunner; logger: Logger }): EditorFeatures {
+export function registerEditorFeatures(context: vscode.ExtensionContext, deps: { session: FleetSession; runner: CommandRunner; logger: Logger; recorder?: RecordedFrames }): EditorFeatures {
   const model = new LiveSteps();
   const live = new LiveEditor({ model, root: () => deps.session.root });
   const output = vscode.window.createOutputChannel('Emulator Fleet: Routine Runs');
   let following: { dispose(): void } | undefined;
-  let recorder: RecordedFrames = NO_RECORDER;
+  const defaultRecorder = deps.recorder ?? NO_RECORDER;
+  let recorder: RecordedFrames = defaultRecorder;
   const follow = () => {
     following?.dispose();
     const fleet = deps.session.current;
@@ -65,7 +66,7 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, deps: {
     model,
     live,
     setRecorder: (r) => {
-      recorder = r ?? NO_RECORDER;
+      recorder = r ?? defaultRecorder;
     },
     capturePanels: () => CapturePanel.all(),
     labs: () => TemplateLab.all(),
