@@ -346,7 +346,8 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
         subs.push(orchestrator.onDidChangeBotState(() => draw()));
       } else {
         subs.push(
-          orchestrator.onDidChangeGroupState((e) => writeLine(`${new Date(e.time).toISOString()} group ${printable(e.group)}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`)),
+          // A group.state whose state did not change only updates the group's snapshot: nothing to say.
+          orchestrator.onDidChangeGroupState((e) => e.previous !== e.state && writeLine(`${new Date(e.time).toISOString()} group ${printable(e.group)}: ${e.state}${e.reason ? ` (${e.reason})` : ''}`)),
           orchestrator.onDidChangeBotState((e) =>
             writeLine(`${new Date(e.time).toISOString()} bot ${printable(e.instance)}: ${e.state}${e.reason ? ` (${e.reason})` : ''}${e.error ? ` — ${printable(e.error.message)}` : ''}`),
           ),
