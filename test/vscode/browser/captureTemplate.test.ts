@@ -37,7 +37,13 @@ describe('(browser) Capture Template', () => {
     const w = wb();
     const row = await w.treeItem('fleet', ['shots', 'frame.png']);
     await row.click({ button: 'right' });
-    await w.page.locator('.context-view .monaco-menu .action-item', { hasText: 'Capture Template' }).click();
+    // The workbench's menus ignore a mouse-up that comes right after they open: hover the item (which focuses it)
+    // and press Enter, then wait for the menu to close.
+    const item = w.page.locator('.context-view .monaco-menu .action-item', { hasText: 'Capture Template' });
+    await item.hover();
+    await w.page.locator('.context-view .monaco-menu .action-item.focused', { hasText: 'Capture Template' }).waitFor();
+    await w.page.keyboard.press('Enter');
+    await w.page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
     const f = await w.webviewFrame({ extensionId: 'emulator-fleet.emulator-fleet' });
     await f.waitForSelector('#canvas[data-loaded="true"]');
     // Zoom in with the button (around the centre) until a frame pixel is more than a screen pixel: the drag's
