@@ -7,8 +7,19 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { useWorkbench } from '../support/session';
+import type { Workbench } from '../support/workbench';
 
 const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
+
+/**
+ * Waits until the fleet runs the four virtual devices of the setting (the Devices view says so): a Start before
+ * that finds no instance (the settings change rebuilds the fleet asynchronously).
+ */
+async function virtualDevicesUp(w: Workbench): Promise<void> {
+  await w.openViewContainer('Emulator Fleet');
+  const row = await w.treeItem('Devices', 'Virtual devices', { timeoutMs: 90_000 });
+  await row.filter({ hasText: /4 running/ }).waitFor({ timeout: 90_000 });
+}
 
 describe('(browser) monitor panel', () => {
   const wb = useWorkbench();
@@ -25,6 +36,7 @@ describe('(browser) monitor panel', () => {
 
   it('shows a card per group; Start on a card starts the group, its bots appear as tiles; Stop ends it', async () => {
     const w = wb();
+    await virtualDevicesUp(w);
     await w.runCommand('Emulator Fleet: Open Monitor');
     const view = w.webview({ extensionId: EXTENSION_ID });
     const premium = view.locator('.card[data-group="Premium Farmers"]');
@@ -42,6 +54,7 @@ describe('(browser) monitor panel', () => {
 
   it('live tiles, a match box, zoom, takeover on pause, the recorder timeline and a bug report @readme', async () => {
     const w = wb();
+    await virtualDevicesUp(w);
     await w.runCommand('Emulator Fleet: Open Monitor');
     const view = w.webview({ extensionId: EXTENSION_ID });
     const frame = await w.webviewFrame({ extensionId: EXTENSION_ID });

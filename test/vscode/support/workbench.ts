@@ -352,7 +352,9 @@ export class Workbench {
   async expandTreeItem(row: Locator): Promise<void> {
     if ((await row.getAttribute('aria-expanded')) === 'false') {
       await row.locator('.monaco-tl-twistie').click();
-      await this.page.waitForFunction((r) => r.getAttribute('aria-expanded') === 'true', await row.elementHandle(), { polling: 100 });
+      // Through the locator, not an element handle: the list may render the row again (a folder appearing above
+      // it), and a handle would watch the detached element forever.
+      await row.and(this.page.locator('[aria-expanded="true"]')).waitFor();
     }
   }
 
