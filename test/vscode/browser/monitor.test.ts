@@ -1,6 +1,6 @@
 /**
  * The monitor panel in the real VS Code: opened from the command palette, one card per group of the workspace,
- * Start on a card starts the group on virtual devices the fleet starts first (the setting), its bots appear as
+ * Start on a card starts the group on virtual devices started first from the palette, its bots appear as
  * tiles, Stop ends it; the panel in light and dark theme for the README.
  */
 import { strict as assert } from 'node:assert';
@@ -12,27 +12,22 @@ import type { Workbench } from '../support/workbench';
 const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
 
 /**
- * Waits until the fleet runs the four virtual devices of the setting (the Devices view says so): a Start before
- * that finds no instance (the settings change rebuilds the fleet asynchronously).
+ * Starts four virtual devices through the palette (the groups' instances 1-4) unless the Devices view shows some
+ * already, and waits until the view lists them.
  */
 async function virtualDevicesUp(w: Workbench): Promise<void> {
   await w.openViewContainer('Emulator Fleet');
-  const row = await w.treeItem('Devices', 'Virtual devices', { timeoutMs: 90_000 });
-  await row.filter({ hasText: /4 running/ }).waitFor({ timeout: 90_000 });
+  const devices = await w.view('Devices');
+  const row = devices.locator('.monaco-list-row', { hasText: /Virtual devices/ });
+  if ((await row.count()) === 0) {
+    await w.runCommand('Emulator Fleet: Start Virtual Devices…');
+    await w.answerInput('4');
+  }
+  await row.filter({ hasText: /\d+ running/ }).first().waitFor({ timeout: 90_000 });
 }
 
 describe('(browser) monitor panel', () => {
   const wb = useWorkbench();
-
-  before(function () {
-    this.timeout(60_000);
-    // The fleet starts four virtual devices: the groups' instances 1-4.
-    wb().server.setSettings({ 'emulatorFleet.virtualDevices.atStartup': 4 });
-  });
-
-  after(() => {
-    wb().server.setSettings({ 'emulatorFleet.virtualDevices.atStartup': undefined });
-  });
 
   it('shows a card per group; Start on a card starts the group, its bots appear as tiles; Stop ends it', async () => {
     const w = wb();
