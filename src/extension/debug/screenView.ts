@@ -4,33 +4,12 @@
  * announces (custom `emulatorFleet/screenChanged` event). The page is src/webview/debugScreen, under a strict CSP
  * (scripts by nonce only, images from data: URLs and the extension).
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { SCREEN_CHANGED_EVENT, SCREEN_REQUEST, type FromDebugScreen, type ScreenChangedBody, type ScreenPayload, type ScreenRequestArguments, type ToDebugScreen } from '../../shared/debugScreenProtocol';
+import { webviewHtml } from '../webviewHtml';
 import { DEBUG_TYPE } from './config';
 
 export const SCREEN_VIEW_ID = 'emulatorFleet.debugScreen';
-
-/** The page: the bundle and its stylesheet from dist/webview, a fresh nonce per page. */
-export function screenViewHtml(webview: vscode.Webview, distWebview: vscode.Uri, nonce = randomBytes(16).toString('base64')): string {
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(distWebview, 'debugScreen.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(distWebview, 'debugScreen.css'));
-  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`, `font-src ${webview.cspSource}`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>Screen</title>
-</head>
-<body>
-<div id="root"></div>
-<script type="module" nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
-}
 
 export class DebugScreenViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -61,7 +40,7 @@ export class DebugScreenViewProvider implements vscode.WebviewViewProvider, vsco
     this.view = view;
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    view.webview.html = screenViewHtml(view.webview, dist);
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'debugScreen', 'Screen', { rootId: 'root' });
     this.subscriptions.push(
       view.webview.onDidReceiveMessage((m: FromDebugScreen) => this.fromPage(m)),
       view.onDidChangeVisibility(() => {

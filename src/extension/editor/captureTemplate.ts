@@ -21,7 +21,7 @@ import type { FleetSession } from '../fleetSession';
 import { cropTemplate, evaluateCrop, normalizeRect, rawFrame } from './cropEvaluation';
 import { captureBot, captureDevice, decodeImageFile, timeLabel, type OwnedFrame, type RecordedFrames } from './frameSources';
 import { addTemplateEntry, templateNamesIn } from './templateEntry';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewHtml, webviewOptions } from '../webviewHtml';
 
 /** Recorded frames compared with for the threshold (the newest). */
 export const RECORDER_FRAMES_FOR_THRESHOLD = 40;

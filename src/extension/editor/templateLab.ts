@@ -16,7 +16,7 @@ import { rawFrame } from './cropEvaluation';
 import { captureBot, captureDevice, timeLabel, type OwnedFrame, type RecordedFrames } from './frameSources';
 import { labRow, sortRows, templatesReferenced } from './labRows';
 import { routineNameOf } from './routineParams';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewHtml, webviewOptions } from '../webviewHtml';
 
 /** Recorded frames the lab runs on (the newest). */
 export const LAB_RECORDER_FRAMES = 100;

@@ -1,6 +1,8 @@
 /**
- * The HTML shell of the template webviews: a strict Content Security Policy (scripts only with this page's nonce,
- * styles from the bundle, images from the bundle and data: URLs — the frames), resources only from dist/webview.
+ * The HTML shell of the extension's webviews (Capture Template, Template Lab, the debugger's Screen): a strict
+ * Content Security Policy (scripts only with this page's nonce, styles from the bundle, images from the bundle and
+ * data: URLs — the frames), resources only from dist/webview. (The monitor's page adds blob: images and its own
+ * style nonce: it keeps its own shell.)
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -13,7 +15,7 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
   };
 }
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: string, title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: string, title: string, opts: { rootId?: string } = {}): string {
   const nonce = randomBytes(16).toString('base64');
   const base = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(base, `${bundle}.js`));
@@ -35,7 +37,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <title>${title}</title>
 </head>
 <body>
-<div id="app"></div>
+<div id="${opts.rootId ?? 'app'}"></div>
 <script type="module" nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;
