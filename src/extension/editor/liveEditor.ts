@@ -36,6 +36,8 @@ export class LiveEditor implements vscode.Disposable {
   private readonly _onDidUpdate = new vscode.EventEmitter<void>();
   readonly onDidUpdate = this._onDidUpdate.event;
   private readonly conditionsCache = new Map<string, { version: number; lines: ReturnType<typeof imageConditions> }>();
+  /** Per file, the text of its lenses at the last refresh. */
+  private readonly lensTexts = new Map<string, string>();
 
   constructor(private readonly o: LiveEditorOptions) {
     this.decoration = vscode.window.createTextEditorDecorationType({
@@ -113,7 +115,41 @@ export class LiveEditor implements vscode.Disposable {
       this.dirty.add('*');
     }
     this.flushTimer ??= setTimeout(() => this.flush(), DECORATION_DELAY_MS);
-    this.refreshLenses();
+    if (this.lensTextsChanged(files)) {
+      this.refreshLenses();
+    }
+  }
+
+  /**
+   * True when the text of a lens of `files` (all files: undefined) differs from what the last refresh showed. VS Code
+   * re-asks for the lenses only once their change events pause (a debounce restarted by every event), so firing at
+   * each match — a bot scoring twice a second — could keep the lenses at their first text for a long time.
+   */
+  private lensTextsChanged(files: ReadonlySet<string> | undefined): boolean {
+    let changed = false;
+    const keys = files ? [...files] : [...new Set([...this.lensTexts.keys(), ...this.knownScoreFiles()])];
+    for (const file of keys) {
+      const text = this.o.model
+        .scoredLines(file)
+        .map((line) => `${line}:${scoresText(this.o.model.scoresAt(file, line))}`)
+        .join('|');
+      if ((this.lensTexts.get(file) ?? '') !== text) {
+        this.lensTexts.set(file, text);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  private knownScoreFiles(): string[] {
+    const out: string[] = [];
+    for (const editor of vscode.window.visibleTextEditors) {
+      const file = this.relativeFile(editor.document.uri);
+      if (file) {
+        out.push(file);
+      }
+    }
+    return out;
   }
 
   /** Fires onDidChangeCodeLenses at most once per LENS_REFRESH_MS (the last change is never lost). */
