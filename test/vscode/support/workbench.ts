@@ -230,10 +230,33 @@ export class Workbench {
   }
 
   private async openQuickInput(key: string, value: string): Promise<void> {
-    const widget = this.page.locator('.quick-input-widget');
-    await this.page.keyboard.press(key);
-    await widget.waitFor({ state: 'visible' });
-    await widget.locator('.quick-input-box input').fill(value);
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    // The widget of the previous command may still be closing when the key is pressed (the key then lands on the
+    // closing widget, or closes it): wait until the input is shown and has the focus, else close and press again.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press(key);
+      const opened = await this.page
+        .waitForFunction(
+          () => {
+            const el = document.querySelector<HTMLInputElement>('.quick-input-widget .quick-input-box input');
+            return !!el && el.offsetParent !== null && document.activeElement === el;
+          },
+          undefined,
+          { polling: 50, timeout: 5000 },
+        )
+        .then(
+          () => true,
+          () => false,
+        );
+      if (opened) {
+        break;
+      }
+      if (attempt >= 5) {
+        throw new Error(`the quick input did not open with ${key}`);
+      }
+      await this.page.keyboard.press('Escape');
+    }
+    await input.fill(value);
   }
 
   private async findQuickItem(label: string, timeoutMs: number): Promise<Locator | undefined> {
@@ -338,11 +361,24 @@ export class Workbench {
     const pane = await this.view(viewTitle);
     const labels = Array.isArray(label) ? label : [label];
     let row: Locator | undefined;
+    const rowOf = (l: string) => pane.locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(l) }) }).first();
+    const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT);
     for (const [i, l] of labels.entries()) {
-      row = pane.locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(l) }) }).first();
-      await row.waitFor({ state: 'visible', timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT });
+      row = rowOf(l);
+      await row.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
       if (i < labels.length - 1) {
-        await this.expandTreeItem(row);
+        // A list that renders again while the row is expanded (a folder appearing above it) can leave the row
+        // collapsed: expand until the child shows.
+        const child = rowOf(labels[i + 1]!);
+        for (;;) {
+          await this.expandTreeItem(row);
+          if (await child.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) {
+            break;
+          }
+          if (Date.now() >= deadline) {
+            throw new Error(`'${labels[i + 1]!}' did not show under '${l}' in the ${viewTitle} view`);
+          }
+        }
       }
     }
     return row!;
