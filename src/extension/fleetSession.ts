@@ -168,9 +168,15 @@ export class FleetSession implements vscode.Disposable {
       return;
     }
     const running = this.fleetNow?.orchestrator.listActiveGroups().length ?? 0;
+    // The virtual devices the user started live in the fleet: the new fleet gets as many again.
+    const virtual = this.fleetNow?.virtualDevices().length ?? 0;
     this.log.log('info', `rebuilding the fleet: ${reason}${running ? ` (stopping ${running} running group${running === 1 ? '' : 's'} first)` : ''}`);
     await this.stop();
-    await this.fleet();
+    const f = await this.fleet();
+    const missing = virtual - f.virtualDevices().length;
+    if (missing > 0 && this.trusted) {
+      await f.startVirtualDevices(missing);
+    }
   }
 
   async dispose(): Promise<void> {
