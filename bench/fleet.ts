@@ -22,9 +22,8 @@ import { NodeFileStore } from '../src/host/nodePorts';
 import { SystemClock } from '../src/shared/clock';
 import { nullLogger } from '../src/shared/loggers';
 import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
-import { AdbHostEndpoint } from '../src/virtual/hostEndpoint';
-import { VirtualDevice } from '../src/virtual/virtualDevice';
 import { argValue, jsonLines, stopChild } from './stats';
+import { serve } from './virtualDevicesChild';
 
 const TARGET_LAG_P99_MS = 50;
 /** Sampling period of the event-loop delay histogram; its values include this period, which is subtracted. */
@@ -36,22 +35,6 @@ function lagMs(ns: number): number {
 
 const emit = jsonLines('fleet');
 
-/** Child mode: serve `n` virtual devices on one embedded host endpoint; prints `{port}` and waits for stdin to close. */
-async function serve(n: number): Promise<void> {
-  const devices = Array.from({ length: n }, (_, i) => VirtualDevice.create({ seed: i + 1 }));
-  const endpoint = await AdbHostEndpoint.start();
-  for (const d of devices) {
-    endpoint.addDevice(d);
-  }
-  console.log(JSON.stringify({ port: endpoint.port, serials: devices.map((d) => d.serial) }));
-  await new Promise<void>((resolve) => {
-    process.stdin.on('close', resolve);
-    process.stdin.on('end', resolve);
-    process.stdin.resume();
-  });
-  await endpoint.close();
-  await Promise.all(devices.map((d) => d.close()));
-}
 
 async function startDevices(n: number): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -30,8 +30,7 @@ import { MonitorSession } from '../src/extension/monitor/monitorSession';
 import { fleetPort } from '../src/extension/monitor/fleetPort';
 import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
 import { feedRecorder } from '../src/extension/monitor/recorderFeed';
-import { AdbHostEndpoint } from '../src/virtual/hostEndpoint';
-import { VirtualDevice } from '../src/virtual/virtualDevice';
+import { serve } from './virtualDevicesChild';
 import { argValue, jsonLines, percentile, roundTo, stopChild } from './stats';
 
 const emit = jsonLines('monitor');
@@ -44,21 +43,6 @@ function lagMs(ns: number): number {
   return roundTo(Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS), 1);
 }
 
-async function serve(n: number): Promise<void> {
-  const devices = Array.from({ length: n }, (_, i) => VirtualDevice.create({ seed: i + 1 }));
-  const endpoint = await AdbHostEndpoint.start();
-  for (const d of devices) {
-    endpoint.addDevice(d);
-  }
-  console.log(JSON.stringify({ port: endpoint.port, serials: devices.map((d) => d.serial) }));
-  await new Promise<void>((resolve) => {
-    process.stdin.on('close', resolve);
-    process.stdin.on('end', resolve);
-    process.stdin.resume();
-  });
-  await endpoint.close();
-  await Promise.all(devices.map((d) => d.close()));
-}
 
 async function startDevices(n: number): Promise<{ child: ChildProcess; port: number; serials: string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
