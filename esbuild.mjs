@@ -1,4 +1,4 @@
-// Bundles: the extension (node/cjs, `vscode` external), the CLI (node/cjs), the standalone debug adapter, the vision
+// Bundles: the extension (node/cjs, `vscode` external; a small bootstrap and the fleet code it loads), the CLI (node/cjs), the standalone debug adapter, the vision
 // worker, and the monitor and debugger Screen webviews (browser). sharp stays external (native); opencv.wasm and
 // sql-wasm.wasm are copied beside the bundles because their loaders read them from __dirname.
 import * as esbuild from 'esbuild';
@@ -21,7 +21,9 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { extension: 'src/extension/activate.ts' } },
+  // What VS Code activates (a few kB) and the fleet code it loads on first need (src/extension/bootstrap.ts).
+  { ...node, entryPoints: { extension: 'src/extension/bootstrap.ts' } },
+  { ...node, entryPoints: { extensionMain: 'src/extension/activate.ts' } },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' } },
   { ...node, entryPoints: { languageServer: 'src/language/server.ts' } },
   { ...node, entryPoints: { debugAdapter: 'src/extension/debug/standalone.ts' } },

@@ -4,7 +4,8 @@
  * The extension in the real VS Code (the VS Code server bundled with code-server + headless Chromium, as the tests
  * use), on a fresh copy of the fleet workspace:
  * - activation time as the extension host measures it (Developer: Show Running Extensions: loading the bundle +
- *   the `activate()` call), in a fresh window each run (a fresh extension host); the first run is reported apart
+ *   the `activate()` call; the bundle is the bootstrap, src/extension/bootstrap.ts), then the time the fleet code
+ *   takes to load when the container's views first ask for rows (the extension's log line; context), in a fresh window each run (a fresh extension host); the first run is reported apart
  *   (cold file cache), the others as p50/max; target < 200 ms. The production bundle is measured (what the .vsix
  *   ships); `--dev` measures the development build.
  * - from opening the window to the activation line in the extension's log (context, no target).
@@ -56,6 +57,7 @@ async function activation(ctx: ExtensionBenchContext): Promise<void> {
   const runs = Number(argValue(ctx.args, 'runs') ?? 5);
   const samples: number[] = [];
   const toLogLine: number[] = [];
+  const loads: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const wb = await ctx.openWindow();
@@ -66,7 +68,14 @@ async function activation(ctx: ExtensionBenchContext): Promise<void> {
       const times = await wb.activationTimes([EXTENSION_NAME], { timeoutMs: 60_000 });
       const t = times[EXTENSION_NAME]!;
       samples.push(t.ms);
-      ctx.emit({ figure: 'activation (one window)', run: i + 1, activationMs: t.ms, startup: t.startup, windowToLogLineMs: roundTo(toLogLine[i]!, 0) });
+      // The fleet code loads when the container's views ask for rows (the extension logs how long it took).
+      await wb.openViewContainer('Emulator Fleet');
+      await wb.waitForText(/fleet features loaded in \d+ ms/, { within: '.part.panel', timeoutMs: 120_000 });
+      const line = /fleet features loaded in (\d+) ms/.exec((await wb.page.locator('.part.panel').textContent()) ?? '');
+      if (line) {
+        loads.push(Number(line[1]));
+      }
+      ctx.emit({ figure: 'activation (one window)', run: i + 1, activationMs: t.ms, startup: t.startup, windowToLogLineMs: roundTo(toLogLine[i]!, 0), fleetCodeLoadMs: line ? Number(line[1]) : null });
     } finally {
       await wb.close();
     }
@@ -84,6 +93,10 @@ async function activation(ctx: ExtensionBenchContext): Promise<void> {
       target: `p50 < ${TARGET_ACTIVATION_MS} ms`,
       ok: p50 < TARGET_ACTIVATION_MS,
     });
+    const l = [...loads.slice(1)].sort((a, b) => a - b);
+    if (l.length > 0) {
+      ctx.emit({ figure: 'fleet code loaded on first need (the views shown): the extensionMain bundle + activateMain (context, no target)', n: l.length, p50Ms: percentile(l, 0.5), maxMs: l[l.length - 1] });
+    }
     const w = [...toLogLine.slice(1)].sort((a, b) => a - b);
     ctx.emit({ figure: 'window opened to the activation line in the log (context)', n: w.length, p50Ms: roundTo(percentile(w, 0.5), 0), maxMs: roundTo(w[w.length - 1]!, 0) });
   }

@@ -1,8 +1,10 @@
 /**
- * Composition root of the extension: the log, the fleet session (built on first need by the shared host layer),
- * the command runner, the sidebar (Groups, Devices, Pools), the fleet's commands, the status bar and the language
- * client. Activation stays cheap: no fleet, wasm, worker or database is opened here (the first view that shows or
- * the first command that needs the fleet builds it), and no bot starts until asked.
+ * Composition root of the extension's fleet code (the `extensionMain` bundle): the fleet session (built on first
+ * need by the shared host layer), the command runner, the sidebar (Groups, Devices, Pools), the fleet's commands,
+ * the status bar, the monitor, the editor features, the language client and the debugger. The bootstrap
+ * (bootstrap.ts, the `extension` bundle VS Code activates) loads this on first need: a view shown, a command run, a
+ * routine opened, a debug session. Even then no fleet, wasm, worker or database is opened here (the first view that
+ * shows or the first command that needs the fleet builds it), and no bot starts until asked.
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
@@ -11,7 +13,6 @@ import { BENCH_FILE_ENV, startBenchStats } from './benchStats';
 import { CommandRunner } from './commands/commandRunner';
 import { registerFleetCommands } from './commands/fleetCommands';
 import { VsCodePrompter, type Prompter } from './commands/prompter';
-import { COMMANDS } from './constants';
 import { FleetSession } from './fleetSession';
 import { registerEditorFeatures, type EditorFeatures } from './editor';
 import { recordedFramesOf } from './editor/recorderFrames';
@@ -24,6 +25,7 @@ import { registerTrees, type FleetTrees } from './views/trees';
 import { fleetPort } from './monitor/fleetPort';
 import { MonitorPanels } from './monitor/monitorPanel';
 import { MonitorService } from './monitor/monitorService';
+import type { Registrar } from './registrar';
 
 export interface EmulatorFleetApi {
   readonly version: string;
@@ -55,18 +57,24 @@ export const DEACTIVATE_GRACE_MS = 2500;
 
 let session: FleetSession | undefined;
 
-export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
-  const output = vscode.window.createOutputChannel('Emulator Fleet', { log: true });
-  context.subscriptions.push(output);
+/** What the bootstrap made at activation and hands over. */
+export interface Boot {
+  /** The extension's log (the bootstrap registers Show Logs on it). */
+  output: vscode.LogOutputChannel;
+  /** Where the registrations VS Code needs from the start go (the bootstrap's delegates). */
+  registrar: Registrar;
+}
+
+export function activateMain(context: vscode.ExtensionContext, boot: Boot): EmulatorFleetApi {
+  const { output, registrar } = boot;
   const logger = outputLogger(output);
   const s = new FleetSession({ logger });
   session = s;
   const runner = new CommandRunner({ logger, showLogs: () => output.show(true) });
-  context.subscriptions.push(runner.register(COMMANDS.showLogs, () => output.show(true)));
 
   const feed = new FleetFeed({ session: s, logger });
   context.subscriptions.push(feed);
-  const trees = registerTrees(feed, context.subscriptions);
+  const trees = registerTrees(feed, context.subscriptions, registrar);
   const statusBar = new FleetStatusBar(feed);
   context.subscriptions.push(statusBar);
   const realPrompter = new VsCodePrompter();
@@ -75,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
 
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
   const monitor = new MonitorService({ session: s, logger, extensionVersion: version, portFor: fleetPort });
-  const monitorPanels = new MonitorPanels({ extensionUri: context.extensionUri, logger, session: s, service: monitor, runner });
+  const monitorPanels = new MonitorPanels({ extensionUri: context.extensionUri, logger, session: s, service: monitor, runner, registrar });
   context.subscriptions.push(monitor, monitorPanels.register());
 
   const benchFile = process.env[BENCH_FILE_ENV];
@@ -95,6 +103,7 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
   // Attach reaches the bots of the window's fleet (whichever fleet the session holds now); launches build their own.
   registerDebugger(context, {
     output,
+    registrar,
     root: () => session?.root,
     targets: {
       find: (group, instance) => session?.current?.debugTargets.find(group, instance),
@@ -102,7 +111,6 @@ export function activate(context: vscode.ExtensionContext): EmulatorFleetApi {
     },
   });
 
-  output.info('Emulator Fleet activated');
   return {
     version,
     session: s,

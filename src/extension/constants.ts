@@ -14,6 +14,20 @@ export const VIEWS = {
   pools: 'emulatorFleet.views.pools',
 } as const;
 
+/** The options each tree view is created with (the bootstrap creates the views before the fleet code loads). */
+export const VIEW_OPTIONS: Readonly<Record<(typeof VIEWS)[keyof typeof VIEWS], { showCollapseAll: boolean }>> = {
+  [VIEWS.groups]: { showCollapseAll: true },
+  [VIEWS.devices]: { showCollapseAll: false },
+  [VIEWS.pools]: { showCollapseAll: true },
+};
+
+/** The monitor panel's webview type (its serializer restores it after a reload). */
+export const MONITOR_VIEW_TYPE = 'emulatorFleet.monitor';
+/** The debugger's type, as launch.json names it. */
+export const DEBUG_TYPE = 'emulator-fleet';
+/** The debugger's Screen view (a webview view in the Run and Debug container). */
+export const SCREEN_VIEW_ID = 'emulatorFleet.debugScreen';
+
 export const COMMANDS = {
   showLogs: 'emulatorFleet.showLogs',
   openMonitor: 'emulatorFleet.monitor.open',

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 
-export const DEBUG_TYPE = 'emulator-fleet';
+import { DEBUG_TYPE } from '../constants';
+export { DEBUG_TYPE };
 
 /** `device` in a launch configuration: a virtual device started for the session, or a device's serial. */
 export const VIRTUAL_DEVICE = 'virtual';

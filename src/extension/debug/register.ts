@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { Logger, LogLevel } from '../../shared/ports';
 import { checkAttachArguments, checkLaunchArguments, DEBUG_TYPE, routineNameOfFile, VIRTUAL_DEVICE } from './config';
 import { fleetSessionHost } from './fleetHost';
+import { directRegistrar, type Registrar } from '../registrar';
 import { registerScreenView } from './screenView';
 import type { DebugSessionHost, DebugTargets } from './ports';
 import { FleetDebugSession } from './session';
@@ -20,6 +21,8 @@ export interface RegisterDebuggerOptions {
   targets?: DebugTargets;
   /** The workspace folder of those groups' fleet (a function when the fleet can be rebuilt). */
   root?: string | (() => string | undefined);
+  /** Where the factory, the providers and the Screen view are registered (default: straight with VS Code). */
+  registrar?: Registrar;
 }
 
 /** A core logger writing to a VS Code log channel. */
@@ -156,10 +159,11 @@ export function registerDebugger(context: vscode.ExtensionContext, o: RegisterDe
     ...(o.targets ? { targets: o.targets } : {}),
     ...(o.root !== undefined ? { root: o.root } : {}),
   });
+  const reg = o.registrar ?? directRegistrar;
   context.subscriptions.push(
-    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new FleetDebugAdapterFactory(host)),
-    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDebugConfigurationProvider(o.targets), vscode.DebugConfigurationProviderTriggerKind.Initial),
-    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDynamicConfigurationProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    reg.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new FleetDebugAdapterFactory(host)),
+    reg.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDebugConfigurationProvider(o.targets), vscode.DebugConfigurationProviderTriggerKind.Initial),
+    reg.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDynamicConfigurationProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
   );
-  registerScreenView(context);
+  registerScreenView(context, reg);
 }

@@ -9,7 +9,9 @@ import { SCREEN_CHANGED_EVENT, SCREEN_REQUEST, type FromDebugScreen, type Screen
 import { webviewHtml } from '../webviewHtml';
 import { DEBUG_TYPE } from './config';
 
-export const SCREEN_VIEW_ID = 'emulatorFleet.debugScreen';
+import { SCREEN_VIEW_ID } from '../constants';
+import { directRegistrar, type Registrar } from '../registrar';
+export { SCREEN_VIEW_ID };
 
 export class DebugScreenViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -109,7 +111,7 @@ export class DebugScreenViewProvider implements vscode.WebviewViewProvider, vsco
   }
 }
 
-export function registerScreenView(context: vscode.ExtensionContext): void {
+export function registerScreenView(context: vscode.ExtensionContext, registrar: Registrar = directRegistrar): void {
   const provider = new DebugScreenViewProvider(context.extensionUri);
-  context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(SCREEN_VIEW_ID, provider, { webviewOptions: { retainContextWhenHidden: false } }));
+  context.subscriptions.push(provider, registrar.registerWebviewViewProvider(SCREEN_VIEW_ID, provider));
 }

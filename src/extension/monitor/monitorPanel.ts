@@ -9,14 +9,15 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../shared/ports';
 import type { ToMonitor } from '../../shared/monitorProtocol';
 import { encodeJpeg } from '../../bot/vision/frameEncoder';
-import { COMMANDS } from '../constants';
+import { COMMANDS, MONITOR_VIEW_TYPE } from '../constants';
+import { directRegistrar, type Registrar } from '../registrar';
 import type { CommandRunner } from '../commands/commandRunner';
 import type { FleetSession } from '../fleetSession';
 import { MonitorSession } from './monitorSession';
 import type { MonitorService } from './monitorService';
 import type { MonitorUiPort } from './monitorPorts';
 
-export const MONITOR_VIEW_TYPE = 'emulatorFleet.monitor';
+export { MONITOR_VIEW_TYPE };
 export const OPEN_MONITOR_COMMAND = COMMANDS.openMonitor;
 export const MONITOR_TITLE = 'Emulator Fleet: Monitor';
 
@@ -26,6 +27,8 @@ export interface MonitorPanelOptions {
   session: FleetSession;
   service: MonitorService;
   runner: CommandRunner;
+  /** Where the serializer is registered (the bootstrap's delegates; default: straight with VS Code). */
+  registrar?: Registrar;
 }
 
 /** The page the monitor's bundle expects (`<div id="root">`, its CSS, its module script with the nonce). */
@@ -69,7 +72,7 @@ export class MonitorPanels implements vscode.Disposable {
   register(): vscode.Disposable {
     this.disposables.push(
       this.o.runner.register(COMMANDS.openMonitor, () => this.open()),
-      vscode.window.registerWebviewPanelSerializer(MONITOR_VIEW_TYPE, {
+      (this.o.registrar ?? directRegistrar).registerWebviewPanelSerializer(MONITOR_VIEW_TYPE, {
         deserializeWebviewPanel: (panel: vscode.WebviewPanel) => {
           this.attach(panel);
           return Promise.resolve();

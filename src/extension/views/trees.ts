@@ -4,7 +4,8 @@
  * the rows it names, and only while the view is visible: a hidden view is refreshed whole when it shows again.
  */
 import * as vscode from 'vscode';
-import { COMMANDS, CONTEXT_KEYS, VIEWS } from '../constants';
+import { COMMANDS, CONTEXT_KEYS, VIEW_OPTIONS, VIEWS } from '../constants';
+import { directRegistrar, type Registrar } from '../registrar';
 import type { FleetFeed, FleetChange } from './fleetFeed';
 import { botItem, deviceItem, groupItem, leaseItem, poolItem, type FleetView, type ItemSpec } from './presentation';
 
@@ -320,13 +321,13 @@ export interface FleetTrees {
 }
 
 /** Creates the three views; everything is pushed to `subscriptions`. */
-export function registerTrees(feed: FleetFeed, subscriptions: vscode.Disposable[]): FleetTrees {
+export function registerTrees(feed: FleetFeed, subscriptions: vscode.Disposable[], registrar: Registrar = directRegistrar): FleetTrees {
   const groups = new GroupsTree(feed);
   const devices = new DevicesTree(feed);
   const pools = new PoolsTree(feed);
-  const groupsView = vscode.window.createTreeView(VIEWS.groups, { treeDataProvider: groups, showCollapseAll: true });
-  const devicesView = vscode.window.createTreeView(VIEWS.devices, { treeDataProvider: devices });
-  const poolsView = vscode.window.createTreeView(VIEWS.pools, { treeDataProvider: pools, showCollapseAll: true });
+  const groupsView = registrar.createTreeView(VIEWS.groups, { treeDataProvider: groups, ...VIEW_OPTIONS[VIEWS.groups] });
+  const devicesView = registrar.createTreeView(VIEWS.devices, { treeDataProvider: devices, ...VIEW_OPTIONS[VIEWS.devices] });
+  const poolsView = registrar.createTreeView(VIEWS.pools, { treeDataProvider: pools, ...VIEW_OPTIONS[VIEWS.pools] });
   groups.bind(groupsView);
   devices.bind(devicesView);
   pools.bind(poolsView);

@@ -7,7 +7,11 @@ describe('(browser) Show Logs', () => {
 
   it('F1 → "Emulator Fleet: Show Logs" shows the output panel with the activation line', async () => {
     await wb().runCommand('Emulator Fleet: Show Logs');
+    // The log holds every earlier test's lines: the output's filter finds the activation line wherever it is.
+    const filter = wb().page.locator('.part.panel .viewpane-filter input').first();
+    await filter.fill('activated');
     await wb().waitForText('Emulator Fleet activated', { within: '.part.panel' });
+    await filter.fill('');
     // The panel shows the extension's own channel (the channel picker names it).
     const picked = await wb().page.locator('.part.panel .monaco-select-box').first().inputValue();
     assert.equal(picked, 'Emulator Fleet');

@@ -22,6 +22,7 @@ const VSIX = path.join(ROOT, 'dist/emulator-fleet.vsix');
 export const RUNTIME_FILES = [
   'package.json',
   'dist/extension.js',
+  'dist/extensionMain.js',
   'dist/languageServer.js',
   'dist/visionWorker.js',
   'dist/webview/monitor.js',
