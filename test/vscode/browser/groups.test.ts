@@ -32,7 +32,10 @@ describe('(browser) Emulator Fleet sidebar', () => {
 
     await w.runCommand('Emulator Fleet: Start Virtual Devices…');
     await w.answerInput('4');
-    await w.treeItem('Devices', 'Virtual devices');
+    // All four online before the start: a device still booting is skipped (onBusy: skip) and the bots are renamed.
+    for (let i = 1; i <= 4; i++) {
+      await labelMatches(await w.treeItem('Devices', ['Virtual devices', `virtual-${i}`]), /online/);
+    }
 
     await w.clickInlineAction(group, 'Start Group');
     await labelMatches(group, /Running · pool \d+\/\d+ · 2\/4 instances/);
