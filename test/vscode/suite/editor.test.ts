@@ -110,6 +110,15 @@ describe('(vscode) routine editor: run on device, live step and scores', () => {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     assert.ok(lenses.some((l) => l.range.start.line === popupLine), `a lens on the image condition's line ${popupLine} (lenses on ${lenses.map((l) => l.range.start.line).join(', ')})`);
     assert.match(lens.command!.title, /[01]\.\d\d( ✓)? on \S+/);
+    // A `tap: <template>` step gets its live score too (the routine taps the home screen's Wonder Pick button).
+    const tapLine = doc.getText().split('\n').findIndex((l) => l.includes('- tap: home.wonderPickButton'));
+    assert.ok(tapLine > 0);
+    const tapLens = await when(
+      ed,
+      async () => (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).find((l) => l.range.start.line === tapLine && / on /.test(l.command?.title ?? '')),
+      'a CodeLens with a live score on the tap of a template',
+    );
+    assert.match(tapLens.command!.title, /[01]\.\d\d( ✓)? on \S+/);
     // The bot's current step is marked (in this file, or in a routine it called).
     const marked = await when(ed, () => ed.model.bots().map((b) => ed.model.stepOf(b)).find((s) => s !== undefined), 'a marked step');
     assert.match(marked.file, /^routines\//);
