@@ -10,7 +10,7 @@ import type { Diagnostic } from '../shared/geometry';
 import { NodeFileStore } from '../host/nodePorts';
 import { nullLogger } from '../shared/loggers';
 import { RoutineRegistry } from '../bot/routine/registry';
-import { validateWorkspace } from '../orchestrator/workspaceValidation';
+import { ParseCache, validateWorkspace } from '../orchestrator/workspaceValidation';
 import { OverlayFileStore } from './overlayFileStore';
 
 export interface ValidationRequest {
@@ -34,19 +34,20 @@ export class ValidationCancelled extends Error {
 }
 
 /**
- * The validation itself: the disk of `root` with the open documents over it. Kept across requests, so routine
- * files that did not change are not parsed again (the validator's own routine registry does the caching).
+ * The validation itself: the disk of `root` with the open documents over it. Kept across requests, so files that
+ * did not change are not parsed again (routines: the validator's routine registry; templates, pools and groups: its
+ * parse cache).
  */
 export class WorkspaceValidator {
-  private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry } | undefined;
+  private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry; parsed: ParseCache } | undefined;
 
   async validate(req: ValidationRequest): Promise<Diagnostic[]> {
     if (this.current?.root !== req.root) {
       this.current?.routines.dispose();
       const store = new OverlayFileStore(new NodeFileStore(req.root));
-      this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger) };
+      this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger), parsed: new ParseCache() };
     }
-    const { store, routines } = this.current;
+    const { store, routines, parsed } = this.current;
     const open = new Map(req.overlays);
     for (const [p] of store.entries()) {
       if (!open.has(p)) {
@@ -56,7 +57,7 @@ export class WorkspaceValidator {
     for (const [p, text] of open) {
       store.set(p, text);
     }
-    return validateWorkspace(store, { routines });
+    return validateWorkspace(store, { routines, parsed });
   }
 
   dispose(): void {
