@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { NodeFileStore } from '../../../src/host/nodePorts';
 import { ParseCache, validateWorkspace } from '../../../src/orchestrator/workspaceValidation';
 import { OverlayFileStore } from '../../../src/language/overlayFileStore';
-import { WorkerValidationRunner, WorkspaceValidator, type ValidationRequest } from '../../../src/language/validationRunner';
+import { ValidationCancelled, WorkerValidationRunner, WorkspaceValidator, type ValidationRequest } from '../../../src/language/validationRunner';
 import { copyWorkspace } from '../../support/lspClient';
 
 /** A fresh validation of the same texts: the disk, with the open documents written over it in a copy. */
@@ -114,6 +114,31 @@ describe('language/validation', () => {
       const got = await runner.validate({ root, overlays });
       assert.deepEqual(got, await fresh(root, overlays));
       assert.ok(got.some((d) => d.code === 'unknown-template'));
+    } finally {
+      runner.dispose();
+    }
+  });
+
+  it('a stopped run fails alone: the next one, on a new worker, gives its result though the old worker exits meanwhile', async () => {
+    // A stand-in worker: a request for the root 'slow' never ends, any other is answered at once.
+    const entry = path.join(root, 'fake-validator.js');
+    writeFileSync(
+      entry,
+      "const { parentPort } = require('node:worker_threads');\n" +
+        "parentPort.on('message', (m) => { if (m.req.root !== 'slow') parentPort.postMessage({ id: m.id, ok: true, diagnostics: [] }); });\n",
+    );
+    const logged: string[] = [];
+    const runner = new WorkerValidationRunner(entry, (m) => logged.push(m), 0);
+    try {
+      const slow = runner.validate({ root: 'slow', overlays: [] });
+      // A newer edit: the run in flight is stopped (its worker terminated) and the newer one goes to a new worker.
+      runner.supersede();
+      await assert.rejects(slow, ValidationCancelled);
+      const next = runner.validate({ root: 'fast', overlays: [] });
+      assert.deepEqual(await next, [], 'the newer run is not failed by the old worker\'s exit');
+      // And once more, after the old worker has surely gone.
+      assert.deepEqual(await runner.validate({ root: 'fast', overlays: [] }), []);
+      assert.deepEqual(logged, []);
     } finally {
       runner.dispose();
     }
