@@ -6,7 +6,7 @@
  * - completion latency after an edit (keys, template names, variables in `${}`, routine names): p50/p95, target
  *   p95 < 50 ms;
  * - full diagnostics: from the edit to the published diagnostics of that version, the whole workspace validated
- *   (server started with no debounce delay, so the figure is the work itself), target < 100 ms;
+ *   (server started with no debounce delay, so the figure is the work itself), target p95 < 100 ms;
  * - the server's memory (RSS and peak RSS of the process, the validation worker included).
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,7 +142,7 @@ async function diagnosticsPhase(root: string, base: string, rounds: number): Pro
       }
     }
     const s = stats(samples);
-    emit({ figure: 'full diagnostics after an edit (whole workspace)', ...s, target: `< ${TARGET_DIAGNOSTICS_MS} ms`, ok: s.p50Ms < TARGET_DIAGNOSTICS_MS });
+    emit({ figure: 'full diagnostics after an edit (whole workspace)', ...s, target: `p95 < ${TARGET_DIAGNOSTICS_MS} ms`, ok: s.p95Ms < TARGET_DIAGNOSTICS_MS });
     emit({ figure: 'server memory after diagnostics', pid: c.child.pid, ...rssOf(c.child.pid!) });
   } finally {
     await c.stop();

@@ -10,7 +10,7 @@ import type { Diagnostic } from '../shared/geometry';
 import { NodeFileStore } from '../host/nodePorts';
 import { nullLogger } from '../shared/loggers';
 import { RoutineRegistry } from '../bot/routine/registry';
-import { validateWorkspace } from '../orchestrator/workspaceValidation';
+import { ParseCache, validateWorkspace } from '../orchestrator/workspaceValidation';
 import { OverlayFileStore } from './overlayFileStore';
 
 export interface ValidationRequest {
@@ -34,19 +34,20 @@ export class ValidationCancelled extends Error {
 }
 
 /**
- * The validation itself: the disk of `root` with the open documents over it. Kept across requests, so routine
- * files that did not change are not parsed again (the validator's own routine registry does the caching).
+ * The validation itself: the disk of `root` with the open documents over it. Kept across requests, so files that
+ * did not change are not parsed again (routines: the validator's routine registry; templates, pools and groups: its
+ * parse cache).
  */
 export class WorkspaceValidator {
-  private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry } | undefined;
+  private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry; parsed: ParseCache } | undefined;
 
   async validate(req: ValidationRequest): Promise<Diagnostic[]> {
     if (this.current?.root !== req.root) {
       this.current?.routines.dispose();
       const store = new OverlayFileStore(new NodeFileStore(req.root));
-      this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger) };
+      this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger), parsed: new ParseCache() };
     }
-    const { store, routines } = this.current;
+    const { store, routines, parsed } = this.current;
     const open = new Map(req.overlays);
     for (const [p] of store.entries()) {
       if (!open.has(p)) {
@@ -56,7 +57,7 @@ export class WorkspaceValidator {
     for (const [p, text] of open) {
       store.set(p, text);
     }
-    return validateWorkspace(store, { routines });
+    return validateWorkspace(store, { routines, parsed });
   }
 
   dispose(): void {
@@ -107,13 +108,28 @@ export class WorkerValidationRunner implements ValidationRunner {
   /** Set when the worker cannot run here: validations then run on the server's thread. */
   private fallback: WorkspaceValidator | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (d: Diagnostic[]) => void; reject: (e: Error) => void; started: number }>();
+  /** Requests in flight, each with the worker it was posted to. */
+  private readonly pending = new Map<number, { resolve: (d: Diagnostic[]) => void; reject: (e: Error) => void; started: number; worker: Worker }>();
 
-  /** `entry`: the server's entry module (a bundle, or a .ts file run through tsx). */
+  /**
+   * `entry`: the server's entry module (a bundle, or a .ts file run through tsx). `stopAfterMs`: how long a
+   * superseded run may have run before it is stopped.
+   */
   constructor(
     private readonly entry: string,
     private readonly log: (message: string) => void = () => undefined,
+    private readonly stopAfterMs = STOP_AFTER_MS,
   ) {}
+
+  /** Rejects the requests posted to `w` (all: undefined). */
+  private rejectPending(w: Worker | undefined, e: Error): void {
+    for (const [id, p] of this.pending) {
+      if (!w || p.worker === w) {
+        this.pending.delete(id);
+        p.reject(e);
+      }
+    }
+  }
 
   private start(): Worker {
     const workerData = { role: VALIDATION_WORKER_ROLE };
@@ -138,14 +154,13 @@ export class WorkerValidationRunner implements ValidationRunner {
         p.reject(new Error(m.error));
       }
     });
+    // Only this worker's requests fail with it: a worker stopped by supersede() exits while the next one already
+    // validates the newer text.
     const fail = (e: Error) => {
       if (this.worker === w) {
         this.worker = undefined;
       }
-      for (const p of this.pending.values()) {
-        p.reject(e);
-      }
-      this.pending.clear();
+      this.rejectPending(w, e);
     };
     w.on('error', (e) => {
       this.log(`validation worker failed (${e.message}); validating on the server's thread from now on`);
@@ -165,21 +180,18 @@ export class WorkerValidationRunner implements ValidationRunner {
     const id = this.nextId++;
     const w = this.worker;
     return new Promise<Diagnostic[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, started: Date.now() });
+      this.pending.set(id, { resolve, reject, started: Date.now(), worker: w });
       w.postMessage({ id, req } satisfies WorkerRequestMessage);
     });
   }
 
   supersede(): void {
     const w = this.worker;
-    if (!w || ![...this.pending.values()].some((p) => Date.now() - p.started > STOP_AFTER_MS)) {
+    if (!w || ![...this.pending.values()].some((p) => p.worker === w && Date.now() - p.started >= this.stopAfterMs)) {
       return;
     }
     this.worker = undefined;
-    for (const p of this.pending.values()) {
-      p.reject(new ValidationCancelled());
-    }
-    this.pending.clear();
+    this.rejectPending(w, new ValidationCancelled());
     void w.terminate().catch(() => undefined);
   }
 
@@ -187,10 +199,7 @@ export class WorkerValidationRunner implements ValidationRunner {
     this.fallback?.dispose();
     const w = this.worker;
     this.worker = undefined;
-    for (const p of this.pending.values()) {
-      p.reject(new ValidationCancelled());
-    }
-    this.pending.clear();
+    this.rejectPending(undefined, new ValidationCancelled());
     if (w) {
       void w.terminate().catch(() => undefined);
     }

@@ -6,7 +6,7 @@
  */
 import type { Diagnostic } from '../shared/geometry';
 import { diagnosticAt, type ParsedYaml } from '../shared/yamlSource';
-import { PathEscapeError, type FileStore, type Logger } from '../shared/ports';
+import { PathEscapeError, type FileStat, type FileStore, type Logger } from '../shared/ports';
 import { listWorkspaceFiles, readWorkspaceYaml } from '../bot/workspaceFiles';
 import { nullLogger } from '../shared/loggers';
 import { RoutineRegistry } from '../bot/routine/registry';
@@ -30,6 +30,32 @@ export interface WorkspaceValidationOptions {
    * unchanged routine files are not parsed again. Without it each call loads every routine afresh.
    */
   routines?: RoutineRegistry;
+  /**
+   * Parse results of template, pool and group files kept across calls (with `routines`, for an editor): a file
+   * whose text did not change is not parsed again.
+   */
+  parsed?: ParseCache;
+}
+
+/** The parse results of files by their text (see {@link WorkspaceValidationOptions.parsed}). */
+export class ParseCache {
+  private entries = new Map<string, { text: string; value: unknown }>();
+  private used = new Map<string, { text: string; value: unknown }>();
+
+  /** `parse(text)` of `file`, from the last call when its text is the same. Parse results must not be mutated. */
+  get<T>(kind: string, file: string, text: string, parse: () => T): T {
+    const key = `${kind}:${file}`;
+    const hit = this.entries.get(key);
+    const entry = hit && hit.text === text ? hit : { text, value: parse() };
+    this.used.set(key, entry);
+    return entry.value as T;
+  }
+
+  /** Ends a validation: only the files it read are kept. */
+  sweep(): void {
+    this.entries = this.used;
+    this.used = new Map();
+  }
 }
 
 /** Summary of what was validated, besides the diagnostics. */
@@ -60,6 +86,15 @@ async function readOrDiagnose(files: FileStore, file: string, out: Diagnostic[])
   return undefined;
 }
 
+/** The stat of a template's image, or why it is refused (a path leaving the workspace); never rejects. */
+async function imageStat(files: FileStore, image: string): Promise<{ st?: FileStat; refused?: string }> {
+  try {
+    return { st: await files.stat(image) };
+  } catch (e) {
+    return { refused: e instanceof PathEscapeError ? e.message : undefined };
+  }
+}
+
 function stem(file: string): string {
   return (file.split('/').pop() ?? file).replace(/\.yaml$/, '');
 }
@@ -73,6 +108,8 @@ export async function validateWorkspace(files: FileStore, options: WorkspaceVali
 export async function validateWorkspaceDetailed(files: FileStore, options: WorkspaceValidationOptions = {}): Promise<WorkspaceValidationResult> {
   const logger = options.logger ?? nullLogger;
   const out: Diagnostic[] = [];
+  const cache = options.parsed;
+  const cached = <T>(kind: string, file: string, text: string, parse: () => T): T => (cache ? cache.get(kind, file, text, parse) : parse());
 
   // templates/
   const templateNames = new Map<string, { file: string; line: number; col: number }>();
@@ -82,7 +119,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
     if (text === undefined) {
       continue;
     }
-    const r = loadTemplateFile(text, file);
+    const r = cached('template', file, text, () => loadTemplateFile(text, file));
     out.push(...r.diagnostics);
     const defined: Array<{ name: string; src: { file: string; line: number; col: number }; image?: string; imageAt?: { line: number; col: number } }> = [
       ...r.templates.map((t, i) => ({
@@ -93,7 +130,9 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       })),
       ...r.colors.map((c, i) => ({ name: c.name, src: r.colorSources[i] ?? { file, line: 1, col: 1 } })),
     ];
-    for (const t of defined) {
+    // The images' checks run together (each resolves links on the disk); their results are taken in order below.
+    const images = defined.map((t) => (t.image && options.checkImages !== false ? imageStat(files, t.image) : undefined));
+    for (const [i, t] of defined.entries()) {
       const first = templateNames.get(t.name);
       if (first) {
         out.push({
@@ -107,15 +146,9 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       } else {
         templateNames.set(t.name, t.src);
       }
-      if (t.image && options.checkImages !== false) {
-        let st;
-        let refused: string | undefined;
-        try {
-          st = await files.stat(t.image);
-        } catch (e) {
-          st = undefined;
-          refused = e instanceof PathEscapeError ? e.message : undefined;
-        }
+      const image = images[i];
+      if (t.image && image) {
+        const { st, refused } = await image;
         const at = t.imageAt ?? t.src;
         if (refused) {
           out.push({ file: t.src.file, line: at.line, col: at.col, severity: 'error', message: `template '${t.name}': image '${t.image}' is refused: ${refused}`, code: 'path-escape' });
@@ -145,7 +178,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       if (text === undefined) {
         continue;
       }
-      const r = parsePoolDefinition(text, file);
+      const r = cached('pool', file, text, () => parsePoolDefinition(text, file));
       out.push(...r.diagnostics);
       if (r.value) {
         const clash = pools.get(r.value.name);
@@ -172,7 +205,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       if (text === undefined) {
         continue;
       }
-      const r = parseGroupDefinition(text, file);
+      const r = cached('group', file, text, () => parseGroupDefinition(text, file));
       out.push(...r.diagnostics);
       if (!r.value) {
         continue;
@@ -195,6 +228,7 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
       counts: { routines: registry.names().length, templateFiles: templateFiles.length, templates: templateNames.size, groups: groupFiles.length, pools: poolFiles.length },
     };
   } finally {
+    cache?.sweep();
     if (!options.routines) {
       registry.dispose();
     }

@@ -58,6 +58,8 @@ export interface LabRow {
   margin: number;
   /** What the user (or the step that used the template) says: should it be found on this frame? */
   expected?: boolean;
+  /** `expected` comes from the recorded run (what its match of this template on this frame gave), not a mark. */
+  inferred?: boolean;
   /** found && expected === false, or !found && expected === true. */
   verdict: 'ok' | 'false-positive' | 'miss' | 'unknown';
 }

@@ -106,7 +106,7 @@ async function pickSource(deps: CaptureDeps, fleet: Fleet, root: string): Promis
   items.push({
     label: '$(file-media) Saved frame (PNG)…',
     run: async () => {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png'] }, defaultUri: vscode.Uri.file(root), openLabel: 'Capture From' });
+      const picked = await vscode.window.showOpenDialog({ title: 'Capture Template: a saved frame', canSelectMany: false, filters: { Images: ['png'] }, defaultUri: vscode.Uri.file(root), openLabel: 'Capture From' });
       if (!picked?.[0]) {
         throw new CancelledByUser();
       }

@@ -22,6 +22,8 @@ export interface RecordedFrameInfo {
   time: number;
   /** The routine step that was running (its template names help the lab infer what should be found). */
   step?: { routine: string; step: string; line?: number };
+  /** The run's template matches while this frame was on screen (a condition's or a `tap: template`'s). */
+  matches?: Array<{ template: string; found: boolean }>;
 }
 
 /** The monitor's flight recorder, as the template tools use it. */

@@ -11,6 +11,7 @@ import { CapturePanel, type CaptureArgs } from './captureTemplate';
 import { followFleet } from './fleetFeed';
 import { NO_RECORDER, type RecordedFrames } from './frameSources';
 import { TemplateLab, type LabArgs } from './templateLab';
+import { LabExpectations } from './labExpectations';
 import { LiveEditor } from './liveEditor';
 import { LiveSteps } from './liveSteps';
 import { runRoutineFromEditor, type RunOnDeviceArgs } from './runRoutine';
@@ -54,7 +55,7 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, deps: {
       return undefined;
     }),
   );
-  const expectations = new Map<string, boolean>();
+  const expectations = new LabExpectations(context.workspaceState, (e: unknown) => deps.logger.log('warn', `template lab: the marks were not saved: ${e instanceof Error ? e.message : String(e)}`));
   context.subscriptions.push(
     deps.runner.register(COMMANDS.templateLab, async (uri?: unknown, args?: LabArgs) => {
       const lab = await TemplateLab.open({ session: deps.session, extensionUri: context.extensionUri, logger: deps.logger.child('lab'), recorder: () => recorder, expectations }, uri instanceof vscode.Uri ? uri : undefined, args);

@@ -1,6 +1,7 @@
 /**
  * Template Lab rows (pure): a template's result on a frame, its margin (score − threshold) and its verdict from
- * what the user expects there (false positive: found where it should not be; miss: not found where it should).
+ * what is expected there — the user's mark, else what the recorded run's match gave (false positive: found where it
+ * should not be; miss: not found where it should).
  * Also which templates a routine file references.
  */
 import { isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
@@ -20,7 +21,17 @@ export function verdictOf(found: boolean, expected: boolean | undefined): LabRow
   return 'ok';
 }
 
-export function labRow(o: { template: string; frameId: string; frameLabel: string; score: number; threshold: number; found: boolean; box: Rect; expected?: boolean }): LabRow {
+/**
+ * What the recorded run says about a template on a frame: found (true) or not (false) when the run matched it while
+ * the frame was on screen — a condition that held or failed, a `tap: template` that found its target — and every
+ * such match agreed; undefined when the run did not look for it there, or its matches disagree (the screen changed).
+ */
+export function inferExpected(matches: ReadonlyArray<{ template: string; found: boolean }> | undefined, template: string): boolean | undefined {
+  const seen = new Set((matches ?? []).filter((m) => m.template === template).map((m) => m.found));
+  return seen.size === 1 ? seen.has(true) : undefined;
+}
+
+export function labRow(o: { template: string; frameId: string; frameLabel: string; score: number; threshold: number; found: boolean; box: Rect; expected?: boolean; inferred?: boolean }): LabRow {
   const score = Number.isFinite(o.score) ? o.score : 0;
   return {
     id: `${o.template}\n${o.frameId}`,
@@ -33,6 +44,7 @@ export function labRow(o: { template: string; frameId: string; frameLabel: strin
     box: o.box,
     margin: Math.round((score - o.threshold) * 1000) / 1000,
     ...(o.expected !== undefined ? { expected: o.expected } : {}),
+    ...(o.expected !== undefined && o.inferred ? { inferred: true } : {}),
     verdict: verdictOf(o.found, o.expected),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The routine editor while bots run: a gutter mark and an after-line text ("◀ bot 1, bot 3") on each running bot's
- * current step, and a CodeLens on each image condition with its live score per bot ("0.97 on bot 2 · 0.12 on bot
- * 4"). Reads {@link LiveSteps}; decorations are coalesced (one update of the visible editors per
+ * current step, and a CodeLens on each image condition and each action on a template (`tap: <template>`,
+ * `longPress`) with its live score per bot ("0.97 on bot 2 · 0.12 on bot 4"). Reads {@link LiveSteps}; decorations are coalesced (one update of the visible editors per
  * {@link DECORATION_DELAY_MS}) and the CodeLens refreshed at most every {@link LENS_REFRESH_MS}.
  */
 import * as path from 'node:path';
@@ -191,7 +191,7 @@ export class LiveEditor implements vscode.Disposable {
       const scores = model.scoresAt(file, c.line);
       const title = scores.length ? scoresText(scores) : 'no match yet';
       const tooltip = scores.map((s) => `${s.bot}: ${s.template} ${s.score.toFixed(3)} (threshold ${s.threshold.toFixed(2)}, ${s.found ? 'found' : 'not found'})`).join('\n');
-      lenses.push(new vscode.CodeLens(doc.lineAt(c.line).range, { title: `$(eye) ${title}`, command: '', tooltip: tooltip || 'no bot has evaluated this condition yet' }));
+      lenses.push(new vscode.CodeLens(doc.lineAt(c.line).range, { title: `$(eye) ${title}`, command: '', tooltip: tooltip || `no bot has evaluated this ${c.kind === 'image' || c.kind === 'notImage' ? 'condition' : `${c.kind} target`} yet` }));
     }
     return lenses;
   }

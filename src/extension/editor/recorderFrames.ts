@@ -32,7 +32,8 @@ export function recordedFramesOf(recorder: () => RecorderView | undefined, decod
           continue;
         }
         for (const f of r!.frames(ref.group, ref.instance)) {
-          out.push({ id: idOf(ref.group, String(ref.instance), f.frame), bot, time: f.time });
+          const matches = f.events.flatMap((e) => (e.kind === 'routine' && e.event.type === 'match' ? [{ template: e.event.template, found: e.event.found }] : []));
+          out.push({ id: idOf(ref.group, String(ref.instance), f.frame), bot, time: f.time, ...(matches.length ? { matches } : {}) });
         }
       }
       out.sort((a, b) => b.time - a.time);

@@ -1,8 +1,9 @@
 /**
  * Template Lab: one template, or every template a routine references, run against the recorder's frames and the
- * live devices' frames (a capture of each online device). A table of scores, positions and margins; the user marks
- * per row whether the template should be found there, and false positives and misses are called out; a click shows
- * the frame with the match's box.
+ * live devices' frames (a capture of each online device). A table of scores, positions and margins. What is expected
+ * on a recorded frame is inferred from the run (its match of the template on that frame: found or not); the user
+ * marks or overrides it per row (the marks are kept in the workspace's state), and false positives and misses are
+ * called out; a click shows the frame with the match's box.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -13,8 +14,9 @@ import { encodePng } from '../../bot/vision/imageCodec';
 import { CancelledByUser } from '../commands/commandRunner';
 import type { FleetSession } from '../fleetSession';
 import { rawFrame } from './cropEvaluation';
-import { captureBot, captureDevice, timeLabel, type OwnedFrame, type RecordedFrames } from './frameSources';
-import { labRow, sortRows, templatesReferenced } from './labRows';
+import { captureBot, captureDevice, timeLabel, type OwnedFrame, type RecordedFrameInfo, type RecordedFrames } from './frameSources';
+import { markKey, type LabExpectations } from './labExpectations';
+import { inferExpected, labRow, sortRows, templatesReferenced } from './labRows';
 import { routineNameOf } from './routineParams';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
 
@@ -26,8 +28,8 @@ export interface LabDeps {
   extensionUri: vscode.Uri;
   logger: Logger;
   recorder: () => RecordedFrames;
-  /** What the user marked (template + frame id → expected), kept for the window. */
-  expectations: Map<string, boolean>;
+  /** What the user marked (template on a frame → expected), kept in the workspace's state. */
+  expectations: LabExpectations;
 }
 
 export interface LabArgs {
@@ -39,6 +41,10 @@ interface LabFrame {
   id: string;
   label: string;
   frame: OwnedFrame;
+  /** A recorded frame's capture time (names it in the marks). */
+  time?: number;
+  /** The recorded run's matches on it. */
+  matches?: RecordedFrameInfo['matches'];
 }
 
 async function liveFrames(fleet: Fleet, logger: Logger): Promise<LabFrame[]> {
@@ -70,7 +76,7 @@ async function recordedFrames(recorder: RecordedFrames): Promise<LabFrame[]> {
   for (const r of list) {
     const frame = await recorder.read(r.id).catch(() => undefined);
     if (frame) {
-      out.push({ id: `rec:${r.id}`, label: `recorder: ${r.bot} at ${timeLabel(r.time)}${r.step ? ` (${r.step.step})` : ''}`, frame });
+      out.push({ id: `rec:${r.id}`, label: `recorder: ${r.bot} at ${timeLabel(r.time)}${r.step ? ` (${r.step.step})` : ''}`, frame, time: r.time, ...(r.matches ? { matches: r.matches } : {}) });
     }
   }
   return out;
@@ -195,8 +201,7 @@ export class TemplateLab implements vscode.Disposable {
       }
       for (const f of this.frames) {
         const r = await this.fleet.vision.matchImage(rawFrame(f.frame), spec, image);
-        const expected = this.deps.expectations.get(`${t}\n${f.id}`);
-        rows.push(labRow({ template: t, frameId: f.id, frameLabel: f.label, score: r.score, threshold: r.threshold, found: r.found, box: r.box, ...(expected !== undefined ? { expected } : {}) }));
+        rows.push(labRow({ template: t, frameId: f.id, frameLabel: f.label, score: r.score, threshold: r.threshold, found: r.found, box: r.box, ...this.expectationOf(t, f) }));
       }
     }
     this.rows = sortRows(rows);
@@ -215,14 +220,29 @@ export class TemplateLab implements vscode.Disposable {
     this.post({ type: 'error', message });
   }
 
-  /** Marks a row expected (true), not expected (false) or unknown (null), and updates its verdict. */
-  expect(rowId: string, expected: boolean | null): void {
-    if (expected === null) {
-      this.deps.expectations.delete(rowId);
-    } else {
-      this.deps.expectations.set(rowId, expected);
+  /** What is expected of template `t` on frame `f`: the user's mark, else what the recorded run's matches say. */
+  private expectationOf(t: string, f: LabFrame): { expected?: boolean; inferred?: boolean } {
+    const marked = this.deps.expectations.get(markKey(t, f.id, f.time));
+    if (marked !== undefined) {
+      return { expected: marked };
     }
-    this.rows = sortRows(this.rows.map((r) => (r.id === rowId ? labRow({ ...r, ...(expected !== null ? { expected } : { expected: undefined }) }) : r)));
+    const inferred = inferExpected(f.matches, t);
+    return inferred !== undefined ? { expected: inferred, inferred: true } : {};
+  }
+
+  /**
+   * Marks a row expected (true), not expected (false) or unmarked (null: what the run says applies again), and
+   * updates its verdict.
+   */
+  expect(rowId: string, expected: boolean | null): void {
+    const row = this.rows.find((r) => r.id === rowId);
+    const f = row && this.frames.find((x) => x.id === row.frameId);
+    if (!row || !f) {
+      return;
+    }
+    this.deps.expectations.set(markKey(row.template, f.id, f.time), expected);
+    const { expected: _e, inferred: _i, ...rest } = row;
+    this.rows = sortRows(this.rows.map((r) => (r.id === rowId ? labRow({ ...rest, ...this.expectationOf(row.template, f) }) : r)));
     this.post({ type: 'rows', title: this.title, rows: this.rows, frames: this.frames.length, templates: this.templates.length });
     this._onDidRun.fire(this.rows);
   }

@@ -36,7 +36,19 @@ const VERDICT_TEXT: Record<LabRow['verdict'], string> = { 'false-positive': 'fal
 function render(rows: LabRow[]): void {
   tbody.replaceChildren(
     ...rows.map((r) => {
-      const expected = h('select', { 'aria-label': `Expected on ${r.frameLabel}`, class: 'expected' }, h('option', { value: '' }, '—'), h('option', { value: 'yes' }, 'yes'), h('option', { value: 'no' }, 'no'));
+      // An expectation inferred from the recorded run reads "yes (run)" in italics; picking a value overrides it.
+      const run = (v: boolean) => (r.inferred && r.expected === v ? ' (run)' : '');
+      const expected = h(
+        'select',
+        {
+          'aria-label': `Expected on ${r.frameLabel}`,
+          class: `expected${r.inferred ? ' inferred' : ''}`,
+          title: r.inferred ? `Inferred from the recorded run: its match of ${r.template} on this frame was ${r.expected ? 'found' : 'not found'}. Pick a value to override it.` : undefined,
+        },
+        h('option', { value: '' }, '—'),
+        h('option', { value: 'yes' }, `yes${run(true)}`),
+        h('option', { value: 'no' }, `no${run(false)}`),
+      );
       expected.value = r.expected === undefined ? '' : r.expected ? 'yes' : 'no';
       expected.addEventListener('click', (e) => e.stopPropagation());
       expected.addEventListener('change', () => post({ type: 'expect', rowId: r.id, expected: expected.value === '' ? null : expected.value === 'yes' }));

@@ -1,7 +1,8 @@
 /**
  * Capture Template in the real VS Code: the Explorer's context menu on a PNG opens the capture view, a rectangle is
  * dragged on the frame and nudged with the keyboard, named and saved; the saved PNG holds exactly the crop's
- * pixels and the registry entry its name, image, padded region and the threshold the view suggested.
+ * pixels and the registry entry its name, image, padded region and the threshold the view suggested. The command
+ * opens a PNG chosen in the open dialog too.
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -119,5 +120,25 @@ describe('(browser) Capture Template', () => {
       threshold,
       region: padRegion(rect, { width: W, height: H }),
     });
+  });
+
+  it('opens a saved frame chosen in the open dialog (the command\'s "Saved frame (PNG)…" source)', async () => {
+    const w = wb();
+    await w.runCommand('Emulator Fleet: Capture Template');
+    await w.pickQuickItem('Saved frame (PNG)…');
+    // The workbench's own file dialog (a remote window's): it opens on the workspace folder; type the file's path.
+    const input = w.page.locator('.quick-input-widget .quick-input-box input');
+    await w.page.waitForFunction((folder) => (document.querySelector<HTMLInputElement>('.quick-input-widget .quick-input-box input')?.value ?? '').startsWith(folder), w.folder);
+    await w.screenshot('capture-template-open-dialog');
+    await input.fill(path.posix.join(w.folder, 'shots', 'frame.png'));
+    // The dialog lists the folder's entries as the path is typed; Enter accepts the file once it is resolved.
+    await w.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'frame.png' }).first().waitFor();
+    await input.press('Enter');
+    await w.page.locator('.part.editor .tab.active', { hasText: 'Capture Template: file shots/frame.png' }).waitFor();
+    const f = await w.webviewFrame({ extensionId: 'emulator-fleet.emulator-fleet' });
+    await f.waitForSelector('#canvas[data-loaded="true"]');
+    const ds = await dataset(f);
+    assert.equal(ds.width, String(W));
+    assert.equal(ds.height, String(H));
   });
 });

@@ -110,6 +110,15 @@ describe('(vscode) routine editor: run on device, live step and scores', () => {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     assert.ok(lenses.some((l) => l.range.start.line === popupLine), `a lens on the image condition's line ${popupLine} (lenses on ${lenses.map((l) => l.range.start.line).join(', ')})`);
     assert.match(lens.command!.title, /[01]\.\d\d( ✓)? on \S+/);
+    // A `tap: <template>` step gets its live score too (the routine taps the home screen's Wonder Pick button).
+    const tapLine = doc.getText().split('\n').findIndex((l) => l.includes('- tap: home.wonderPickButton'));
+    assert.ok(tapLine > 0);
+    const tapLens = await when(
+      ed,
+      async () => (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).find((l) => l.range.start.line === tapLine && / on /.test(l.command?.title ?? '')),
+      'a CodeLens with a live score on the tap of a template',
+    );
+    assert.match(tapLens.command!.title, /[01]\.\d\d( ✓)? on \S+/);
     // The bot's current step is marked (in this file, or in a routine it called).
     const marked = await when(ed, () => ed.model.bots().map((b) => ed.model.stepOf(b)).find((s) => s !== undefined), 'a marked step');
     assert.match(marked.file, /^routines\//);
@@ -167,6 +176,12 @@ describe('(vscode) routine editor: a running group', () => {
   });
 });
 
+/** The expectation of a lab row. */
+function pick(r: LabRow | undefined): { expected?: boolean; inferred?: boolean } {
+  assert.ok(r, 'the row is there');
+  return { expected: r.expected, inferred: r.inferred };
+}
+
 describe('(vscode) Template Lab', () => {
   it('runs the templates of a routine on the recorder\'s frames and the live devices, with the marks calling out false positives and misses', async function () {
     this.timeout(120_000);
@@ -179,8 +194,10 @@ describe('(vscode) Template Lab', () => {
     const recorded = { width: shot.width, height: shot.height, data: new Uint8Array(shot.data), label: 'recorded' };
     shot.lease?.release();
     await opened.device.close();
+    // The recorded run matched home.packsButton on that frame and did not find it: the lab infers "not expected".
+    const time = Date.now();
     api.editor.setRecorder({
-      list: () => Promise.resolve([{ id: 'r1', bot: 'bot 1', time: Date.now() }]),
+      list: () => Promise.resolve([{ id: 'r1', bot: 'bot 1', time, matches: [{ template: 'home.packsButton', found: false }] }]),
       read: () => Promise.resolve(recorded),
     });
     try {
@@ -198,10 +215,39 @@ describe('(vscode) Template Lab', () => {
       assert.ok(frames.has('rec:r1'), 'the recorded frame is in the table');
       assert.ok([...frames].some((f) => f === `live:${serial}`), `the live device is in the table (${[...frames].join(', ')})`);
       assert.equal(rows.length, frames.size * lab.templates.length);
+      const inferredId = 'home.packsButton\nrec:r1';
       for (const r of rows) {
         assert.equal(r.margin, Math.round((r.score - r.threshold) * 1000) / 1000);
-        assert.equal(r.verdict, 'unknown');
+        if (r.id === inferredId) {
+          assert.deepEqual([r.expected, r.inferred, r.verdict], [false, true, r.found ? 'false-positive' : 'ok'], 'inferred from the recorded match');
+        } else {
+          assert.equal(r.verdict, 'unknown');
+        }
       }
+      // The user overrides what was inferred; the mark outlasts the lab (a new lab on the same frame shows it), and
+      // clearing it brings back the inference.
+      const next = () => new Promise<readonly LabRow[]>((resolve) => {
+        const sub = lab.onDidRun((r) => {
+          sub.dispose();
+          resolve(r);
+        });
+      });
+      let changed = next();
+      lab.expect(inferredId, true);
+      assert.deepEqual(pick((await changed).find((r) => r.id === inferredId)), { expected: true, inferred: undefined });
+      await vscode.commands.executeCommand('emulatorFleet.editor.templateLab', vscode.Uri.joinPath(root, 'routines', 'wonder_pick.yaml'));
+      const lab2 = api.editor.labs().at(-1)!;
+      assert.notEqual(lab2, lab);
+      const rows2 = await new Promise<readonly LabRow[]>((resolve) => {
+        const sub = lab2.onDidRun((r) => {
+          sub.dispose();
+          resolve(r);
+        });
+      });
+      assert.deepEqual(pick(rows2.find((r) => r.id === inferredId)), { expected: true, inferred: undefined }, 'the mark, kept');
+      changed = next();
+      lab.expect(inferredId, null);
+      assert.deepEqual(pick((await changed).find((r) => r.id === inferredId)), { expected: false, inferred: true }, 'unmarked: inferred again');
       // Marks: a template found where it should not be is a false positive; one not found where it should be, a miss.
       const found = rows.find((r) => r.found);
       const notFound = rows.find((r) => !r.found)!;

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { applyFleetEvent, applyRoutineEvent, followFleet } from '../../../../src/extension/editor/fleetFeed';
 import { imageConditions } from '../../../../src/extension/editor/imageConditions';
 import { LiveSteps, markerText, scoresText } from '../../../../src/extension/editor/liveSteps';
+import { harness } from '../../routine/interpreterHarness';
 import type { FleetEvent } from '../../../../src/shared/fleetTypes';
 import type { SourceRange } from '../../../../src/shared/geometry';
 
@@ -87,7 +88,7 @@ describe('editor: live step markers and scores', () => {
   });
 });
 
-describe('editor: CodeLens placement on image conditions', () => {
+describe('editor: CodeLens placement on image conditions and template actions', () => {
   const text = [
     'sentries:', // 0
     '  - name: pop-ups', // 1
@@ -104,19 +105,59 @@ describe('editor: CodeLens placement on image conditions', () => {
     '  - until: { all: [ { var: done }, { image: home.packsButton } ] }', // 12
     '    do: [ { wait: 1s } ]', // 13
     '  - log: "image: not a condition"', // 14
+    '  - name: confirm', // 15
+    '    longPress: { template: popup.ok, duration: 1s }', // 16
+    '  - tap: { x: 10, y: 20 }', // 17
+    '  - tap: { region: { x: 0, y: 0, w: 5, h: 5 } }', // 18
+    '  - if: { var: done }', // 19
+    '    then: [ { tap: { template: results.next, offset: { x: 0, y: 40 } } } ]', // 20
+    'vars:', // 21
+    '  tap: not an action', // 22
   ].join('\n');
 
-  it('finds every image/notImage condition, on the line its match events carry', () => {
+  it('finds every image/notImage condition and template action, on the line its match events carry', () => {
     assert.deepEqual(
       imageConditions(text).map((c) => [c.line, c.kind, c.template]),
       [
         [4, 'image', 'popup.daily.ok'],
         [5, 'notImage', 'popup.x'],
         [7, 'image', 'home.header'],
+        [9, 'tap', 'home.header'],
         [11, 'image', 'title.logo'],
         [12, 'image', 'home.packsButton'],
+        [15, 'longPress', 'popup.ok'],
+        [20, 'tap', 'results.next'],
       ],
     );
+  });
+
+  it('puts an action\'s lens on the line where the interpreter\'s match events of that action land', async () => {
+    const routine = [
+      'steps:', // 0
+      '  - name: open', // 1
+      '    tap: packs_button', // 2
+      '  - if: { image: home_banner }', // 3
+      '    then: [ { longPress: { template: packs_button, duration: 10 } } ]', // 4
+      '  - tap: { template: open_button, optional: true }', // 5
+      '  - tap: { x: 1, y: 2 }', // 6
+    ].join('\n');
+    const h = harness({
+      screens: { home: { templates: { packs_button: { x: 60, y: 380, w: 420, h: 120 }, home_banner: { x: 0, y: 44, w: 540, h: 84 } } }, packs: { templates: { open_button: { x: 120, y: 620, w: 300, h: 110 } } } },
+      routines: { t: `${routine}\n` },
+    });
+    const r = await h.run('t');
+    assert.equal(r.ok, true, r.error?.message);
+    const live = new LiveSteps();
+    for (const e of h.events) {
+      applyRoutineEvent(live, 'bot 1', e);
+    }
+    const file = h.of('match')[0]!.range!.file;
+    const lenses = imageConditions(routine).map((c) => c.line);
+    assert.deepEqual(lenses, [1, 3, 4, 5]);
+    // Every scored line (a match happened there) has a lens: the condition's, and each template action's.
+    assert.deepEqual(live.scoredLines(file), lenses);
+    assert.match(scoresText(live.scoresAt(file, 4)), /^[01]\.\d\d ✓ on bot 1$/);
+    assert.match(scoresText(live.scoresAt(file, 5)), /^0\.\d\d on bot 1$/);
   });
 
   it('tolerates a broken file (no throw, what parses is found)', () => {

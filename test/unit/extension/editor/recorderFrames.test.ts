@@ -40,4 +40,26 @@ describe('(unit) editor: the flight recorder as the template tools read it', () 
     await assert.rejects(source.read(all[0]!.id), /gone/);
     assert.deepEqual(await recordedFramesOf(() => undefined, sharpDecoder).list(), []);
   });
+
+  it('gives each frame the run\'s template matches made while it was on screen (what the lab infers from)', async () => {
+    const rec = new FlightRecorder({ framesPerBot: 10, memoryBytes: 1e9, encodeJpeg: (f) => encodeJpeg(f, { quality: 95 }) });
+    const bot = { group: 'G', instance: '1' };
+    const match = (template: string, found: boolean, time: number) =>
+      rec.recordEvent(bot, { kind: 'routine', time, event: { type: 'match', routine: 'r', time, template, found, score: found ? 0.95 : 0.2, threshold: 0.8, box: { x: 0, y: 0, w: 1, h: 1 }, ms: 1 } });
+    rec.recordFrame(bot, frame(1, 40), { frame: 1, time: 100 });
+    match('home.header', true, 101);
+    match('popup.ok', false, 102);
+    rec.recordEvent(bot, { kind: 'routine', time: 103, event: { type: 'log', routine: 'r', time: 103, level: 'info', message: 'not a match' } });
+    rec.recordFrame(bot, frame(2, 90), { frame: 2, time: 200 });
+    await recorded(rec, 'G', '1', 2);
+    const list = await recordedFramesOf(() => rec, sharpDecoder).list();
+    assert.deepEqual(
+      list.map((f) => [f.time, f.matches]),
+      [
+        [200, undefined],
+        [100, [{ template: 'home.header', found: true }, { template: 'popup.ok', found: false }]],
+      ],
+    );
+    assert.deepEqual(await recordedFramesOf(() => undefined, sharpDecoder).list(), []);
+  });
 });
