@@ -416,7 +416,7 @@ describe('(integration) debug adapter through the protocol', function () {
     // waitFor and if captured the screen (the logs did not): the if's frame first, then the waitFor's.
     assert.deepEqual(
       history.map((h) => h.step),
-      ['if', 'waitFor'],
+      ['if · line 3', 'waitFor · line 2'],
       JSON.stringify(history.map((h) => ({ ...h, jpeg: h.jpeg.length }))),
     );
     for (const h of history) {

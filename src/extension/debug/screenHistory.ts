@@ -90,7 +90,8 @@ export class LaunchRecorder implements DebugRecorderView {
 
   event(e: RoutineEvent): void {
     if (e.type === 'step.start') {
-      this.step = e.step;
+      // The label and the line: consecutive steps of one kind (a chain of ifs) stay apart.
+      this.step = e.range ? `${e.step} · line ${e.range.start.line}` : e.step;
     } else if (e.type === 'routine.end' && e.depth === 0) {
       this.step = undefined;
     } else if (e.type === 'error' || (e.type === 'step.end' && !e.ok)) {

@@ -45,6 +45,13 @@ export function shownMatches(s: ScreenPayload): { kind: 'current' | 'previous'; 
   return { kind: 'previous', matches };
 }
 
+/** Boxes drawn on the frame: the found ones, and the misses when nothing was found or only a couple were missed (the list names them all). */
+export function drawnMatches(matches: readonly ScreenMatch[]): ScreenMatch[] {
+  const found = matches.filter((m) => m.found);
+  const missed = matches.filter((m) => !m.found);
+  return found.length && missed.length > 2 ? found : [...found, ...missed];
+}
+
 function timeOf(t: number): string {
   return new Date(t).toLocaleTimeString();
 }
@@ -54,6 +61,12 @@ export function pausedText(s: ScreenPayload): string {
   const where = s.location ? `${s.location.file}:${s.location.line}` : '';
   const who = s.target.group ? `${s.target.group} / bot ${s.target.instance ?? '?'}` : (s.target.serial ?? '');
   return [`Paused (${s.reason ?? 'stopped'})`, where, who, s.fresh ? 'captured now' : 'the frame the step looked at'].filter(Boolean).join(' · ');
+}
+
+/** The stage's size: the frame's aspect ratio, as wide as the view allows but never taller than about half of it. */
+function sizeStage(stage: HTMLElement, width: number, height: number): void {
+  stage.style.aspectRatio = `${width} / ${height}`;
+  stage.style.setProperty('--ratio', String(width / Math.max(1, height)));
 }
 
 export class DebugScreenApp {
@@ -87,15 +100,17 @@ export class DebugScreenApp {
     this.back.textContent = 'Back to the paused frame';
     this.back.hidden = true;
     this.back.addEventListener('click', () => this.viewCurrent());
-    this.stage = el('div', 'stage', root);
+    // The frame, and the last steps' frames beside it (below it when the view is narrow); the matches under both.
+    const main = el('div', 'main', root);
+    this.stage = el('div', 'stage', main);
     this.img = el('img', 'frame', this.stage);
     this.img.alt = 'The paused bot\'s screen';
     this.canvas = el('canvas', 'overlay', this.stage);
-    this.list = el('ul', 'matches', root);
-    this.history = el('section', 'history', root);
+    this.history = el('section', 'history', main);
     this.history.hidden = true;
-    el('h3', 'history-title', this.history).textContent = 'Earlier steps';
+    el('h3', 'history-title', this.history).textContent = 'Last steps';
     this.strip = el('div', 'strip', this.history);
+    this.list = el('ul', 'matches', root);
     this.img.addEventListener('load', () => this.draw());
     new ResizeObserver(() => this.draw()).observe(this.stage);
   }
@@ -154,11 +169,13 @@ export class DebugScreenApp {
     this.refresh.disabled = false;
     this.status.textContent = pausedText(s);
     this.stage.hidden = false;
-    this.stage.style.aspectRatio = `${s.frameWidth} / ${s.frameHeight}`;
+    sizeStage(this.stage, s.frameWidth, s.frameHeight);
     this.img.src = `data:image/jpeg;base64,${s.jpeg}`;
     this.showHistory(s.history ?? []);
     const shown = shownMatches(s);
-    const items = [...shown.matches.map((m) => [shown.kind, m] as const), ...s.evaluated.map((m) => ['evaluated', m] as const)];
+    const found = shown.matches.filter((m) => m.found);
+    const missed = shown.matches.filter((m) => !m.found);
+    const items = [...[...found, ...missed].map((m) => [shown.kind, m] as const), ...s.evaluated.map((m) => ['evaluated', m] as const)];
     this.list.replaceChildren(
       ...items.map(([kind, m]) => {
         const li = document.createElement('li');
@@ -208,7 +225,7 @@ export class DebugScreenApp {
     }
     this.back.hidden = false;
     this.status.textContent = `Step '${h.step}' at ${timeOf(h.time)} (recorded; no boxes)`;
-    this.stage.style.aspectRatio = `${h.width} / ${h.height}`;
+    sizeStage(this.stage, h.width, h.height);
     this.img.src = `data:image/jpeg;base64,${h.jpeg}`;
     this.draw();
   }
@@ -229,6 +246,6 @@ export class DebugScreenApp {
       drawOverlay(this.canvas, [], { width: this.viewing.width, height: this.viewing.height }, overlayColors(), { labels: 'full' });
       return;
     }
-    drawOverlay(this.canvas, [...shownMatches(s).matches, ...s.evaluated], { width: s.frameWidth, height: s.frameHeight }, overlayColors(), { labels: 'full' });
+    drawOverlay(this.canvas, [...drawnMatches(shownMatches(s).matches), ...s.evaluated], { width: s.frameWidth, height: s.frameHeight }, overlayColors(), { labels: 'full' });
   }
 }
