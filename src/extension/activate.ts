@@ -100,10 +100,14 @@ export function activateMain(context: vscode.ExtensionContext, boot: Boot): Emul
   });
   languageClient.catch((e: unknown) => output.error(`the language server did not start: ${e instanceof Error ? e.message : String(e)}`));
 
-  // Attach reaches the bots of the window's fleet (whichever fleet the session holds now); launches build their own.
+  // Launches run on the window's fleet (its devices, pools, settings; the device picker lists its devices); attach
+  // reaches its groups' bots (whichever fleet the session holds now); the Screen view's history reads the recorder.
   registerDebugger(context, {
     output,
     registrar,
+    fleet: () => s.fleet(),
+    prompter: () => prompter,
+    recorder: () => monitor.recorder,
     root: () => session?.root,
     targets: {
       find: (group, instance) => session?.current?.debugTargets.find(group, instance),

@@ -54,6 +54,7 @@ export const COMMANDS = {
   validateWorkspace: 'emulatorFleet.workspace.validate',
   runRoutine: 'emulatorFleet.routine.run',
   openWalkthrough: 'emulatorFleet.walkthrough.open',
+  pickDevice: 'emulatorFleet.pickDevice',
   /** The routine editor (src/extension/editor). */
   runRoutineOnDevice: 'emulatorFleet.editor.runRoutineOnDevice',
   captureTemplate: 'emulatorFleet.editor.captureTemplate',

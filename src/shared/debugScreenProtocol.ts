@@ -78,6 +78,8 @@ export interface ScreenPayload {
   target: ScreenTarget;
   /** Wall-clock epoch ms of the answer. */
   time: number;
+  /** The frames of the last steps, newest first (from the flight recorder; empty when nothing was recorded). */
+  history?: ScreenHistoryFrame[];
 }
 
 export interface ScreenChangedBody {
@@ -86,19 +88,25 @@ export interface ScreenChangedBody {
   evaluated?: boolean;
 }
 
-/** An earlier step's frame kept by the monitor's recorder (see the view host's frameHistory port). */
-export interface ScreenHistoryEntry {
-  id: string;
-  /** Wall-clock epoch ms. */
+/** A frame an earlier step saw (the flight recorder's), for the Screen view's history strip. */
+export interface ScreenHistoryFrame {
+  /** The recorder's per-bot frame number. */
+  frame: number;
+  /** The step that was running when it was captured (`(start)` before the first one). */
+  step: string;
+  /** Wall-clock epoch ms of the capture. */
   time: number;
-  label: string;
+  /** JPEG, base64. */
+  jpeg: string;
+  /** The device's screen size. */
+  width: number;
+  height: number;
+  /** An error happened around it. */
+  error: boolean;
 }
 
 /** Host → page. */
-export type ToDebugScreen =
-  | { type: 'screen'; screen: ScreenPayload; history?: boolean }
-  | { type: 'state'; state: 'idle' | 'running' | 'ended' | 'error'; message?: string }
-  | { type: 'history'; entries: ScreenHistoryEntry[] };
+export type ToDebugScreen = { type: 'screen'; screen: ScreenPayload } | { type: 'state'; state: 'idle' | 'running' | 'ended' | 'error'; message?: string };
 
 /** Page → host. */
-export type FromDebugScreen = { type: 'ready' } | { type: 'refresh'; fresh?: boolean } | { type: 'showHistory'; id: string } | { type: 'showCurrent' };
+export type FromDebugScreen = { type: 'ready' } | { type: 'refresh'; fresh?: boolean };

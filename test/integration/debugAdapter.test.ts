@@ -10,10 +10,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { fleetSessionHost } from '../../src/extension/debug/fleetHost';
+import { windowFleetHost } from '../../src/extension/debug/fleetHost';
 import { FleetDebugSession } from '../../src/extension/debug/session';
 import type { Fleet } from '../../src/host/fleet';
-import { waitForEvent } from '../../src/shared/lifecycle';
+import type { ScreenPayload } from '../../src/shared/debugScreenProtocol';
+import { SystemClock } from '../../src/shared/clock';
+import { Emitter, waitForEvent } from '../../src/shared/lifecycle';
 import { nullLogger } from '../../src/shared/loggers';
 import { DapSession, type Stop } from '../support/dapSession';
 import { testFleet } from '../support/fleet';
@@ -76,6 +78,24 @@ const ROUTINES: Record<string, string> = {
     '  - log: fine', // 2
     '  - tapp: { x: 1, y: 2 }', // 3
   ),
+  'dbg/history': lines(
+    'steps:', // 1
+    '  - waitFor: { image: title.tapToStart, timeout: 30s }', // 2
+    '  - if: { image: title.tapToStart }', // 3
+    '    then:', // 4
+    '      - log: seen', // 5
+    '  - log: end', // 6
+  ),
+  'dbg/leased': lines(
+    'vars:', // 1
+    '  n: 0', // 2
+    'steps:', // 3
+    '  - checkoutAccount: { inject: false }', // 4
+    '  - repeat: 100000', // 5
+    '    do:', // 6
+    '      - increment: n', // 7
+    '      - wait: 50ms', // 8
+  ),
   'dbg/loop': lines(
     'vars:', // 1
     '  n: 0', // 2
@@ -88,6 +108,29 @@ const ROUTINES: Record<string, string> = {
 };
 
 const GROUP = lines('name: Debug Loop', 'routine: dbg/loop', 'availableInstances: [1, 2]', 'requestedBotCount: 2', 'launchOptions:', '  stagger: 0s');
+/** A lease that lapses within a second unless its heartbeat (every 200 ms) extends it. */
+const HEARTBEAT_MS = 200;
+const LEASE_TTL_MS = 1000;
+/** Two demo accounts only: with both bots holding one, a third checkout finds none unless a lease lapsed. */
+const POOL_ACCOUNTS = ['demo0001109031c0', 'demo0003af51a416'];
+const SHORT_POOL = lines(
+  'name: debug_short',
+  'filters:',
+  `  - { field: id, op: in, value: [${POOL_ACCOUNTS.join(', ')}] }`,
+  'lease:',
+  `  ttl: ${LEASE_TTL_MS}ms`,
+  `  heartbeat: ${HEARTBEAT_MS}ms`,
+);
+const LEASED_GROUP = lines('name: Debug Leased', 'routine: dbg/leased', 'accountPool: debug_short', 'availableInstances: [1, 2]', 'requestedBotCount: 2', 'launchOptions:', '  stagger: 0s');
+
+/** The real clock, telling when a sleep of a given length ended (the lease heartbeat sleeps HEARTBEAT_MS). */
+class WatchedClock extends SystemClock {
+  readonly slept = new Emitter<number>();
+  override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    await super.sleep(ms, signal);
+    this.slept.fire(ms);
+  }
+}
 
 function makeWorkspace(): string {
   const ws = mkdtempSync(path.join(os.tmpdir(), 'fleet-dap-'));
@@ -99,6 +142,8 @@ function makeWorkspace(): string {
     writeFileSync(path.join(ws, 'routines', `${name}.yaml`), text);
   }
   writeFileSync(path.join(ws, 'groups', 'debug_loop.yaml'), GROUP);
+  writeFileSync(path.join(ws, 'groups', 'debug_leased.yaml'), LEASED_GROUP);
+  writeFileSync(path.join(ws, 'pools', 'debug_short.yaml'), SHORT_POOL);
   return ws;
 }
 
@@ -359,14 +404,40 @@ describe('(integration) debug adapter through the protocol', function () {
     await ends(s, 0);
   });
 
-  describe('attach to one bot of a running group', () => {
+  it('the Screen request carries the frames of the last steps, newest first, each with its step', async () => {
+    const s = await session();
+    await s.begin('launch', { routine: 'dbg/history' }, async () => {
+      await s.setBreakpoints('routines/dbg/history.yaml', [{ line: 6 }]);
+    });
+    const st = await s.stopped();
+    assert.equal(st.at, 'routines/dbg/history.yaml:6');
+    const screen = (await s.dc.customRequest('emulatorFleet/screen', { maxWidth: 320 })).body as ScreenPayload;
+    const history = screen.history ?? [];
+    // waitFor and if captured the screen (the logs did not): the if's frame first, then the waitFor's.
+    assert.deepEqual(
+      history.map((h) => h.step),
+      ['if · line 3', 'waitFor · line 2'],
+      JSON.stringify(history.map((h) => ({ ...h, jpeg: h.jpeg.length }))),
+    );
+    for (const h of history) {
+      assert.equal(Buffer.from(h.jpeg, 'base64').subarray(0, 2).toString('hex'), 'ffd8', 'a JPEG');
+      assert.ok(h.width > 0 && h.height > h.width, `the device's portrait size (${h.width}x${h.height})`);
+      assert.equal(h.error, false);
+    }
+    assert.ok(history[0]!.time >= history[1]!.time);
+    await s.dc.continueRequest({ threadId: 1 });
+    await ends(s, 0);
+  });
+
+  describe('inline adapter on the window\'s fleet: launches on its devices, attach to one bot of a running group', () => {
     let fleet: Fleet;
     let server: net.Server;
     let port = 0;
+    const clock = new WatchedClock();
 
     before(async () => {
-      fleet = await testFleet(ws, { virtual: { count: 2 }, watch: false, visionWorkers: 1 });
-      const host = fleetSessionHost({ logger: nullLogger, targets: fleet.debugTargets, root: ws });
+      fleet = await testFleet(ws, { virtual: { count: 2 }, watch: false, visionWorkers: 1, clock });
+      const host = windowFleetHost({ logger: nullLogger, targets: fleet.debugTargets, root: ws, fleet: () => Promise.resolve(fleet) });
       server = net.createServer((socket) => {
         socket.setNoDelay(true);
         const session = new FleetDebugSession(host);
@@ -412,6 +483,103 @@ describe('(integration) debug adapter through the protocol', function () {
         // Detached: bot 1 runs on (its steps end again).
         await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '1' && e.phase === 'end', 30_000);
         assert.ok(fleet.debugTargets.list().every((t) => !t.attached));
+        // A launch on the device a bot of the group drives is refused (they would fight over its screen).
+        const held = fleet.devices.list().find((d) => d.heldBy?.group === 'Debug Loop');
+        assert.ok(held, JSON.stringify(fleet.devices.list()));
+        const l = await inline();
+        await assert.rejects(l.begin('launch', { routine: 'dbg/leaf', device: held.serial }), new RegExp(`device '${held.serial}' is held by 'Debug Loop' \\(bot \\d\\): stop that group, or attach to its bot`));
+      } finally {
+        await group.stop();
+      }
+    });
+
+    async function inline(): Promise<DapSession> {
+      const s = new DapSession(ws);
+      sessions.push(s);
+      await s.start(port);
+      return s;
+    }
+
+    it('a launch runs on the window\'s fleet: its virtual device is one of the fleet\'s while the session lasts, and a free device of the fleet is used by its serial', async () => {
+      const before = fleet.virtualDevices().map((v) => v.serial);
+      const s = await inline();
+      await s.begin('launch', { routine: 'dbg/leaf', device: 'virtual' }, async () => {
+        await s.setBreakpoints(LEAF, [{ line: 3 }]);
+      });
+      const st = await s.stopped();
+      assert.equal(st.at, `${LEAF}:3`);
+      const during = fleet.virtualDevices().map((v) => v.serial);
+      const started = during.filter((x) => !before.includes(x));
+      assert.equal(started.length, 1, `one more virtual device in the fleet (${during.join(', ')})`);
+      const threads = (await s.dc.threadsRequest()).body.threads;
+      assert.match(threads[0]!.name, new RegExp(`on ${started[0]!}$`));
+      await s.dc.continueRequest({ threadId: 1 });
+      await ends(s, 0);
+      const gone = fleet.virtualDevices().length === before.length ? Promise.resolve() : waitForEvent(fleet.devices.onDidChangeDevices, () => fleet.virtualDevices().length === before.length, 60_000);
+      await s.stop();
+      await gone;
+      assert.deepEqual(fleet.virtualDevices().map((v) => v.serial), before, 'the session\'s virtual device is stopped; the fleet\'s own run on');
+
+      // A device of the fleet by its serial (no group holds it).
+      const t = await inline();
+      await t.begin('launch', { routine: 'dbg/leaf', device: before[0] }, async () => {
+        await t.setBreakpoints(LEAF, [{ line: 2 }]);
+      });
+      assert.equal((await t.stopped()).at, `${LEAF}:2`);
+      assert.match((await t.dc.threadsRequest()).body.threads[0]!.name, new RegExp(`on ${before[0]!}$`));
+      await t.dc.continueRequest({ threadId: 1 });
+      await ends(t, 0);
+      await t.stop();
+      assert.deepEqual(fleet.virtualDevices().map((v) => v.serial), before, 'a device of the fleet is not stopped with the session');
+    });
+
+    it('a bot of a pooled group stopped at a breakpoint keeps its lease past the lease\'s expiry: the heartbeat runs on, no one else takes the account', async () => {
+      const o = fleet.orchestrator;
+      const pm = await fleet.pools();
+      const group = o.createGroup(await o.loadGroupDefinition('Debug Leased'));
+      await group.start({ staggerMs: 0 });
+      try {
+        await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '1' && e.step === 'increment', 30_000);
+        await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '2' && e.step === 'increment', 30_000);
+        const s = await inline();
+        await s.begin('attach', { group: 'Debug Leased', instance: '1' }, async () => {
+          await s.setBreakpoints('routines/dbg/leased.yaml', [{ line: 7 }]);
+        });
+        const st = await s.stopped();
+        assert.deepEqual([st.reason, st.at], ['breakpoint', 'routines/dbg/leased.yaml:7']);
+        const mine = () => pm.listLeases().find((l) => l.pool === 'debug_short' && l.group === 'Debug Leased' && l.bot === '1');
+        const lease = mine();
+        assert.ok(lease, JSON.stringify(pm.listLeases()));
+        const stoppedAt = Date.now();
+        // Stay stopped for more than twice the lease's life, counting the heartbeats that extend it.
+        let beats = 0;
+        while (Date.now() - stoppedAt < 2.5 * LEASE_TTL_MS || beats < 5) {
+          await waitForEvent(clock.slept.event, (ms) => ms === HEARTBEAT_MS, 30_000);
+          beats++;
+        }
+        // The beat just counted writes next: wait for one more, then read.
+        await waitForEvent(clock.slept.event, (ms) => ms === HEARTBEAT_MS, 30_000);
+        const now = mine();
+        assert.ok(now, 'bot 1 still holds a lease');
+        assert.equal(now.accountId, lease.accountId, 'the same account');
+        assert.equal(now.runId, lease.runId, 'the same run: never lapsed and taken again');
+        assert.ok(Date.parse(now.heartbeatAt) > Date.parse(lease.acquiredAt) + LEASE_TTL_MS, `heart-beaten after the first expiry (${now.heartbeatAt})`);
+        assert.ok(Date.parse(now.expiresAt) > Date.now(), `not expired (${now.expiresAt})`);
+        const still = (await s.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+        assert.equal(still[0]?.line, 7, 'bot 1 is still stopped at its breakpoint');
+        // No one else took it: its runs are the one still running, and a third checkout finds no account free.
+        assert.deepEqual(
+          pm.history({ accountId: lease.accountId }).filter((r) => Date.parse(r.startedAt) >= Date.parse(lease.acquiredAt)).map((r) => [r.bot, r.outcome]),
+          [['1', 'running']],
+        );
+        const other = pm.accountPort('debug_short', { group: 'intruder', bot: '9', orchestrationId: 'intruder-run' });
+        try {
+          assert.equal(await other.checkoutNext(), undefined, 'both accounts are leased: bot 1\'s did not lapse');
+        } finally {
+          other.dispose();
+        }
+        await s.dc.disconnectRequest({});
+        await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '1' && e.phase === 'end', 30_000);
       } finally {
         await group.stop();
       }

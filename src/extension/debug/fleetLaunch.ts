@@ -5,17 +5,18 @@
  * No vscode import.
  */
 import { randomUUID } from 'node:crypto';
-import type { Device } from '../../bot/device';
+import type { Device, RawFrame } from '../../bot/device';
 import type { Fleet } from '../../host/fleet';
 import type { Clock } from '../../shared/ports';
 import { LatencyWindow } from '../../shared/stats';
 import { VIRTUAL_DEVICE } from './config';
+import { checkDeviceFree } from './devicePicker';
 import { DebugLaunchError, type LaunchAccounts, type LaunchDevice, type LaunchFleet, type LaunchRoutineEntry } from './ports';
 
 const INPUT_METHODS = new Set(['tap', 'longPress', 'swipe', 'text', 'key']);
 
 /** The device with its capture and input latency measured (the debugger's device scope shows them). */
-function measured(device: Device, clock: Clock): { device: Device; capture: LatencyWindow; input: LatencyWindow } {
+function measured(device: Device, clock: Clock, onFrame?: (frame: RawFrame) => void): { device: Device; capture: LatencyWindow; input: LatencyWindow } {
   const capture = new LatencyWindow(128);
   const input = new LatencyWindow(128);
   const proxy = new Proxy(device, {
@@ -31,6 +32,9 @@ function measured(device: Device, clock: Clock): { device: Device; capture: Late
           const t0 = clock.now();
           const r = await fn.apply(target, args);
           window.add(clock.now() - t0);
+          if (prop === 'screenshot' && onFrame) {
+            onFrame(r as RawFrame);
+          }
           return r;
         };
       }
@@ -68,6 +72,9 @@ export function fleetLaunchPort(fleet: Fleet, o: FleetLaunchOptions): LaunchFlee
     async openDevice(device, opts): Promise<LaunchDevice> {
       let serial = device;
       let started = false;
+      if (device !== VIRTUAL_DEVICE) {
+        checkDeviceFree(fleet.devices.list(), device);
+      }
       if (device === VIRTUAL_DEVICE) {
         const [info] = await fleet.startVirtualDevices(1, opts.seed !== undefined ? { seed: opts.seed } : {});
         serial = info.serial;
@@ -93,7 +100,7 @@ export function fleetLaunchPort(fleet: Fleet, o: FleetLaunchOptions): LaunchFlee
           { cause: e },
         );
       }
-      const m = measured(opened.device, fleet.clock);
+      const m = measured(opened.device, fleet.clock, opts.onFrame);
       return {
         device: m.device,
         serial: opened.serial,

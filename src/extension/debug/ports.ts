@@ -5,7 +5,8 @@
  * launch's workspace (see fleetLaunch.ts and standalone.ts).
  */
 import type { AccountPort } from '../../bot/accounts';
-import type { Device } from '../../bot/device';
+import type { Device, RawFrame } from '../../bot/device';
+import type { RecordedFrame } from '../../orchestrator/recorder';
 import type { DebugDeviceInfo } from '../../bot/routine/debug';
 import type { DebugTargets } from '../../bot/routine/debugTargets';
 import type { RoutineInterpreter } from '../../bot/routine/interpreter';
@@ -49,7 +50,7 @@ export interface LaunchFleet {
   /** Reads the routines again (a restart picks up edits); optional. */
   reloadRoutines?(): Promise<void>;
   /** `virtual` starts a virtual device for the session; anything else is a serial of the fleet's devices. */
-  openDevice(device: string, opts: { seed?: number; signal?: AbortSignal }): Promise<LaunchDevice>;
+  openDevice(device: string, opts: { seed?: number; signal?: AbortSignal; onFrame?: (frame: RawFrame) => void }): Promise<LaunchDevice>;
   /** Names of the workspace's pools (for the error message of an unknown one). */
   poolNames(): Promise<readonly string[]>;
   openAccounts(pool: string, owner: { bot: string; routine: string }): Promise<LaunchAccounts>;
@@ -71,8 +72,18 @@ export interface DebugSessionHost {
   /** Absolute workspace folder of the fleet whose bots `targets` reaches (routine files are `root/<file>`). */
   root?: string;
   files: FileAccessor;
+  /**
+   * The monitor's flight recorder (inline): the frames an attached bot saw at its earlier steps (the Screen view's
+   * history). A launch records its own captures.
+   */
+  recorder?: () => DebugRecorderView | undefined;
   /** Where the session's own problems go (never stdout: the standalone adapter speaks the protocol there). */
   logger?: Logger;
+}
+
+/** What the session reads of a flight recorder: a bot's recorded frames, oldest first. */
+export interface DebugRecorderView {
+  frames(group: string, instance: string): RecordedFrame[] | Promise<RecordedFrame[]>;
 }
 
 export type DebugLaunchErrorCode = 'unknown-routine' | 'invalid-routine' | 'unknown-pool' | 'device' | 'no-fleet' | 'no-targets' | 'unknown-target' | 'invalid-configuration';

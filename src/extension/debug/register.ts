@@ -6,12 +6,18 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { Fleet } from '../../host/fleet';
+import type { DeviceInfo } from '../../shared/fleetTypes';
 import type { Logger, LogLevel } from '../../shared/ports';
+import { CancelledByUser } from '../commands/commandRunner';
+import type { Prompter } from '../commands/prompter';
+import { COMMANDS } from '../constants';
 import { checkAttachArguments, checkLaunchArguments, DEBUG_TYPE, routineNameOfFile, VIRTUAL_DEVICE } from './config';
-import { fleetSessionHost } from './fleetHost';
 import { directRegistrar, type Registrar } from '../registrar';
+import { asksForDevice, pickDevice, type DevicePrompt } from './devicePicker';
+import { fleetSessionHost, windowFleetHost } from './fleetHost';
 import { registerScreenView } from './screenView';
-import type { DebugSessionHost, DebugTargets } from './ports';
+import { DebugLaunchError, type DebugRecorderView, type DebugSessionHost, type DebugTargets } from './ports';
 import { FleetDebugSession } from './session';
 
 export interface RegisterDebuggerOptions {
@@ -23,7 +29,53 @@ export interface RegisterDebuggerOptions {
   root?: string | (() => string | undefined);
   /** Where the factory, the providers and the Screen view are registered (default: straight with VS Code). */
   registrar?: Registrar;
+  /**
+   * The window's fleet (built on first need): launches run on it (its devices, pools and settings) and the device
+   * picker lists its devices. Without it each launch builds a fleet of its own.
+   */
+  fleet?: () => Promise<Fleet>;
+  /** The prompts (the device picker asks through it: tests answer it). Default: VS Code's quick pick. */
+  prompter?: () => Prompter;
+  /** The monitor's flight recorder: the Screen view's history of an attached bot's earlier steps. */
+  recorder?: () => DebugRecorderView | undefined;
 }
+
+/** What the device picker needs: the devices of the window's fleet, and the prompt. */
+export interface DevicePickerDeps {
+  devices: () => Promise<readonly DeviceInfo[]>;
+  prompt: DevicePrompt;
+}
+
+/** The devices of a fleet once its ADB servers have listed theirs (at most a few seconds). */
+async function fleetDevices(fleet: () => Promise<Fleet>): Promise<readonly DeviceInfo[]> {
+  const f = await fleet();
+  await f.devices.listed(3000);
+  return f.devices.list();
+}
+
+/** Asks which device (the `emulatorFleet.pickDevice` command and `"device": "pick"`); undefined when dismissed or none fits. */
+export async function askDevice(deps: DevicePickerDeps): Promise<string | undefined> {
+  try {
+    return await pickDevice(await deps.devices(), deps.prompt, { allowVirtual: true });
+  } catch (e) {
+    if (e instanceof CancelledByUser) {
+      return undefined;
+    }
+    await vscode.window.showErrorMessage(`Emulator Fleet debugger: ${e instanceof DebugLaunchError ? e.message : String(e instanceof Error ? e.message : e)}`);
+    return undefined;
+  }
+}
+
+/** VS Code's quick pick, when no prompter is given. */
+const defaultPrompter: Pick<Prompter, 'pick'> = {
+  async pick<T>(placeholder: string, items: readonly { label: string; description?: string; detail?: string; value: T }[]): Promise<T> {
+    const got = await vscode.window.showQuickPick(items.map((i) => ({ ...i })), { placeHolder: placeholder, matchOnDescription: true, matchOnDetail: true });
+    if (!got) {
+      throw new CancelledByUser();
+    }
+    return got.value;
+  },
+};
 
 /** A core logger writing to a VS Code log channel. */
 export function channelLogger(channel: vscode.LogOutputChannel, source = 'debug'): Logger {
@@ -64,7 +116,10 @@ function launchConfig(name: string, routine: string): vscode.DebugConfiguration 
 }
 
 export class FleetDebugConfigurationProvider implements vscode.DebugConfigurationProvider {
-  constructor(private readonly targets: DebugTargets | undefined) {}
+  constructor(
+    private readonly targets: DebugTargets | undefined,
+    private readonly picker?: DevicePickerDeps,
+  ) {}
 
   /** The launch.json written when there is none: the routine of the active editor (or `${file}`), and an attach. */
   provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): vscode.DebugConfiguration[] {
@@ -90,7 +145,18 @@ export class FleetDebugConfigurationProvider implements vscode.DebugConfiguratio
       return this.resolveAttach(config);
     }
     const root = (config.root as string | undefined) ?? folder?.uri.fsPath ?? firstFolder()?.uri.fsPath;
-    return { ...config, device: config.device ?? VIRTUAL_DEVICE, ...(root ? { root } : {}) };
+    let device: unknown = config.device;
+    if (asksForDevice(device)) {
+      if (this.picker) {
+        device = await askDevice(this.picker);
+        if (device === undefined) {
+          return undefined;
+        }
+      } else {
+        device = VIRTUAL_DEVICE;
+      }
+    }
+    return { ...config, device, ...(root ? { root } : {}) };
   }
 
   /** After `${file}` and the like are substituted: a clear error now rather than a failed session. */
@@ -153,16 +219,24 @@ export class FleetDebugAdapterFactory implements vscode.DebugAdapterDescriptorFa
 
 /** Registers the debug type's adapter factory, configuration providers and Screen view; disposed with the extension. */
 export function registerDebugger(context: vscode.ExtensionContext, o: RegisterDebuggerOptions): void {
-  const host = fleetSessionHost({
+  const hostOptions = {
     logger: channelLogger(o.output),
     defaultRoot: () => firstFolder()?.uri.fsPath,
     ...(o.targets ? { targets: o.targets } : {}),
     ...(o.root !== undefined ? { root: o.root } : {}),
-  });
+    ...(o.recorder ? { recorder: o.recorder } : {}),
+  };
+  const host = o.fleet ? windowFleetHost({ ...hostOptions, fleet: o.fleet }) : fleetSessionHost(hostOptions);
+  const fleet = o.fleet;
+  const picker: DevicePickerDeps | undefined = fleet && {
+    devices: () => fleetDevices(fleet),
+    prompt: (placeholder, items) => (o.prompter?.() ?? defaultPrompter).pick(placeholder, items),
+  };
   const reg = o.registrar ?? directRegistrar;
   context.subscriptions.push(
     reg.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new FleetDebugAdapterFactory(host)),
-    reg.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDebugConfigurationProvider(o.targets), vscode.DebugConfigurationProviderTriggerKind.Initial),
+    vscode.commands.registerCommand(COMMANDS.pickDevice, () => (picker ? askDevice(picker) : VIRTUAL_DEVICE)),
+    reg.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDebugConfigurationProvider(o.targets, picker), vscode.DebugConfigurationProviderTriggerKind.Initial),
     reg.registerDebugConfigurationProvider(DEBUG_TYPE, new FleetDynamicConfigurationProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
   );
   registerScreenView(context, reg);

@@ -35,6 +35,7 @@ import {
   SCREEN_CHANGED_EVENT,
   SCREEN_REQUEST,
   type ScreenChangedBody,
+  type ScreenHistoryFrame,
   type ScreenMatch,
   type ScreenPayload,
   type ScreenRequestArguments,
@@ -45,6 +46,8 @@ import { nullLogger } from '../../shared/loggers';
 import type { Logger } from '../../shared/ports';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import { checkAttachArguments, checkLaunchArguments, routineNameOfFile, VIRTUAL_DEVICE, type FleetAttachArguments, type FleetLaunchArguments } from './config';
+import { asksForDevice } from './devicePicker';
+import { historyFrames, LaunchRecorder } from './screenHistory';
 import { DebugLaunchError, type DebugSessionHost, type LaunchAccounts, type LaunchDevice, type LaunchFleet } from './ports';
 
 const THREAD_ID = 1;
@@ -130,6 +133,8 @@ export class FleetDebugSession extends LoggingDebugSession {
   private nextBreakpointId = 1;
   private cleanup: Promise<void> | undefined;
   private terminatedSent = false;
+  /** A launched routine's captures, step by step (the Screen view's history). */
+  private launchRecorder: LaunchRecorder | undefined;
 
   constructor(private readonly host: DebugSessionHost) {
     super();
@@ -192,13 +197,18 @@ export class FleetDebugSession extends LoggingDebugSession {
       throw new DebugLaunchError('invalid-configuration', checked.message);
     }
     const args = checked.value;
+    if (args.device !== undefined && asksForDevice(args.device)) {
+      throw new DebugLaunchError('device', `"device": "${args.device}" asks which device in VS Code; this adapter cannot ask: set "virtual" or a device's serial`);
+    }
     this.mode = 'launch';
     const fleet = await this.host.openFleet(args);
     const state: LaunchState = { args, fleet, routine: '', restarting: false, ended: false };
     this.launchState = state;
     this.root = fleet.root;
     state.routine = await this.resolveRoutine(fleet, args.routine);
-    state.device = await fleet.openDevice(args.device ?? VIRTUAL_DEVICE, { ...(args.seed !== undefined ? { seed: args.seed } : {}) });
+    const recorder = new LaunchRecorder({ onError: (e) => this.logger.log('debug', `a frame was not recorded: ${messageOf(e)}`) });
+    this.launchRecorder = recorder;
+    state.device = await fleet.openDevice(args.device ?? VIRTUAL_DEVICE, { ...(args.seed !== undefined ? { seed: args.seed } : {}), onFrame: (f) => recorder.frame(f) });
     if (args.pool !== undefined) {
       state.accounts = await fleet.openAccounts(args.pool, { bot: state.device.serial, routine: state.routine });
     }
@@ -469,6 +479,7 @@ export class FleetDebugSession extends LoggingDebugSession {
         s.run.abort.abort(new Error('restarted by the debugger'));
         await s.run.done;
       }
+      this.launchRecorder?.clear();
       await s.fleet.reloadRoutines?.();
       s.routine = await this.resolveRoutine(s.fleet, next.routine);
       s.args = next;
@@ -959,7 +970,15 @@ export class FleetDebugSession extends LoggingDebugSession {
         ...(this.attachState ? { group: this.attachState.args.group, instance: this.attachState.args.instance } : {}),
       },
       time: Date.now(),
+      history: await this.history(),
     };
+  }
+
+  /** The frames of the last steps: a launch's own recorder, an attached bot's from the monitor's. */
+  private async history(): Promise<ScreenHistoryFrame[]> {
+    const a = this.attachState;
+    const frames = a ? await (this.host.recorder?.()?.frames(a.entry.group, a.entry.instance) ?? []) : await (this.launchRecorder?.frames() ?? []);
+    return historyFrames(frames);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -967,6 +986,7 @@ export class FleetDebugSession extends LoggingDebugSession {
   // ---------------------------------------------------------------------------------------------------------
 
   private routineEvent(e: RoutineEvent): void {
+    this.launchRecorder?.event(e);
     const at = (r: SourceRange | undefined) => r && { file: r.file, line: r.start.line, col: r.start.col };
     switch (e.type) {
       case 'log':

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
+import { fleetApi, ScriptedPrompter, testFleet } from './fleetHelpers';
 
 const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
 
@@ -37,7 +38,7 @@ describe('(vscode) routine debugger', () => {
     const events = trackEvents();
     try {
       const stopped = events.next('stopped');
-      const started = await vscode.debug.startDebugging(folder, { type: 'emulator-fleet', request: 'launch', name: 'Debug nav/to_home', routine: 'nav/to_home' });
+      const started = await vscode.debug.startDebugging(folder, { type: 'emulator-fleet', request: 'launch', name: 'Debug nav/to_home', routine: 'nav/to_home', device: 'virtual' });
       assert.equal(started, true);
       const { session, body } = await stopped;
       assert.equal(body.reason, 'breakpoint');
@@ -59,6 +60,52 @@ describe('(vscode) routine debugger', () => {
     } finally {
       events.dispose();
       vscode.debug.removeBreakpoints([bp]);
+    }
+  });
+
+  it('a launch without "device" asks which device of the window\'s fleet (free ones, a new virtual device, the held ones) and runs on it', async function () {
+    this.timeout(120_000);
+    const api = await fleetApi();
+    const fleet = await testFleet(api);
+    const [mine] = await fleet.startVirtualDevices(1);
+    const folder = vscode.workspace.workspaceFolders![0];
+    const file = vscode.Uri.joinPath(folder.uri, 'routines', 'nav', 'to_home.yaml');
+    const bp = new vscode.SourceBreakpoint(new vscode.Location(file, new vscode.Position(23, 0)));
+    vscode.debug.addBreakpoints([bp]);
+    const prompter = new ScriptedPrompter().pickLabel(mine!.serial);
+    let shown: string[] = [];
+    const pick = prompter.pick.bind(prompter);
+    prompter.pick = (placeholder, items) => {
+      shown = items.map((i) => `${i.label} | ${i.detail ?? ''}`);
+      return pick(placeholder, items);
+    };
+    api.usePrompter(prompter);
+    const events = trackEvents();
+    try {
+      const stopped = events.next('stopped');
+      assert.equal(await vscode.debug.startDebugging(folder, { type: 'emulator-fleet', request: 'launch', name: 'Debug nav/to_home (picked)', routine: 'nav/to_home' }), true);
+      const { session } = await stopped;
+      assert.deepEqual(prompter.asked, ['pick: The device to debug the routine on']);
+      assert.ok(shown.includes(`${mine!.serial} | free`), shown.join('; '));
+      assert.ok(shown.some((l) => l.startsWith('New virtual device')), shown.join('; '));
+      const threads = (await session.customRequest('threads')) as { threads: Array<{ name: string }> };
+      assert.match(threads.threads[0]!.name, new RegExp(`on ${mine!.serial}$`), 'the picked device of the window\'s fleet');
+      const terminated = new Promise<void>((resolve) => {
+        const d = vscode.debug.onDidTerminateDebugSession((s) => {
+          if (s.id === session.id) {
+            d.dispose();
+            resolve();
+          }
+        });
+      });
+      await vscode.debug.stopDebugging(session);
+      await terminated;
+      assert.ok(fleet.virtualDevices().some((v) => v.serial === mine!.serial), 'the fleet\'s device runs on after the session');
+    } finally {
+      events.dispose();
+      api.usePrompter(undefined);
+      vscode.debug.removeBreakpoints([bp]);
+      await fleet.stopVirtualDevices([mine!.serial]);
     }
   });
 });
