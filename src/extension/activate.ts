@@ -91,7 +91,7 @@ export function activateMain(context: vscode.ExtensionContext, boot: Boot): Emul
     context.subscriptions.push(startBenchStats(benchFile, feed, trees));
   }
   // The template tools read the monitor's flight recorder (Capture Template's threshold, the lab's frames).
-  const editor = registerEditorFeatures(context, { session: s, runner, logger, recorder: recordedFramesOf(() => monitor.recorder, sharpDecoder) });
+  const editor = registerEditorFeatures(context, { session: s, runner, logger, prompter: () => prompter, recorder: recordedFramesOf(() => monitor.recorder, sharpDecoder) });
 
   const languageClient = startLanguageClient(context, {
     serverModule: context.asAbsolutePath('dist/languageServer.js'),

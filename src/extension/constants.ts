@@ -52,11 +52,11 @@ export const COMMANDS = {
   connectDevice: 'emulatorFleet.devices.connect',
   importAccounts: 'emulatorFleet.pools.import',
   validateWorkspace: 'emulatorFleet.workspace.validate',
+  /** Run Routine on a Device: the palette, the views and the routine editor (src/extension/editor/runRoutine.ts). */
   runRoutine: 'emulatorFleet.routine.run',
   openWalkthrough: 'emulatorFleet.walkthrough.open',
   pickDevice: 'emulatorFleet.pickDevice',
   /** The routine editor (src/extension/editor). */
-  runRoutineOnDevice: 'emulatorFleet.editor.runRoutineOnDevice',
   captureTemplate: 'emulatorFleet.editor.captureTemplate',
   templateLab: 'emulatorFleet.editor.templateLab',
 } as const;

@@ -16,7 +16,7 @@ import { createFleet, type Fleet, type FleetHostOptions } from '../host/fleet';
 import { NodeFileStore } from '../host/nodePorts';
 import { readFleetSettings, SETTINGS_SECTION, shapesFleet, type FleetSettings, type SettingKey } from './settings';
 
-export type SessionErrorCode = 'no-folder' | 'untrusted' | 'disposed';
+export type SessionErrorCode = 'no-folder' | 'bad-folder' | 'untrusted' | 'disposed';
 
 /** Why the session cannot do what was asked (the views show the message; commands show it once). */
 export class SessionError extends FleetError<SessionErrorCode> {
@@ -210,6 +210,10 @@ export class FleetSession implements vscode.Disposable {
     const root = await resolveFleetFolder(this._settings.fleetFolder);
     if (!root || root.scheme !== 'file') {
       throw new SessionError('no-folder', 'open a folder (with groups/ and routines/) to use Emulator Fleet');
+    }
+    // A fleet folder the setting names but that is not there would show an empty fleet, as if the files were gone.
+    if (this._settings.fleetFolder && !(await isDirectory(root))) {
+      throw new SessionError('bad-folder', `the setting emulatorFleet.fleetFolder names '${this._settings.fleetFolder}', which is not a folder (${root.fsPath}): fix or clear it, then Retry`);
     }
     const s = this._settings;
     const trusted = this.trusted;

@@ -1,7 +1,7 @@
 /**
- * Runs one routine on one device, outside any group: the palette's "Run Routine on a Device" and the editor's
- * run button (src/extension/editor) share it. The routine's events go to `onEvent` (the log, or the editor's step
- * marking); the run ends with its result, or early when `signal` aborts.
+ * Runs one routine on one device, outside any group: the run under "Run Routine on a Device"
+ * (src/extension/editor/runRoutine.ts). The routine's events go to `onEvent` (the log, the Routine Runs output and
+ * the editor's step marking); the run ends with its result, or early when `signal` aborts.
  */
 import type { Fleet } from '../host/fleet';
 import type { RoutineResult } from '../bot/routine/interpreter';

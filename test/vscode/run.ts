@@ -10,9 +10,10 @@
  *    server, the extension checked from there.
  *
  * Usage: node --import tsx test/vscode/run.ts [--phase host,browser,vsix] [--grep RE] [--screenshots]
- *   --screenshots  browser phase only, tests titled `@readme`; copies README screenshots to docs/images/.
+ *   --screenshots  browser phase only, tests titled `@readme` (and matching --grep when given); copies their README
+ *                  screenshots to docs/images/.
  * Environment: FLEET_VSCODE_TIMEOUT_MS (whole run, default 900000), FLEET_VSCODE_HOST_TIMEOUT_MS (host suite,
- * default 180000), FLEET_VSCODE_ARTIFACTS (artefacts folder, default out/vscode-artifacts), CHROMIUM_PATH.
+ * default 300000), FLEET_VSCODE_ARTIFACTS (artefacts folder, default out/vscode-artifacts), CHROMIUM_PATH.
  *
  * Prints `vscode suite: N passed, N failed` last (scripts/test.mjs reads it) and exits non-zero on any failure,
  * crash (server, extension host or page) or timeout. Never hangs: every wait is bounded, a global watchdog ends
@@ -49,9 +50,10 @@ for (const p of phases) {
     process.exit(2);
   }
 }
-const grep = opts.screenshots ? '@readme' : opts.grep;
+// --screenshots with --grep: the @readme tests whose title also matches (one view's screenshots regenerated alone).
+const grep = opts.screenshots ? (opts.grep ? `^(?=.*@readme)(?=.*(?:${opts.grep}))` : '@readme') : opts.grep;
 const RUN_TIMEOUT_MS = Number(process.env.FLEET_VSCODE_TIMEOUT_MS ?? 900_000);
-const HOST_TIMEOUT_MS = Number(process.env.FLEET_VSCODE_HOST_TIMEOUT_MS ?? 180_000);
+const HOST_TIMEOUT_MS = Number(process.env.FLEET_VSCODE_HOST_TIMEOUT_MS ?? 300_000);
 
 const totals = { passed: 0, failed: 0 };
 const timings: Record<string, number> = {};

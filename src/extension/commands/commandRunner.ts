@@ -55,7 +55,9 @@ export class CommandRunner {
     }
     const message = e instanceof Error ? e.message : String(e);
     const code = e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
-    this.o.logger.log('error', `${what}: ${message}`, { ...(code ? { code } : {}), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) });
+    // An error with a code is a described refusal (untrusted workspace, no folder, unknown group...): its stack
+    // would bury the message in the log; the others keep theirs.
+    this.o.logger.log('error', `${what}: ${message}`, { ...(code ? { code } : {}), ...(e instanceof Error && e.stack && !code ? { stack: e.stack } : {}) });
     const text = `Emulator Fleet: ${message}`;
     if (this.shown.has(text)) {
       return;

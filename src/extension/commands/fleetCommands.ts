@@ -14,9 +14,8 @@ import type { Logger } from '../../shared/ports';
 import { COMMANDS, WALKTHROUGH_ID, EXTENSION_ID } from '../constants';
 import * as ops from '../fleetOps';
 import type { FleetSession } from '../fleetSession';
-import { describeRoutineEvent, runRoutineOnDevice } from '../routineRuns';
 import type { FleetFeed } from '../views/fleetFeed';
-import type { FleetTrees, GroupNode, DeviceNode } from '../views/trees';
+import type { FleetTrees, GroupNode } from '../views/trees';
 import { CancelledByUser, type CommandRunner } from './commandRunner';
 import type { PickItem, Prompter } from './prompter';
 
@@ -384,75 +383,6 @@ export function registerFleetCommands(d: FleetCommandsDeps): vscode.Disposable[]
       log.log('info', text);
       void (r.diagnostics.length ? vscode.window.showWarningMessage(text, 'Show Logs').then((p) => p && vscode.commands.executeCommand(COMMANDS.showLogs)) : vscode.window.showInformationMessage(text));
       return { errors: errors.length, warnings };
-    }),
-
-    runner.register(COMMANDS.runRoutine, async (arg?: DeviceNode | { routine?: string; serial?: string; params?: Record<string, unknown> }) => {
-      session.requireTrust('Running a routine');
-      const f = await fleet();
-      const given = arg && !('kind' in arg) ? arg : {};
-      const fromNode = arg && 'kind' in arg && arg.kind === 'device' ? arg.serial : undefined;
-      const registry = f.orchestrator.routineRegistry();
-      const routines = registry?.entries() ?? [];
-      const routine =
-        given.routine ??
-        (await prompt().pick(
-          'Run which routine?',
-          routines.filter((r) => r.valid).map((r) => ({ label: r.name, description: r.file, detail: r.routine?.description, value: r.name })),
-          { title: 'Run Routine on a Device', step: 1, totalSteps: 3 },
-        ));
-      const online = f.devices.list().filter((x) => x.state === 'online');
-      const serial =
-        given.serial ??
-        fromNode ??
-        (await prompt().pick(
-          'On which device?',
-          online.map((x) => ({ label: x.serial, description: `${x.source}${x.heldBy ? ` · held by ${x.heldBy.group}` : ''}`, value: x.serial })),
-          { title: 'Run Routine on a Device', step: 2, totalSteps: 3 },
-        ));
-      const params: Record<string, unknown> = { ...given.params };
-      const spec = registry?.get(routine)?.params ?? {};
-      if (!given.params) {
-        for (const [k, p] of Object.entries(spec)) {
-          if (p.default !== undefined && !p.required) {
-            continue;
-          }
-          const text = await prompt().input({ title: 'Run Routine on a Device', step: 3, totalSteps: 3, prompt: `${k}${p.description ? `: ${p.description}` : ''} (${p.type})`, value: p.default !== undefined ? String(p.default) : '' });
-          params[k] = p.type === 'int' ? Number(text) : p.type === 'bool' ? text === 'true' : text;
-        }
-      }
-      const run = logger.child(`run ${routine}`);
-      return vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Running ${routine} on ${serial}`, cancellable: true },
-        async (_p, token) => {
-          const abort = new AbortController();
-          const sub = token.onCancellationRequested(() => abort.abort(new Error('cancelled')));
-          try {
-            const r = await runRoutineOnDevice(f, {
-              routine,
-              serial,
-              params,
-              signal: abort.signal,
-              logger: run,
-              onEvent: (e) => {
-                const line = describeRoutineEvent(e);
-                if (line) {
-                  run.log('info', line);
-                }
-              },
-            });
-            if (token.isCancellationRequested) {
-              throw new CancelledByUser();
-            }
-            if (!r.ok) {
-              throw new Error(`routine ${routine} failed on ${serial}: ${r.error?.message ?? 'unknown error'}${r.error?.range ? ` (${r.error.range.file}:${r.error.range.start.line}:${r.error.range.start.col})` : ''}`);
-            }
-            void vscode.window.showInformationMessage(`Routine ${routine} finished on ${serial}.`);
-            return r;
-          } finally {
-            sub.dispose();
-          }
-        },
-      );
     }),
 
     runner.register(COMMANDS.openWalkthrough, () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#${WALKTHROUGH_ID}`, false)),

@@ -1,10 +1,12 @@
 /**
- * The routine editor's features: live step markers and match scores while bots run, "Run Routine on Device" from
- * the editor title. Registered by activate().
+ * The routine editor's features: live step markers and match scores while bots run, "Run Routine on a Device"
+ * (from the palette, the views and the editor title: the run's step marked live), Capture Template and Template Lab.
+ * Registered by activate().
  */
 import * as vscode from 'vscode';
 import type { Logger } from '../../shared/ports';
 import type { CommandRunner } from '../commands/commandRunner';
+import type { Prompter } from '../commands/prompter';
 import type { FleetSession } from '../fleetSession';
 import { COMMANDS } from '../constants';
 import { CapturePanel, type CaptureArgs } from './captureTemplate';
@@ -14,7 +16,7 @@ import { TemplateLab, type LabArgs } from './templateLab';
 import { LabExpectations } from './labExpectations';
 import { LiveEditor } from './liveEditor';
 import { LiveSteps } from './liveSteps';
-import { runRoutineFromEditor, type RunOnDeviceArgs } from './runRoutine';
+import { runRoutineCommand, type RunOnDeviceArgs } from './runRoutine';
 
 export interface EditorFeatures {
   /** The bots' current steps and scores the editor shows. */
@@ -28,7 +30,7 @@ export interface EditorFeatures {
   labs(): TemplateLab[];
 }
 
-export function registerEditorFeatures(context: vscode.ExtensionContext, deps: { session: FleetSession; runner: CommandRunner; logger: Logger; recorder?: RecordedFrames }): EditorFeatures {
+export function registerEditorFeatures(context: vscode.ExtensionContext, deps: { session: FleetSession; runner: CommandRunner; logger: Logger; prompter: () => Prompter; recorder?: RecordedFrames }): EditorFeatures {
   const model = new LiveSteps();
   const live = new LiveEditor({ model, root: () => deps.session.root });
   const output = vscode.window.createOutputChannel('Emulator Fleet: Routine Runs');
@@ -46,8 +48,8 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, deps: {
     output,
     deps.session.onDidChangeFleet(follow),
     { dispose: () => following?.dispose() },
-    deps.runner.register(COMMANDS.runRoutineOnDevice, (uri?: unknown, args?: RunOnDeviceArgs) =>
-      runRoutineFromEditor({ session: deps.session, model, logger: deps.logger.child('run'), output }, uri instanceof vscode.Uri ? uri : undefined, args),
+    deps.runner.register(COMMANDS.runRoutine, (target?: unknown, args?: RunOnDeviceArgs) =>
+      runRoutineCommand({ session: deps.session, model, logger: deps.logger, output, prompter: deps.prompter }, target, args),
     ),
     deps.runner.register(COMMANDS.captureTemplate, async (uri?: unknown, args?: CaptureArgs) => {
       const p = await CapturePanel.open({ session: deps.session, extensionUri: context.extensionUri, logger: deps.logger.child('capture'), recorder: () => recorder }, uri instanceof vscode.Uri ? uri : undefined, args);

@@ -69,7 +69,14 @@ export class FleetFeed implements vscode.Disposable {
     this.disposables.push(
       this._onDidChange,
       o.session.onDidChangeFleet((f) => this.attach(f)),
-      o.session.onDidChangeSettings(() => this.mark({ devices: true })),
+      o.session.onDidChangeSettings(() => {
+        if (this._state === 'failed') {
+          // A mended setting (the fleet folder) may be what it needed: try again.
+          this.setState('idle');
+          this.ensure();
+        }
+        this.mark({ devices: true });
+      }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.mark({ all: true })),
     );
     if (o.session.current) {
@@ -90,9 +97,12 @@ export class FleetFeed implements vscode.Disposable {
     return this.fleetNow;
   }
 
-  /** Builds the fleet if nobody has yet (a view became visible). */
+  /**
+   * Builds the fleet if nobody has yet (a view became visible). After a failure it waits for Refresh (the welcome's
+   * Retry) or a settings change: the views ask again on every refresh, and a build retried from there would loop.
+   */
   ensure(): void {
-    if (this.fleetNow || this._state === 'loading') {
+    if (this.fleetNow || this._state === 'loading' || this._state === 'failed' || this._state === 'noFolder') {
       return;
     }
     this.setState('loading');

@@ -92,7 +92,10 @@ abstract class FleetTree<N extends { id: string }> implements vscode.TreeDataPro
 
   protected updateMessage(): void {
     if (this.view) {
-      this.view.message = vscode.workspace.isTrusted || !this.feed.fleet ? undefined : 'Restricted Mode: nothing starts until you trust this folder.';
+      // A message hides the view's welcome content (and its buttons): an empty view says it there instead.
+      const roots = this.feed.fleet ? this.getChildren() : [];
+      const empty = Array.isArray(roots) && roots.length === 0;
+      this.view.message = vscode.workspace.isTrusted || !this.feed.fleet || empty ? undefined : 'Restricted Mode: nothing starts until you trust this folder.';
     }
   }
 

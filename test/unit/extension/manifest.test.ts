@@ -103,6 +103,15 @@ describe('(unit) extension manifest', () => {
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
   });
 
+  it('one Run Routine on a Device command: the palette, the views and the routine editor all run it', () => {
+    const titled = manifest.contributes.commands.filter((c) => /Run Routine/i.test(c.title ?? ''));
+    assert.deepEqual(titled.map((c) => c.command), [COMMANDS.runRoutine]);
+    const where = Object.entries(manifest.contributes.menus).flatMap(([menu, entries]) => entries.filter((e) => e.command === COMMANDS.runRoutine).map(() => menu));
+    for (const menu of ['commandPalette', 'view/title', 'view/item/context', 'editor/title', 'editor/context', 'explorer/context']) {
+      assert.ok(where.includes(menu), `${COMMANDS.runRoutine} in ${menu} (in: ${where.join(', ')})`);
+    }
+  });
+
   it('context menus match contextValues with the botGroup.<state> / bot.<state> idiom', () => {
     const entries = manifest.contributes.menus['view/item/context']!;
     const when = (id: string, inline = true) => entries.filter((e) => e.command === id && (e.group ?? '').startsWith('inline') === inline).map((e) => e.when ?? '');

@@ -32,19 +32,29 @@ describe('(browser) Emulator Fleet sidebar', () => {
 
     await w.runCommand('Emulator Fleet: Start Virtual Devices…');
     await w.answerInput('4');
-    // All four online before the start: a device still booting is skipped (onBusy: skip) and the bots are renamed.
-    for (let i = 1; i <= 4; i++) {
-      await labelMatches(await w.treeItem('Devices', ['Virtual devices', `virtual-${i}`]), /online/);
+    // Every device online before the start: a device still booting would be skipped (its bot numbered after it).
+    for (const n of [1, 2, 3, 4]) {
+      await labelMatches(await w.treeItem('Devices', ['Virtual devices', `virtual-${n}`]), new RegExp(`virtual-${n}, online`));
     }
 
     await w.clickInlineAction(group, 'Start Group');
     await labelMatches(group, /Running · pool \d+\/\d+ · 2\/4 instances/);
     assert.equal(await group.locator('.codicon-pass-filled').count(), 1, 'the running icon');
-    const bot = await w.treeItem('Groups', ['Premium Farmers', 'bot 1']);
-    await labelMatches(bot, /bot 1, (Running|Starting)/);
-    await w.treeItem('Groups', 'bot 2');
+    // Its two bots, named by their instance (an instance whose launch failed under load is replaced by the next).
+    await w.expandTreeItem(group);
+    const bots = (await w.view('Groups')).locator('.monaco-list-row[aria-level="2"]');
+    await bots.nth(1).waitFor();
+    const bot = bots.first();
+    await labelMatches(bot, /^bot \d+, (Running|Starting)/);
     await labelMatches(bot, /[1-9]\d* cycles?/, 120_000);
 
+    // The default side bar cuts the descriptions (`Running · pool 14/16 · 2/4 instances`): the README shows them whole.
+    await w.resizeSidebar(520);
+    await labelMatches(bot, /[1-9]\d* cycles?/);
+    for (const row of [group, bot]) {
+      const label = row.locator('.monaco-icon-label-container').first();
+      assert.ok(await label.evaluate((e) => e.scrollWidth <= e.clientWidth), `the row shows whole: ${await row.getAttribute('aria-label')}`);
+    }
     const files = await w.screenshotInThemes('groups-view', ['light', 'dark'], { readme: true });
     assert.equal(files.length, 2);
     for (const f of files) {

@@ -31,7 +31,7 @@ describe('(browser) routine editor', () => {
   it('runs a routine from the editor title: its step is marked and the condition scored live, cancel ends it @readme', async () => {
     const w = wb();
     await w.openFile('routines/editor_demo.yaml');
-    await w.page.locator('.part.editor .editor-actions .action-label[aria-label^="Run Routine on Device"]').click();
+    await w.page.locator('.part.editor .editor-actions .action-label[aria-label^="Run Routine on a Device"]').click();
     await w.pickQuickItem('New virtual device');
     // The step marker (after-line text) and the CodeLens with the device's score.
     const editor = w.page.locator('.part.editor .monaco-editor').first();

@@ -42,4 +42,28 @@ describe('(browser) Emulator Fleet in Restricted Mode', () => {
       assert.ok(!listed.includes(`Emulator Fleet: ${title}`), `${title} is not offered (listed: ${listed.join(' | ')})`);
     }
   });
+
+  it('refuses a start command run anyway (the walkthrough\'s links run commands by id) and starts nothing', async () => {
+    const w = wb!;
+    // The walkthrough is open in Restricted Mode and its buttons are `command:` links: they run the command by
+    // its id, past the palette's and the menus' `isWorkspaceTrusted` (as another extension or a keybinding could).
+    await w.runCommand('Emulator Fleet: Open Walkthrough');
+    const editor = w.page.locator('.part.editor');
+    await w.waitForText('Get Started with Emulator Fleet', { within: '.part.editor' });
+    await editor.getByRole('button', { name: 'Start Virtual Devices', exact: true }).click();
+    await w.waitForNotification('Starting virtual devices needs a trusted workspace: Emulator Fleet starts nothing and runs no emulator command in Restricted Mode');
+    await editor.getByRole('button', { name: /Start the demo group/ }).first().click();
+    await editor.getByRole('button', { name: 'Start a Group', exact: true }).click();
+    await w.waitForNotification('Starting a group needs a trusted workspace: Emulator Fleet starts nothing and runs no emulator command in Restricted Mode');
+    // Nothing started: no group runs, no device is listed, and the log says the two commands refused.
+    await w.openViewContainer('Emulator Fleet');
+    const group = await w.treeItem('Groups', 'Premium Farmers');
+    assert.match((await group.getAttribute('aria-label')) ?? '', /Premium Farmers, Idle/);
+    await w.waitForText('Restricted Mode: no device is started or connected until you trust this folder.', { within: '.part.sidebar' });
+    const devices = await w.view('Devices');
+    assert.equal(await devices.locator('.monaco-list-row').count(), 0, 'the Devices view lists nothing');
+    assert.doesNotMatch(await w.page.locator('.part.statusbar').innerText(), /\d+ bots?\b/);
+    await w.runCommand('Emulator Fleet: Show Logs');
+    await w.waitForText(/emulatorFleet\.group\.start: Starting a group needs a trusted workspace/, { within: '.part.panel' });
+  });
 });

@@ -5,6 +5,8 @@ import type { EditorFeatures } from '../../../src/extension/editor';
 import type { Fleet } from '../../../src/host/fleet';
 import type { RoutineRunOutcome } from '../../../src/extension/editor/runRoutine';
 import type { LabRow } from '../../../src/shared/templateToolsProtocol';
+import type { Prompter } from '../../../src/extension/commands/prompter';
+import { ScriptedPrompter } from './fleetHelpers';
 
 const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
 
@@ -95,7 +97,7 @@ describe('(vscode) routine editor: run on device, live step and scores', () => {
     const file = 'routines/wonder_pick.yaml';
     assert.deepEqual(await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri), [], 'no lens while nothing runs');
 
-    const run = vscode.commands.executeCommand<RoutineRunOutcome | undefined>('emulatorFleet.editor.runRoutineOnDevice', uri, { device: serial, params: { offer: 1, card: 2 } });
+    const run = vscode.commands.executeCommand<RoutineRunOutcome | undefined>('emulatorFleet.routine.run', uri, { device: serial, params: { offer: 1, card: 2 } });
     // The sentry's pop-up conditions are evaluated every 500 ms on the device: a score appears on their lines.
     const lens = await when(
       ed,
@@ -131,10 +133,55 @@ describe('(vscode) routine editor: run on device, live step and scores', () => {
     assert.deepEqual(ed.model.markers(file), []);
   });
 
+  it('from the palette: asks the routine (the active editor\'s first), the device and the typed params; marks the step', async function () {
+    this.timeout(180_000);
+    const { editor: ed, fleet } = await fleetApi();
+    const api = vscode.extensions.getExtension(EXTENSION_ID)!.exports as { usePrompter(p: Prompter | undefined): void };
+    const serial = await deviceWithAccount(fleet);
+    const uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'routines', 'wonder_pick.yaml');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const prompter = new ScriptedPrompter().pickFirst().pickLabel(`$(device-mobile) ${serial}`).type('1').type('2');
+    api.usePrompter(prompter);
+    try {
+      const run = vscode.commands.executeCommand<RoutineRunOutcome | undefined>('emulatorFleet.routine.run');
+      const marked = await when(ed, () => ed.model.bots().map((b) => ed.model.stepOf(b)).find((s) => s !== undefined), 'a marked step');
+      assert.match(marked.file, /^routines\//);
+      const outcome = await run;
+      assert.ok(outcome, `the command resolved with the run (asked: ${prompter.asked.join(' | ')})`);
+      assert.equal(outcome.serial, serial);
+      assert.equal(outcome.result.ok, true, `the run succeeded: ${JSON.stringify(outcome.result.error)}`);
+      assert.equal(outcome.result.variables.picked, true);
+      assert.deepEqual(prompter.picked, ['wonder_pick'], 'Enter takes the routine of the active editor');
+      assert.equal(prompter.remaining, 0);
+      assert.match(prompter.asked[0] ?? '', /^pick: Run which routine\? \(Enter: wonder_pick/);
+      assert.match(prompter.asked[1] ?? '', /^pick: On which device\?/);
+      assert.match(prompter.asked[2] ?? '', /^input: wonder_pick: offer \(int 1\.\.3, default 1\)/);
+      assert.match(prompter.asked[3] ?? '', /^input: wonder_pick: card \(int 1\.\.5, default 1\)/);
+      assert.deepEqual(ed.model.bots(), [], 'the marker goes when the run ends');
+    } finally {
+      api.usePrompter(undefined);
+    }
+  });
+
+  it('refuses a param the routine does not accept in its prompt', async function () {
+    this.timeout(60_000);
+    const { fleet } = await fleetApi();
+    const api = vscode.extensions.getExtension(EXTENSION_ID)!.exports as { usePrompter(p: Prompter | undefined): void };
+    const serial = fleet.devices.list().find((d) => d.state === 'online')!.serial;
+    const prompter = new ScriptedPrompter().pickLabel('wonder_pick').pickLabel(`$(device-mobile) ${serial}`).type('9');
+    api.usePrompter(prompter);
+    try {
+      await vscode.commands.executeCommand('emulatorFleet.routine.run');
+      assert.equal(prompter.asked.length, 3, prompter.asked.join(' | '));
+    } finally {
+      api.usePrompter(undefined);
+    }
+  });
+
   it('reports a failing run with its error located', async function () {
     this.timeout(120_000);
     await editorApi();
-    const outcome = await vscode.commands.executeCommand<RoutineRunOutcome | undefined>('emulatorFleet.editor.runRoutineOnDevice', undefined, { routine: 'wonder_pick', device: 'virtual', params: { offer: 9 } });
+    const outcome = await vscode.commands.executeCommand<RoutineRunOutcome | undefined>('emulatorFleet.routine.run', undefined, { routine: 'wonder_pick', device: 'virtual', params: { offer: 9 } });
     // An out-of-range param fails the run at once, located on the routine's params.
     assert.ok(outcome);
     assert.equal(outcome.result.ok, false);

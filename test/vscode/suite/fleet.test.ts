@@ -202,8 +202,9 @@ describe('(vscode) fleet sidebar and commands', function () {
   it('Run Routine on a Device runs a routine outside any group', async () => {
     const serial = f.devices.list().find((d) => d.source === 'virtual' && !d.heldBy)!.serial;
     const routine = f.orchestrator.routineRegistry()!.names().find((n) => n === 'nav/to_home') ?? 'nav/to_home';
-    const r = await vscode.commands.executeCommand<{ ok: boolean }>(C.runRoutine, { routine, serial, params: {} });
-    assert.equal(r?.ok, true);
+    const r = await vscode.commands.executeCommand<{ serial: string; result: { ok: boolean } }>(C.runRoutine, { routine, serial, params: {} });
+    assert.equal(r?.serial, serial);
+    assert.equal(r?.result.ok, true);
   });
 
   it('a group error is reported once; commands refuse what makes no sense with a message', async () => {

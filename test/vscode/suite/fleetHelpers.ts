@@ -82,10 +82,24 @@ type Answer = { kind: 'pick' | 'pickMany' | 'input' | 'confirm' | 'openFiles'; a
 /** A Prompter answering from a script, in order; a prompt out of order fails the command (and so the test). */
 export class ScriptedPrompter implements Prompter {
   readonly asked: string[] = [];
+  /** The labels `pickFirst` accepted. */
+  readonly picked: string[] = [];
   private readonly script: Answer[] = [];
 
   pickLabel(label: string): this {
     this.script.push({ kind: 'pick', answer: (items) => pickBy(items as PickItem<unknown>[], label).value });
+    return this;
+  }
+  /** Accepts the first item (what Enter takes); its label goes to `picked`. */
+  pickFirst(): this {
+    this.script.push({
+      kind: 'pick',
+      answer: (items) => {
+        const first = (items as PickItem<unknown>[])[0]!;
+        this.picked.push(first.label);
+        return first.value;
+      },
+    });
     return this;
   }
   pickAll(): this {

@@ -187,10 +187,13 @@ export class VsCodeServer {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** The workbench address for a folder, with an optional payload (extension development and test paths...). */
+  /**
+   * The workbench address for a folder ('' for an empty window, no folder open), with an optional payload
+   * (extension development and test paths...).
+   */
   url(folder: string, payload: Array<[string, string]> = []): string {
     const p: Array<[string, string]> = [['skipWelcome', 'true'], ...payload];
-    return `http://${this.authority}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(p))}`;
+    return `http://${this.authority}/?${folder ? `folder=${encodeURIComponent(folder)}&` : 'ew=true&'}payload=${encodeURIComponent(JSON.stringify(p))}`;
   }
 
   /** A `vscode-remote:` URI for a path on this machine (what the payload's paths must be). */

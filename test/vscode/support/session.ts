@@ -52,7 +52,7 @@ export function openWorkbenches(): Workbench[] {
   return [...open];
 }
 
-/** Opens a window of the session's server on `folder` (default: a fresh workspace copy), tracked for cleanup. */
+/** Opens a window of the session's server on `folder` (default: a fresh workspace copy; '' no folder), tracked for cleanup. */
 export async function openWorkbench(opts: { folder?: string; server?: VsCodeServer; theme?: ThemeKind } = {}): Promise<Workbench> {
   const s = session();
   const server = opts.server ?? s.server;

@@ -27,7 +27,7 @@ export const THEMES: Record<ThemeKind, { name: string; cssClass: string }> = {
 export type WorkbenchPart = 'workbench' | 'sidebar' | 'panel' | 'editor' | 'activitybar' | 'statusbar' | 'titlebar' | 'auxiliarybar';
 
 export interface OpenOptions {
-  /** The folder to open (an absolute path on this machine). */
+  /** The folder to open (an absolute path on this machine; '' opens an empty window). */
   folder: string;
   /** Extra payload entries (extensionDevelopmentPath, extensionTestsPath...). `skipWelcome` is always set. */
   payload?: Array<[string, string]>;
@@ -394,6 +394,41 @@ export class Workbench {
     }
   }
 
+  /**
+   * Drags the sash on the side bar's right edge until the side bar is `width` CSS pixels wide (a README screenshot
+   * shows the views' descriptions whole), and waits until the layout has it.
+   */
+  async resizeSidebar(width: number): Promise<void> {
+    const sidebar = this.page.locator('.part.sidebar').first();
+    const box = await sidebar.boundingBox();
+    if (!box) {
+      throw new Error('the side bar is not shown');
+    }
+    const edge = box.x + box.width;
+    const sashes = this.page.locator('.monaco-grid-view .monaco-sash.vertical');
+    let sash: { x: number; y: number; width: number; height: number } | undefined;
+    for (let i = 0; i < (await sashes.count()); i++) {
+      const b = await sashes.nth(i).boundingBox();
+      if (b && Math.abs(b.x + b.width / 2 - edge) <= 4 && b.height >= box.height / 2) {
+        sash = b;
+        break;
+      }
+    }
+    if (!sash) {
+      throw new Error(`no sash on the side bar's right edge (x = ${edge})`);
+    }
+    const y = sash.y + sash.height / 2;
+    await this.page.mouse.move(sash.x + sash.width / 2, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, y, { steps: 8 });
+    await this.page.mouse.up();
+    await this.page.waitForFunction(
+      ({ el, w }) => Math.abs((el as Element).getBoundingClientRect().width - w) <= 4,
+      { el: await sidebar.elementHandle(), w: width },
+      { polling: 100 },
+    );
+  }
+
   /** Clicks the inline action titled `title` (its tooltip, as in the manifest) of a tree row; hovers the row first. */
   async clickInlineAction(row: Locator, title: string): Promise<void> {
     await row.hover();
@@ -466,6 +501,14 @@ export class Workbench {
     // a scroll bar that stays is photographed as it is).
     await this.page
       .waitForFunction(() => document.querySelectorAll('.monaco-workbench .monaco-scrollable-element > .scrollbar.visible').length === 0, undefined, { timeout: 5000, polling: 100 })
+      .catch(() => undefined);
+    // So do the progress bars and the activity bar's progress badge of a view that is refreshing (bounded too).
+    await this.page
+      .waitForFunction(
+        () => document.querySelectorAll('.monaco-workbench .monaco-progress-container.active, .monaco-workbench .part.activitybar .badge.progress-badge').length === 0,
+        undefined,
+        { timeout: 5000, polling: 100 },
+      )
       .catch(() => undefined);
     await this.settle();
     const target = opts.part === undefined || opts.part === 'workbench' ? undefined : typeof opts.part === 'string' ? this.page.locator(`.part.${opts.part}`).first() : opts.part;
