@@ -237,8 +237,13 @@ export function describeRoutineEvent(e: RoutineEvent): Omit<RecentEvent, 'time'>
     case 'state':
       return { kind: 'state', text: `Routine ${e.state}` };
     case 'input':
-      return { kind: 'input', text: `Routine: ${formatRoutineInput(e.input)}${e.rung ? ` (stuck: ${e.rung})` : ''}`, by: 'routine' };
+      return { kind: 'input', text: `Routine: ${formatRoutineInput(e.input)}${e.rung ? ` (stuck: ${e.rung})` : ''}${stepSuffix(e.step, e.input.kind)}`, by: 'routine' };
   }
+}
+
+/** ` · Open pack` after a routine input: the step's label, unless it only repeats the action (`tap`). */
+function stepSuffix(step: string | undefined, kind: string): string {
+  return step !== undefined && step !== kind ? ` · ${step}` : '';
 }
 
 function shortValue(v: unknown): string {
@@ -263,7 +268,7 @@ export function describeRecorderEvent(e: RecorderEvent): RecentEvent {
       if (e.by === 'user') {
         return { time: e.time, kind: 'input', text: `You: ${formatRoutineInput(input)}`, by: 'user' };
       }
-      const where = e.step !== undefined ? ` · ${e.step}` : '';
+      const where = stepSuffix(e.step, input.kind);
       return { time: e.time, kind: 'input', text: `Routine: ${formatRoutineInput(input)}${e.rung ? ` (stuck: ${e.rung})` : ''}${where}`, by: 'routine' };
     }
     case 'state':
