@@ -82,7 +82,7 @@ export function activateMain(context: vscode.ExtensionContext, boot: Boot): Emul
   context.subscriptions.push(...registerFleetCommands({ session: s, runner, feed, trees, logger, prompter: () => prompter }));
 
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
-  const monitor = new MonitorService({ session: s, logger, extensionVersion: version, portFor: fleetPort });
+  const monitor = new MonitorService({ session: s, logger, extensionVersion: version, portFor: fleetPort, prompter: () => prompter });
   const monitorPanels = new MonitorPanels({ extensionUri: context.extensionUri, logger, session: s, service: monitor, runner, registrar });
   context.subscriptions.push(monitor, monitorPanels.register());
 

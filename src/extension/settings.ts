@@ -23,6 +23,9 @@ export const SETTING_KEYS = {
   monitorThumbnailFps: 'monitor.thumbnailFps',
   recorderFrames: 'recorder.frames',
   recorderMemoryMB: 'recorder.memoryMB',
+  recorderFps: 'recorder.fps',
+  recorderLosslessFrames: 'recorder.losslessFrames',
+  recorderReportsFolder: 'recorder.reportsFolder',
 } as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];
@@ -49,6 +52,12 @@ export interface FleetSettings {
   monitorThumbnailFps: number;
   recorderFrames: number;
   recorderMemoryMB: number;
+  /** Frames recorded per second per bot (at most; a bot records no faster than it captures). */
+  recorderFps: number;
+  /** The newest recorded frames of each bot that also keep a lossless (PNG) copy, for "Save frame". */
+  recorderLosslessFrames: number;
+  /** Where bug reports go: a path, absolute or relative to the fleet folder (undefined: `.fleet/reports`). */
+  recorderReportsFolder?: string;
   /** Settings that were wrong and were replaced by their default: one message each, naming the setting. */
   problems: string[];
 }
@@ -60,7 +69,12 @@ export const DEFAULT_SETTINGS: Readonly<Omit<FleetSettings, 'problems'>> = Objec
   monitorThumbnailFps: 4,
   recorderFrames: 120,
   recorderMemoryMB: 256,
+  recorderFps: 2,
+  recorderLosslessFrames: 10,
 });
+
+/** Bounds of `recorder.fps`: one frame every 10 s at least, 30 a second at most. */
+export const RECORDER_FPS_RANGE = Object.freeze({ min: 0.1, max: 30 });
 
 function intIn(v: unknown, min: number, max: number): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined;
@@ -135,6 +149,16 @@ export function readFleetSettings(get: (key: SettingKey) => unknown): FleetSetti
   const folder = get(SETTING_KEYS.fleetFolder);
   const fleetFolder = typeof folder === 'string' && folder.trim() ? folder.trim() : undefined;
 
+  const reports = get(SETTING_KEYS.recorderReportsFolder);
+  let recorderReportsFolder: string | undefined;
+  if (reports !== undefined) {
+    if (typeof reports !== 'string' || reports.includes('\0')) {
+      bad(SETTING_KEYS.recorderReportsFolder, 'expected a folder path; using .fleet/reports of the fleet folder');
+    } else if (reports.trim() !== '') {
+      recorderReportsFolder = reports.trim();
+    }
+  }
+
   const num = (key: SettingKey, min: number, max: number, dflt: number): number => {
     const v = get(key);
     if (v === undefined) {
@@ -147,6 +171,18 @@ export function readFleetSettings(get: (key: SettingKey) => unknown): FleetSetti
     }
     return n;
   };
+  /** A number (fractions allowed) from min to max. */
+  const real = (key: SettingKey, min: number, max: number, dflt: number): number => {
+    const v = get(key);
+    if (v === undefined) {
+      return dflt;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      bad(key, `expected a number from ${min} to ${max}; using ${dflt}`);
+      return dflt;
+    }
+    return v;
+  };
 
   return {
     adbServers,
@@ -157,6 +193,9 @@ export function readFleetSettings(get: (key: SettingKey) => unknown): FleetSetti
     monitorThumbnailFps: num(SETTING_KEYS.monitorThumbnailFps, 1, 30, DEFAULT_SETTINGS.monitorThumbnailFps),
     recorderFrames: num(SETTING_KEYS.recorderFrames, 0, 10_000, DEFAULT_SETTINGS.recorderFrames),
     recorderMemoryMB: num(SETTING_KEYS.recorderMemoryMB, 16, 8192, DEFAULT_SETTINGS.recorderMemoryMB),
+    recorderFps: real(SETTING_KEYS.recorderFps, RECORDER_FPS_RANGE.min, RECORDER_FPS_RANGE.max, DEFAULT_SETTINGS.recorderFps),
+    recorderLosslessFrames: num(SETTING_KEYS.recorderLosslessFrames, 0, 100, DEFAULT_SETTINGS.recorderLosslessFrames),
+    ...(recorderReportsFolder !== undefined ? { recorderReportsFolder } : {}),
     problems,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * A bot's bug report: the flight recorder's frames (JPEG, numbered), the events as JSON lines, the routine and group
  * files, the versions and the bot's snapshot, with account secrets redacted. `bugReportFiles` builds the files
- * (pure); `writeBugReport` writes them through a small port, each file whole (the port writes atomically).
+ * (pure); `writeBugReport` writes them through a small port into a hidden staging folder next to the report's, then
+ * renames that folder to the report's name: a report folder is complete or absent, never half written.
  *
  * Redaction: no account file is ever included; any field whose name looks like a secret (pass, token, secret, key,
  * session, cookie, auth) has its value replaced, in JSON data and in YAML text (`name: value` lines and the lines
@@ -187,28 +188,49 @@ export interface ReportWriter {
   mkdirp(dir: string): Promise<void>;
   writeFile(path: string, data: Uint8Array | string): Promise<void>;
   join(...parts: string[]): string;
+  /** The parent folder and the last name of a path. */
+  split(path: string): { parent: string; name: string };
+  /** Renames a folder; fails when `to` exists. */
+  renameDir(from: string, to: string): Promise<void>;
+  /** Removes a folder and what it holds (nothing when it is absent). */
+  removeDir(dir: string): Promise<void>;
 }
 
-/** Writes the files under `dir`; resolves with the paths written. */
+/**
+ * Writes the files into a new folder `dir`; resolves with the paths written. They are written into a hidden
+ * staging folder beside `dir` which is renamed to `dir` once every file is whole; on any failure the staging
+ * folder is removed and nothing is left at `dir`.
+ */
 export async function writeBugReport(writer: ReportWriter, dir: string, files: readonly ReportFile[]): Promise<string[]> {
-  await writer.mkdirp(dir);
-  const made = new Set<string>();
-  const written: string[] = [];
   for (const f of files) {
     const parts = f.path.split('/');
-    if (parts.some((p) => p === '..' || p === '')) {
+    if (parts.some((p) => p === '..' || p === '.' || p === '')) {
       throw new Error(`report file path '${f.path}' is not a plain relative path`);
     }
-    if (parts.length > 1) {
-      const sub = writer.join(dir, ...parts.slice(0, -1));
-      if (!made.has(sub)) {
-        await writer.mkdirp(sub);
-        made.add(sub);
-      }
-    }
-    const path = writer.join(dir, ...parts);
-    await writer.writeFile(path, f.data);
-    written.push(path);
   }
-  return written;
+  const { parent, name } = writer.split(dir);
+  await writer.mkdirp(parent);
+  const staging = writer.join(parent, `.${name}.partial-${Math.random().toString(36).slice(2, 10)}`);
+  try {
+    await writer.mkdirp(staging);
+    const made = new Set<string>();
+    const rel: string[][] = [];
+    for (const f of files) {
+      const parts = f.path.split('/');
+      if (parts.length > 1) {
+        const sub = writer.join(staging, ...parts.slice(0, -1));
+        if (!made.has(sub)) {
+          await writer.mkdirp(sub);
+          made.add(sub);
+        }
+      }
+      await writer.writeFile(writer.join(staging, ...parts), f.data);
+      rel.push(parts);
+    }
+    await writer.renameDir(staging, dir);
+    return rel.map((parts) => writer.join(dir, ...parts));
+  } catch (e) {
+    await writer.removeDir(staging).catch(() => undefined);
+    throw e;
+  }
 }

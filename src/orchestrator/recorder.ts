@@ -5,12 +5,19 @@
  * - Frames are recorded as JPEG through an injected encoder (the host passes sharp's, which runs in the threadpool).
  *   At most one encode is in flight per bot: a frame that arrives meanwhile waits, and a newer one replaces it.
  *   `minIntervalMs` thins the recording (the latest raw frame is updated on every capture regardless).
+ * - Lossless copies: with an `encodePng` and `losslessFrames` > 0, each recorded frame is also encoded as PNG (in
+ *   the same job, while the raw frame is retained), and the newest `losslessFrames` frames of each bot keep it, so
+ *   a frame picked on the timeline can be saved with the exact pixels the bot saw. Raw frames are not kept for
+ *   this: they live in the devices' recycled capture memory, and holding more of them would make the devices
+ *   allocate (and V8 collect) a new 2-8 MB buffer per capture.
  * - The events of a bot are attached to the frame that was on screen when they happened (the newest recorded frame
  *   at that time; events before the first frame wait for it). A frame is marked `error` when an error happened
  *   around it; `step` is the step running when it was captured.
- * - Memory: the recorder counts the bytes it really holds (JPEG bytes, the retained raw frames, the events' JSON
- *   size). Over the cap, the OLDEST frame of the bot holding the MOST bytes goes first, so a busy bot cannot push the
- *   others out. Each bot also keeps at most `framesPerBot` frames (0 turns recording off).
+ * - Memory: the recorder counts the bytes it really holds (JPEG and PNG bytes, the retained raw frames, the events'
+ *   JSON size). Over the cap, lossless copies go first (the oldest of the fleet first), then the OLDEST frame of the
+ *   bot holding the MOST bytes, so a busy bot cannot push the others out. Each bot also keeps at most
+ *   `framesPerBot` frames (0 turns recording off). Worst case held: the cap, plus one raw frame per bot when the
+ *   cap is smaller than the raw frames alone (those are the devices' own capture buffers).
  *
  * Pure: no Node, no vscode. Readers (the monitor, the template capture view, the debugger's Screen view) use
  * `frames`, `frame`, `frameAt` and `latestRaw`.
@@ -25,13 +32,17 @@ export interface RecorderLimits {
   framesPerBot: number;
   /** Cap on the bytes held for the whole fleet. */
   memoryBytes: number;
+  /** Least time between two recorded frames of a bot (ms; default 0: every capture). */
+  minIntervalMs?: number;
+  /** The newest recorded frames of each bot that keep a lossless copy (default 0; needs `encodePng`). */
+  losslessFrames?: number;
 }
 
 export interface FlightRecorderOptions extends RecorderLimits {
   /** JPEG encoder (off the caller's thread). It must retain a leased frame while it reads it. */
   encodeJpeg: (frame: RawFrame) => Promise<Uint8Array>;
-  /** Least time between two recorded frames of a bot (default 0: every capture). */
-  minIntervalMs?: number;
+  /** Lossless encoder for the copies of the newest frames (off the caller's thread, same contract). */
+  encodePng?: (frame: RawFrame) => Promise<Uint8Array>;
   /** Told about encode failures (the frame is dropped). */
   onError?: (error: unknown, bot: RecorderBotRef) => void;
 }
@@ -57,6 +68,8 @@ export interface RecordedFrame {
   readonly height: number;
   readonly device: Size;
   readonly jpeg: Uint8Array;
+  /** The lossless copy (PNG), while the frame is among the bot's newest `losslessFrames`. */
+  readonly png?: Uint8Array;
   /** The step running when it was captured. */
   readonly step?: string;
   /** True when an error happened around it. */
@@ -76,6 +89,7 @@ interface Slot {
   events: RecorderEvent[];
   eventBytes: number;
   jpeg?: Uint8Array;
+  png?: Uint8Array;
 }
 
 interface Pending {
@@ -132,26 +146,30 @@ function isErrorEvent(e: RecorderEvent): boolean {
 
 export class FlightRecorder {
   private readonly bots = new Map<string, BotRecord>();
-  private limits: RecorderLimits;
-  private readonly minIntervalMs: number;
+  private limits: Required<RecorderLimits>;
   private disposed = false;
   private heldBytes = 0;
 
   constructor(private readonly opts: FlightRecorderOptions) {
-    this.limits = { framesPerBot: Math.max(0, Math.floor(opts.framesPerBot)), memoryBytes: Math.max(0, opts.memoryBytes) };
-    this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? 0);
+    this.limits = normalLimits(opts);
   }
 
   /** The limits in force. */
-  get capacity(): Readonly<RecorderLimits> {
+  get capacity(): Readonly<Required<RecorderLimits>> {
     return this.limits;
   }
 
-  /** Changes the limits (a setting changed); frames over them go at once. */
+  /** True when recorded frames get lossless copies (an encoder and `losslessFrames` > 0). */
+  get keepsLossless(): boolean {
+    return this.opts.encodePng !== undefined && this.limits.losslessFrames > 0;
+  }
+
+  /** Changes the limits (a setting changed); frames and copies over them go at once, the rate applies next frame. */
   setLimits(limits: RecorderLimits): void {
-    this.limits = { framesPerBot: Math.max(0, Math.floor(limits.framesPerBot)), memoryBytes: Math.max(0, limits.memoryBytes) };
+    this.limits = normalLimits(limits);
     for (const b of this.bots.values()) {
       this.trimBot(b);
+      this.trimLossless(b);
     }
     this.enforceCap();
   }
@@ -189,7 +207,7 @@ export class FlightRecorder {
     }
     b.raw = { frame, meta, release };
     this.heldBytes += frame.data.byteLength;
-    if (this.limits.framesPerBot === 0 || meta.time - b.lastRecordedTime < this.minIntervalMs) {
+    if (this.limits.framesPerBot === 0 || meta.time - b.lastRecordedTime < this.limits.minIntervalMs) {
       this.enforceCap();
       return;
     }
@@ -373,7 +391,7 @@ export class FlightRecorder {
   private encode(b: BotRecord, p: Pending): void {
     b.encoding = true;
     const gen = b.gen;
-    const done = (jpeg: Uint8Array | undefined, error?: unknown): void => {
+    const done = (jpeg: Uint8Array | undefined, error?: unknown, png?: Uint8Array): void => {
       p.release();
       if (this.disposed || b.gen !== gen) {
         return;
@@ -384,6 +402,11 @@ export class FlightRecorder {
         if (jpeg) {
           slot.jpeg = jpeg;
           this.addBytes(b, jpeg.byteLength);
+          if (png && this.keepsLossless) {
+            slot.png = png;
+            this.addBytes(b, png.byteLength);
+            this.trimLossless(b);
+          }
         } else {
           this.opts.onError?.(error, b.ref);
           this.dropSlot(b, slot);
@@ -396,14 +419,12 @@ export class FlightRecorder {
       }
       this.enforceCap();
     };
-    let promise: Promise<Uint8Array>;
-    try {
-      promise = this.opts.encodeJpeg(p.frame);
-    } catch (e) {
-      promise = Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-    promise.then(
-      (jpeg) => done(jpeg),
+    const encodePng = this.keepsLossless ? this.opts.encodePng : undefined;
+    const jpegJob = call(() => this.opts.encodeJpeg(p.frame));
+    // A failed lossless copy leaves the JPEG (the frame is still recorded).
+    const pngJob = encodePng ? call(() => encodePng(p.frame)).catch(() => undefined) : Promise.resolve(undefined);
+    Promise.all([jpegJob, pngJob]).then(
+      ([jpeg, png]) => done(jpeg, undefined, png),
       (e: unknown) => done(undefined, e),
     );
   }
@@ -415,7 +436,7 @@ export class FlightRecorder {
       return;
     }
     b.slots.splice(i, 1);
-    this.addBytes(b, -(SLOT_OVERHEAD + (slot.jpeg?.byteLength ?? 0)));
+    this.addBytes(b, -(SLOT_OVERHEAD + (slot.jpeg?.byteLength ?? 0) + (slot.png?.byteLength ?? 0)));
     const prev = i > 0 ? b.slots[i - 1] : undefined;
     if (prev) {
       prev.events.push(...slot.events);
@@ -438,8 +459,45 @@ export class FlightRecorder {
   private evictOldest(b: BotRecord): void {
     const slot = b.slots.shift();
     if (slot) {
-      this.addBytes(b, -(SLOT_OVERHEAD + slot.eventBytes + (slot.jpeg?.byteLength ?? 0)));
+      this.addBytes(b, -(SLOT_OVERHEAD + slot.eventBytes + (slot.jpeg?.byteLength ?? 0) + (slot.png?.byteLength ?? 0)));
     }
+  }
+
+  /** Drops a frame's lossless copy. */
+  private dropPng(b: BotRecord, slot: Slot): void {
+    if (slot.png) {
+      this.addBytes(b, -slot.png.byteLength);
+      delete slot.png;
+    }
+  }
+
+  /** Only the bot's newest `losslessFrames` frames keep their lossless copy. */
+  private trimLossless(b: BotRecord): void {
+    const keep = this.keepsLossless ? this.limits.losslessFrames : 0;
+    let kept = 0;
+    for (let i = b.slots.length - 1; i >= 0; i--) {
+      const s = b.slots[i];
+      if (s?.png === undefined) {
+        continue;
+      }
+      if (kept < keep) {
+        kept++;
+      } else {
+        this.dropPng(b, s);
+      }
+    }
+  }
+
+  /** The oldest lossless copy of the fleet (over the cap, these go before any frame). */
+  private oldestPng(): { b: BotRecord; slot: Slot } | undefined {
+    let best: { b: BotRecord; slot: Slot } | undefined;
+    for (const b of this.bots.values()) {
+      const slot = b.slots.find((s) => s.png !== undefined);
+      if (slot && (best === undefined || slot.time < best.slot.time)) {
+        best = { b, slot };
+      }
+    }
+    return best;
   }
 
   private trimBot(b: BotRecord): void {
@@ -451,6 +509,11 @@ export class FlightRecorder {
   /** Over the cap: the oldest frame of the bot holding the most bytes goes, until under it or nothing is left. */
   private enforceCap(): void {
     while (this.heldBytes > this.limits.memoryBytes) {
+      const copy = this.oldestPng();
+      if (copy) {
+        this.dropPng(copy.b, copy.slot);
+        continue;
+      }
       let victim: BotRecord | undefined;
       for (const b of this.bots.values()) {
         const oldest = b.slots[0];
@@ -467,6 +530,19 @@ export class FlightRecorder {
       }
       this.evictOldest(victim);
     }
+  }
+}
+
+function normalLimits(l: RecorderLimits): Required<RecorderLimits> {
+  const n = (v: number | undefined): number => (v !== undefined && !Number.isNaN(v) ? Math.max(0, v) : 0);
+  return { framesPerBot: Math.floor(n(l.framesPerBot)), memoryBytes: n(l.memoryBytes), minIntervalMs: n(l.minIntervalMs), losslessFrames: Math.floor(n(l.losslessFrames)) };
+}
+
+function call(f: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  try {
+    return f();
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
 }
 
@@ -488,6 +564,7 @@ function toRecorded(s: Slot): RecordedFrame {
     jpeg: s.jpeg ?? new Uint8Array(0),
     error: s.error,
     events: s.events.slice(),
+    ...(s.png !== undefined ? { png: s.png } : {}),
     ...(s.step !== undefined ? { step: s.step } : {}),
   };
   return out;

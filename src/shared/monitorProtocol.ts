@@ -37,7 +37,7 @@ import type {
   TemplateInfo,
 } from './fleetTypes';
 import type { Diagnostic, Point, Rect, Size, SourceRange } from './geometry';
-import type { RoutineEvent } from './routineEvents';
+import type { RoutineEvent, RoutineInput } from './routineEvents';
 
 /** Bumped on an incompatible change; the view sends it in `ready`. */
 export const MONITOR_PROTOCOL_VERSION = 1;
@@ -103,8 +103,11 @@ export type RecorderRequest =
   | { op: 'frame'; bot: BotRef; frame: number }
   /** Stores a frame losslessly: the given recorded one, or the current one. */
   | { op: 'saveFrame'; bot: BotRef; frame?: number }
-  /** Writes a bug report folder: recorded frames, events as JSON lines, routine and group files, versions. */
-  | { op: 'saveBugReport'; bot: BotRef };
+  /**
+   * Writes a bug report folder: recorded frames, events as JSON lines, routine and group files, versions. Into the
+   * reports folder (a setting), or with `askFolder` into a folder the host asks the user for.
+   */
+  | { op: 'saveBugReport'; bot: BotRef; askFolder?: boolean };
 
 export type MonitorLogLevel = 'info' | 'warn' | 'error';
 
@@ -172,17 +175,27 @@ export interface RecorderFrameInfo {
   step?: string;
   /** True when an error happened around it. */
   error?: boolean;
+  /** True while the recorder holds a lossless copy of it ("Save frame" writes a PNG). */
+  lossless?: boolean;
 }
 
 export type RecorderEvent =
   | { kind: 'routine'; time: number; event: RoutineEvent }
-  | { kind: 'input'; time: number; by: 'routine' | 'user'; input: TakeoverInput }
+  /**
+   * An input on the device: the user's (takeover) or the routine's (a step's tap, swipe, text or key; `step`,
+   * `stepId` and `path` name the step, `rung` a stuck rung that did it).
+   */
+  | { kind: 'input'; time: number; by: 'routine' | 'user'; input: TakeoverInput | RoutineInput; step?: string; stepId?: string; path?: string; rung?: string }
   | { kind: 'state'; time: number; state: BotState; previous?: BotState };
 
 export type RecorderReply =
   | { op: 'list'; bot: BotRef; capacity: number; frames: RecorderFrameInfo[] }
   | ({ op: 'frame'; bot: BotRef; events: RecorderEvent[] } & FrameImage)
-  | { op: 'saved'; kind: 'frame' | 'bugReport'; path: string }
+  /**
+   * Written. For a frame, `lossless` says whether the file is a lossless PNG (the current frame, or a recorded one
+   * that still has its lossless copy) or the recorded JPEG; `note` says why when it is the JPEG.
+   */
+  | { op: 'saved'; kind: 'frame' | 'bugReport'; path: string; lossless?: boolean; note?: string }
   | { op: 'error'; code: string; message: string };
 
 export type ToMonitor =
@@ -236,7 +249,7 @@ const recorderRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('list'), bot: botRefSchema }),
   z.object({ op: z.literal('frame'), bot: botRefSchema, frame: count }),
   z.object({ op: z.literal('saveFrame'), bot: botRefSchema, frame: count.optional() }),
-  z.object({ op: z.literal('saveBugReport'), bot: botRefSchema }),
+  z.object({ op: z.literal('saveBugReport'), bot: botRefSchema, askFolder: z.boolean().optional() }),
 ]);
 
 /** One schema per inbound message type. */
@@ -428,13 +441,22 @@ export const fleetSnapshotSchema: z.ZodType<FleetSnapshot> = z.object({
   templates: z.array(templateInfoSchema),
 });
 
+const finitePoint = z.object({ x: finite, y: finite });
+const routineInputSchema: z.ZodType<RoutineInput> = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tap'), x: finite, y: finite }),
+  z.object({ kind: z.literal('longPress'), x: finite, y: finite, durationMs: finite }),
+  z.object({ kind: z.literal('swipe'), from: finitePoint, to: finitePoint, durationMs: finite }),
+  z.object({ kind: z.literal('text'), chars: count, text: opt(z.string()) }),
+  z.object({ kind: z.literal('key'), key: z.union([z.string(), z.number()]) }),
+]);
+
 const rBase = { time, routine: z.string() };
 const rRange = { range: opt(sourceRangeSchema) };
 export const routineEventSchema: z.ZodType<RoutineEvent> = z.discriminatedUnion('type', [
   z.object({ ...rBase, type: z.literal('routine.start'), params: z.record(z.string(), z.unknown()), depth: count }),
   z.object({ ...rBase, type: z.literal('routine.end'), ok: z.boolean(), error: opt(z.string()), depth: count }),
-  z.object({ ...rBase, ...rRange, type: z.literal('step.start'), step: z.string(), path: z.string() }),
-  z.object({ ...rBase, ...rRange, type: z.literal('step.end'), step: z.string(), path: z.string(), ok: z.boolean(), ms: finite, error: opt(z.string()) }),
+  z.object({ ...rBase, ...rRange, type: z.literal('step.start'), step: z.string(), path: z.string(), id: opt(z.string()), name: opt(z.string()) }),
+  z.object({ ...rBase, ...rRange, type: z.literal('step.end'), step: z.string(), path: z.string(), id: opt(z.string()), name: opt(z.string()), ok: z.boolean(), ms: finite, error: opt(z.string()) }),
   z.object({ ...rBase, ...rRange, type: z.literal('match'), template: z.string(), found: z.boolean(), score: finite, threshold: finite, box: rectSchema, ms: finite }),
   z.object({ ...rBase, ...rRange, type: z.literal('var'), name: z.string(), value: z.unknown() }),
   z.object({ ...rBase, ...rRange, type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
@@ -449,6 +471,7 @@ export const routineEventSchema: z.ZodType<RoutineEvent> = z.discriminatedUnion(
     accountId: opt(z.string()),
   }),
   z.object({ ...rBase, type: z.literal('state'), state: z.enum(['running', 'paused', 'resumed']) }),
+  z.object({ ...rBase, ...rRange, type: z.literal('input'), input: routineInputSchema, step: opt(z.string()), path: opt(z.string()), id: opt(z.string()), rung: opt(z.string()) }),
 ]);
 
 const groupBase = { seq: seqNumber, time, group: z.string(), orchestrationId: z.string() };
@@ -595,7 +618,17 @@ const frameImageFields = {
 
 const recorderEventSchema: z.ZodType<RecorderEvent> = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('routine'), time, event: routineEventSchema }),
-  z.object({ kind: z.literal('input'), time, by: z.enum(['routine', 'user']), input: takeoverSchema }),
+  z.object({
+    kind: z.literal('input'),
+    time,
+    by: z.enum(['routine', 'user']),
+    // A routine's text input has `chars` (its text may be left out): tried first, so it keeps them.
+    input: z.union([routineInputSchema, takeoverSchema]),
+    step: opt(z.string()),
+    stepId: opt(z.string()),
+    path: opt(z.string()),
+    rung: opt(z.string()),
+  }),
   z.object({ kind: z.literal('state'), time, state: botStateSchema, previous: opt(botStateSchema) }),
 ]);
 
@@ -604,10 +637,10 @@ const recorderReplySchema: z.ZodType<RecorderReply> = z.discriminatedUnion('op',
     op: z.literal('list'),
     bot: botRefSchema,
     capacity: count,
-    frames: z.array(z.object({ frame: count, time, step: opt(z.string()), error: opt(z.boolean()) })).max(100_000),
+    frames: z.array(z.object({ frame: count, time, step: opt(z.string()), error: opt(z.boolean()), lossless: opt(z.boolean()) })).max(100_000),
   }),
   z.object({ op: z.literal('frame'), bot: botRefSchema, events: z.array(recorderEventSchema).max(10_000), ...frameImageFields }),
-  z.object({ op: z.literal('saved'), kind: z.enum(['frame', 'bugReport']), path: z.string() }),
+  z.object({ op: z.literal('saved'), kind: z.enum(['frame', 'bugReport']), path: z.string(), lossless: opt(z.boolean()), note: opt(z.string()) }),
   z.object({ op: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 

@@ -2,7 +2,18 @@
  * Events a running routine emits. One typed feed for the tree, the monitor, the CLI's --json output and the
  * debugger. Every step event carries the YAML source range of its step.
  */
-import type { Rect, SourceRange } from './geometry';
+import type { Point, Rect, SourceRange } from './geometry';
+
+/**
+ * An input a routine performed on its device, in device pixels. A typed `text` whose value came from a variable
+ * (`${account.password}`) leaves `text` out: `chars` says how long it was; a literal text is kept.
+ */
+export type RoutineInput =
+  | { kind: 'tap'; x: number; y: number }
+  | { kind: 'longPress'; x: number; y: number; durationMs: number }
+  | { kind: 'swipe'; from: Point; to: Point; durationMs: number }
+  | { kind: 'text'; chars: number; text?: string }
+  | { kind: 'key'; key: string | number };
 
 interface Base {
   /** Wall-clock time, epoch ms: the time base of fleet events (durations such as `ms` are measured separately). */
@@ -23,4 +34,25 @@ export type RoutineEvent =
   | (Base & { type: 'sentry'; sentry: string; phase: 'fired' | 'done'; outcome?: 'resume' | 'restart' | 'abort'; range?: SourceRange })
   | (Base & { type: 'stuck'; reason: string; rung: string; range?: SourceRange })
   | (Base & { type: 'account'; action: 'checkout' | 'complete' | 'release' | 'failed' | 'update' | 'inject'; accountId?: string; range?: SourceRange })
-  | (Base & { type: 'state'; state: 'running' | 'paused' | 'resumed' });
+  | (Base & { type: 'state'; state: 'running' | 'paused' | 'resumed' })
+  /**
+   * The routine performed an input on the device (after the device took it). `step`, `path`, `id` and `range` are
+   * those of the step that did it; `rung` is set when the stuck ladder did it (`tapAgain`, `back`).
+   */
+  | (Base & { type: 'input'; input: RoutineInput; step?: string; path?: string; id?: string; range?: SourceRange; rung?: string });
+
+/** `tap 270,480`, `swipe 100,800 → 100,200 (300 ms)`, `type "hello"` or `type 8 characters`, `key KEYCODE_BACK`. */
+export function formatRoutineInput(i: RoutineInput): string {
+  switch (i.kind) {
+    case 'tap':
+      return `tap ${i.x},${i.y}`;
+    case 'longPress':
+      return `long press ${i.x},${i.y} (${i.durationMs} ms)`;
+    case 'swipe':
+      return `swipe ${i.from.x},${i.from.y} → ${i.to.x},${i.to.y} (${i.durationMs} ms)`;
+    case 'text':
+      return i.text !== undefined ? `type ${JSON.stringify(i.text.length > 60 ? `${i.text.slice(0, 60)}…` : i.text)}` : `type ${i.chars} character${i.chars === 1 ? '' : 's'}`;
+    case 'key':
+      return `key ${i.key}`;
+  }
+}

@@ -79,6 +79,7 @@ export class ZoomView {
   private readonly liveBtn: HTMLElement;
   private readonly saveFrameBtn: HTMLElement;
   private readonly saveReportBtn: HTMLElement;
+  private readonly saveReportAsBtn: HTMLElement;
   private readonly saveStatus: HTMLElement;
   private readonly stepRow: HTMLElement;
   private readonly stepLink: HTMLButtonElement;
@@ -145,6 +146,8 @@ export class ZoomView {
     this.liveBtn = btn('Live');
     this.saveFrameBtn = btn('Save frame');
     this.saveReportBtn = btn('Save bug report');
+    this.saveReportAsBtn = btn('Save bug report as…');
+    setAttr(this.saveReportAsBtn, 'title', 'Choose the folder the bug report goes into');
     this.saveStatus = h('p', { class: 'zoom-status', role: 'status' });
     this.stage = h(
       'div',
@@ -158,7 +161,7 @@ export class ZoomView {
         this.liveBtn,
       ),
       this.rangeLabel,
-      h('div', { class: 'zoom-save' }, this.saveFrameBtn, this.saveReportBtn),
+      h('div', { class: 'zoom-save' }, this.saveFrameBtn, this.saveReportBtn, this.saveReportAsBtn),
       this.saveStatus,
     );
     this.stepLink = h('button', { class: 'link', type: 'button' });
@@ -233,6 +236,7 @@ export class ZoomView {
     this.liveBtn.addEventListener('click', () => this.goLive());
     this.saveFrameBtn.addEventListener('click', () => void this.save('saveFrame'));
     this.saveReportBtn.addEventListener('click', () => void this.save('saveBugReport'));
+    this.saveReportAsBtn.addEventListener('click', () => void this.save('saveBugReport', true));
     // Laid out on the next frame: resizing the screen inside the observer's callback would loop.
     let queued = false;
     this.resize = new ResizeObserver(() => {
@@ -425,7 +429,7 @@ export class ZoomView {
         ? events.map((e) =>
             h(
               'li',
-              { class: e.tone ? `tone-${e.tone}` : undefined },
+              { class: [e.tone ? `tone-${e.tone}` : '', e.by ? `input-${e.by}` : ''].filter(Boolean).join(' ') || undefined, 'data-by': e.by },
               h('span', { class: 'event-time' }, this.mode === 'recorded' ? relative(e.time - ref) : clock(e.time)),
               ' ',
               e.text,
@@ -648,7 +652,7 @@ export class ZoomView {
     } else {
       const f = this.frames[pos];
       const last = this.frames[n - 1];
-      text = `Frame ${pos + 1} of ${n} · ${clock(f.time)} (${relative(f.time - last.time)})${f.step ? ` · ${f.step}` : ''}${f.error ? ' · error' : ''}`;
+      text = `Frame ${pos + 1} of ${n} · ${clock(f.time)} (${relative(f.time - last.time)})${f.step ? ` · ${f.step}` : ''}${f.error ? ' · error' : ''}${f.lossless ? ' · lossless' : ' · JPEG only'}`;
     }
     setText(this.rangeLabel, text);
     setAttr(this.range, 'aria-valuetext', text);
@@ -721,26 +725,34 @@ export class ZoomView {
     void this.refreshList();
   }
 
-  private async save(op: 'saveFrame' | 'saveBugReport'): Promise<void> {
+  private async save(op: 'saveFrame' | 'saveBugReport', askFolder = false): Promise<void> {
     const ref = this.ref;
+    // One report at a time, whichever button asked for it.
     if (!ref || this.busy.has(op)) {
       return;
     }
-    const btn = op === 'saveFrame' ? this.saveFrameBtn : this.saveReportBtn;
+    const btns = op === 'saveFrame' ? [this.saveFrameBtn] : [this.saveReportBtn, this.saveReportAsBtn];
     this.busy.add(op);
-    setAttr(btn, 'disabled', true);
-    this.say(op === 'saveFrame' ? 'Saving the frame…' : 'Writing the bug report…', false);
+    btns.forEach((b) => setAttr(b, 'disabled', true));
+    this.say(op === 'saveFrame' ? 'Saving the frame…' : askFolder ? 'Choose a folder for the bug report…' : 'Writing the bug report…', false);
     try {
-      const req: RecorderRequest = op === 'saveFrame' ? { op, bot: ref, frame: this.mode === 'recorded' ? this.recorded?.frame : undefined } : { op, bot: ref };
+      const req: RecorderRequest =
+        op === 'saveFrame' ? { op, bot: ref, frame: this.mode === 'recorded' ? this.recorded?.frame : undefined } : { op, bot: ref, ...(askFolder ? { askFolder: true } : {}) };
       const reply = await this.ctx.recorder(req);
       if (reply.op === 'saved') {
-        this.say(`${reply.kind === 'frame' ? 'Frame saved' : 'Bug report written'}: ${reply.path}`, false);
+        if (reply.kind === 'frame') {
+          this.say(reply.lossless === false ? `Frame saved as its recorded JPEG (${reply.note ?? 'no lossless copy is left'}): ${reply.path}` : `Frame saved losslessly (PNG): ${reply.path}`, false);
+        } else {
+          this.say(`Bug report written: ${reply.path}`, false);
+        }
+      } else if (reply.op === 'error' && reply.code === 'cancelled') {
+        this.say('No folder chosen: the bug report was not written.', false);
       } else {
         this.say(reply.op === 'error' ? `Could not save: ${reply.message}` : 'Could not save', true);
       }
     } finally {
       this.busy.delete(op);
-      setAttr(btn, 'disabled', false);
+      btns.forEach((b) => setAttr(b, 'disabled', false));
     }
   }
 

@@ -456,19 +456,44 @@ describe('monitor webview (browser)', function () {
     await page.waitForFunction(() => document.querySelector<HTMLElement>('.zoom')?.dataset.shownFrame === '1');
     assert.match((await page.textContent('.timeline-label')) ?? '', /^Frame 1 of 3 · \d\d:\d\d:\d\d\.\d{3} \(−\d/);
     const events = await page.$$eval('.event-list li', (ls) => ls.map((l) => l.textContent));
-    assert.deepEqual(events, ['−0.04 s ▶ recorded step of frame 1', '+0.01 s ◇ home.packsButton 0.50 < 0.90', '+0.02 s Bot: tap 270,440']);
+    assert.deepEqual(events, [
+      '−0.04 s ▶ recorded step of frame 1',
+      '+0.01 s ◇ home.packsButton 0.50 < 0.90',
+      '+0.02 s Routine: tap 270,440 · Open packs',
+      '+0.03 s You: tap 10,20',
+    ]);
+    // The routine's tap and the user's are told apart (their own look, and data-by).
+    assert.deepEqual(await page.$$eval('.event-list li[data-by]', (ls) => ls.map((l) => [l.getAttribute('data-by'), l.className])), [
+      ['routine', 'input-routine'],
+      ['user', 'input-user'],
+    ]);
+    assert.match((await page.textContent('.timeline-label')) ?? '', / · JPEG only$/);
     assert.equal(await page.getAttribute('.zoom .screen-overlay', 'data-matches'), 'home.packsButton 0.50');
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('.zoom')?.dataset.shownFrame === '2');
     assert.equal(await page.getAttribute('.zoom .screen-overlay', 'data-matches'), 'home.packsButton 0.97');
-    // Save the frame shown, then a bug report.
+    // Save the frame shown: only its JPEG is left, and the message says so.
     await page.click('.zoom-save vscode-button:nth-child(1)');
     const save = await waitPosted('recorder', '"op":"saveFrame"');
     assert.deepEqual(save.request, { op: 'saveFrame', bot: { group: 'Premium Farmers', instance: '1' }, frame: 2 });
-    await page.waitForFunction(() => document.querySelector('.zoom-status')?.textContent === 'Frame saved: .fleet/frames/Premium Farmers-1-2.png');
+    await page.waitForFunction(
+      () => document.querySelector('.zoom-status')?.textContent === 'Frame saved as its recorded JPEG (only its recorded JPEG is left): .fleet/frames/Premium Farmers-1-2-recorded.jpg',
+    );
+    // The newest recorded frame still has its lossless copy: a PNG.
+    await page.focus('.timeline-range');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('.zoom')?.dataset.shownFrame === '3');
+    assert.match((await page.textContent('.timeline-label')) ?? '', / · lossless$/);
+    await page.click('.zoom-save vscode-button:nth-child(1)');
+    await waitPosted('recorder', '"op":"saveFrame"', '"frame":3');
+    await page.waitForFunction(() => document.querySelector('.zoom-status')?.textContent === 'Frame saved losslessly (PNG): .fleet/frames/Premium Farmers-1-3.png');
     await page.click('.zoom-save vscode-button:nth-child(2)');
     await waitPosted('recorder', '"op":"saveBugReport"');
     await page.waitForFunction(() => document.querySelector('.zoom-status')?.textContent === 'Bug report written: .fleet/bug-reports/Premium Farmers-1');
+    // Save bug report as…: the host asks for the folder.
+    await page.click('.zoom-save vscode-button:nth-child(3)');
+    await waitPosted('recorder', '"askFolder":true');
+    await page.waitForFunction(() => document.querySelector('.zoom-status')?.textContent === 'Bug report written: /picked/Premium Farmers-1');
     // End (or the Live button) returns to the live screen.
     await page.focus('.timeline-range');
     await page.keyboard.press('End');

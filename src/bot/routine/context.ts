@@ -4,7 +4,7 @@
  * `Engine` surface through which action handlers use the device, vision, the frame cache, variables and events.
  */
 import type { Point, Rect, Size, SourceRange } from '../../shared/geometry';
-import type { RoutineEvent } from '../../shared/routineEvents';
+import type { RoutineEvent, RoutineInput } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
 import type { CallOptions, Device } from '../device';
 import type { Clock, FileStore, Logger } from '../../shared/ports';
@@ -129,6 +129,8 @@ export interface Engine {
   frameToDevice(ctx: ExecContext, p: Point, frame: { width: number; height: number }): Promise<Point>;
   /** Records a tap for stuck detection (`target` identifies what was tapped) and for `tapAgain`. */
   noteTap(ctx: ExecContext, p: Point, target: string): void;
+  /** Emits an `input` event for an input the device took (with the context's step; `rung`: a stuck rung did it). */
+  noteInput(ctx: ExecContext, input: RoutineInput, rung?: string): void;
   /** Sets a variable in the frame's scope (or the run's root scope) and emits a `var` event. */
   setVariable(ctx: ExecContext, name: string, value: unknown, where?: 'local' | 'root'): void;
   /** The account leased by `checkoutAccount` in this run, if any. */

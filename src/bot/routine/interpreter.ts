@@ -11,7 +11,7 @@
  */
 import type { Point, Rect, Size, SourceRange } from '../../shared/geometry';
 import { Emitter, type Disposable, type Event } from '../../shared/lifecycle';
-import type { RoutineEvent } from '../../shared/routineEvents';
+import type { RoutineEvent, RoutineInput } from '../../shared/routineEvents';
 import type { AccountLease, AccountPort } from '../accounts';
 import { missingParamsMessage, unknownParamMessage } from './callParams';
 import { isDeviceError, type CallOptions, type Device } from '../device';
@@ -1047,11 +1047,13 @@ class RunEngine implements Engine, DebugEngine {
           const p = this.lastTap;
           if (p) {
             await this.deviceCall(fctx, 'tapAgain', (o) => this.device.tap(p.x, p.y, o), true);
+            this.noteInput({ ...fctx, ...(ctx.step ? { step: ctx.step } : {}) }, { kind: 'tap', x: p.x, y: p.y }, 'tapAgain');
           }
           break;
         }
         case 'back':
           await this.deviceCall(fctx, 'back', (o) => this.device.key('KEYCODE_BACK', o), true);
+          this.noteInput({ ...fctx, ...(ctx.step ? { step: ctx.step } : {}) }, { kind: 'key', key: 'KEYCODE_BACK' }, 'back');
           break;
         case 'restartApp': {
           const app = appOf(fctx);
@@ -1367,6 +1369,16 @@ class RunEngine implements Engine, DebugEngine {
   noteTap(_ctx: ExecContext, p: Point, target: string): void {
     this.lastTap = p;
     this.lastTapTarget = target;
+  }
+
+  noteInput(ctx: ExecContext, input: RoutineInput, rung?: string): void {
+    const step = ctx.step;
+    this.emit(ctx, {
+      type: 'input',
+      input,
+      ...(step ? { step: step.common.name ?? step.common.id ?? step.action, path: step.path, ...(step.common.id !== undefined ? { id: step.common.id } : {}), range: step.range } : {}),
+      ...(rung !== undefined ? { rung } : {}),
+    });
   }
 
   setVariable(ctx: ExecContext, name: string, value: unknown, where: 'local' | 'root' = 'local'): void {

@@ -36,6 +36,8 @@ export interface Prompter {
   /** A modal confirmation: true when `action` was chosen. */
   confirm(message: string, detail: string, action: string): Promise<boolean>;
   openFiles(opts: { title: string; filters: Record<string, string[]>; defaultUri?: vscode.Uri }): Promise<vscode.Uri[]>;
+  /** One folder (created by the dialog if the user wants); `openLabel` names the button. */
+  pickFolder(opts: { title: string; openLabel: string; defaultUri?: vscode.Uri }): Promise<vscode.Uri>;
 }
 
 function titled(o: StepInfo | undefined): string | undefined {
@@ -91,5 +93,14 @@ export class VsCodePrompter implements Prompter {
       throw new CancelledByUser();
     }
     return got;
+  }
+
+  async pickFolder(opts: { title: string; openLabel: string; defaultUri?: vscode.Uri }): Promise<vscode.Uri> {
+    const got = await vscode.window.showOpenDialog({ title: opts.title, canSelectFiles: false, canSelectFolders: true, canSelectMany: false, defaultUri: opts.defaultUri, openLabel: opts.openLabel });
+    const folder = got?.[0];
+    if (!folder) {
+      throw new CancelledByUser();
+    }
+    return folder;
   }
 }

@@ -1,6 +1,6 @@
 /** The run log of "Run Routine on Device" (pure). */
 import type { SourceRange } from '../../shared/geometry';
-import type { RoutineEvent } from '../../shared/routineEvents';
+import { formatRoutineInput, type RoutineEvent } from '../../shared/routineEvents';
 
 /** One line of the run's log. */
 export function formatRunEvent(e: RoutineEvent, t0: number): string {
@@ -31,5 +31,7 @@ export function formatRunEvent(e: RoutineEvent, t0: number): string {
       return `${t}   account ${e.action}${e.accountId ? ` ${e.accountId}` : ''}`;
     case 'state':
       return `${t}   ${e.state}`;
+    case 'input':
+      return `${t}   ${formatRoutineInput(e.input)}${e.rung ? ` (stuck: ${e.rung})` : ''}`;
   }
 }

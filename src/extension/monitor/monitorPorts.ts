@@ -54,12 +54,22 @@ export interface MonitorUiPort {
   executeCommand(id: string): Promise<void>;
 }
 
-/** Saving from the recorder (the panel writes under the fleet folder's .fleet/). */
+/** A saved frame: its file, and whether it is lossless (PNG) or the recorded JPEG (then `note` says why). */
+export interface SavedFrame {
+  path: string;
+  lossless: boolean;
+  note?: string;
+}
+
+/** Saving from the recorder (frames under the fleet folder's .fleet/frames, reports where the settings say). */
 export interface MonitorSavePort {
-  /** Stores a frame (the current one losslessly as PNG, or a recorded one as it was recorded); resolves with the path. */
-  saveFrame(bot: BotRef, frame?: number): Promise<string>;
-  /** Writes a bug report folder; resolves with its path. */
-  saveBugReport(bot: BotRef): Promise<string>;
+  /**
+   * Stores a frame: the current one losslessly as PNG; a recorded one as PNG while the recorder holds its lossless
+   * copy, else as the recorded JPEG.
+   */
+  saveFrame(bot: BotRef, frame?: number): Promise<SavedFrame>;
+  /** Writes a bug report folder; resolves with its path. `askFolder`: into a folder the user picks. */
+  saveBugReport(bot: BotRef, opts?: { askFolder?: boolean }): Promise<string>;
 }
 
 export type JpegEncoder = (frame: RawFrame, opts: JpegOptions) => Promise<Uint8Array>;

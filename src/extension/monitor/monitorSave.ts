@@ -1,7 +1,13 @@
 /**
- * "Save frame" and "Save bug report" of the monitor: the current frame losslessly as PNG (the recorder keeps the
- * bot's latest raw capture), a recorded frame as it was recorded (JPEG, not re-encoded), and the bug report folder
- * under `.fleet/reports/` of the fleet folder (or a folder the caller picks). No vscode import.
+ * "Save frame" and "Save bug report" of the monitor. No vscode import.
+ *
+ * - Frames go to `.fleet/frames/` of the fleet folder: the current frame losslessly as PNG (the recorder keeps the
+ *   bot's latest raw capture); a recorded frame as PNG while the recorder still holds its lossless copy (the newest
+ *   `recorder.losslessFrames` of the bot), else as the JPEG it was recorded as (not re-encoded), and the answer
+ *   says so. The file name tells which: `…-frame12.png` or `…-frame12-recorded.jpg`.
+ * - Bug reports go to the reports folder (`recorder.reportsFolder`: absolute, or relative to the fleet folder;
+ *   default `.fleet/reports`), or with `askFolder` to a folder the user picks; written through `writeBugReport`,
+ *   so a report folder is complete or absent.
  */
 import * as path from 'node:path';
 import { retainFrame, type RawFrame } from '../../bot/device';
@@ -9,7 +15,7 @@ import type { FlightRecorder } from '../../orchestrator/recorder';
 import { bugReportFiles, bugReportFolderName, safeName, writeBugReport, type BugReportVersions, type ReportWriter } from '../../orchestrator/bugReport';
 import type { FileStore } from '../../shared/ports';
 import type { BotRef } from '../../shared/monitorProtocol';
-import type { MonitorFleetPort, MonitorSavePort } from './monitorPorts';
+import type { MonitorFleetPort, MonitorSavePort, SavedFrame } from './monitorPorts';
 
 export interface MonitorSaveOptions {
   /** The fleet folder (absolute), once known. */
@@ -23,8 +29,18 @@ export interface MonitorSaveOptions {
   versions: () => BugReportVersions;
   /** Wall time, epoch ms. */
   now?: () => number;
-  /** Where reports go (default `<root>/.fleet/reports`); a function so a picker can answer. */
-  reportsDir?: () => Promise<string | undefined>;
+  /** The reports folder setting: absolute, or relative to the fleet folder (undefined: `.fleet/reports`). */
+  reportsFolder?: () => string | undefined;
+  /** Asks the user for a folder ("Save bug report as…"); rejects when the user cancels. */
+  askFolder?: (suggested: string) => Promise<string>;
+}
+
+/** The reports folder: `setting` absolute or relative to `root`, else `<root>/.fleet/reports`. */
+export function reportsFolderOf(root: string, setting: string | undefined): string {
+  if (setting === undefined || setting.trim() === '') {
+    return path.join(root, '.fleet', 'reports');
+  }
+  return path.resolve(root, setting.trim());
 }
 
 const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
@@ -44,19 +60,30 @@ export class MonitorSave implements MonitorSavePort {
     return this.o.now?.() ?? Date.now();
   }
 
-  async saveFrame(bot: BotRef, frame?: number): Promise<string> {
+  async saveFrame(bot: BotRef, frame?: number): Promise<SavedFrame> {
     const dir = path.join(this.root(), '.fleet', 'frames');
     const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, '-');
     const base = `${stamp}-${safeName(bot.group)}-${safeName(bot.instance)}`;
     let file: string;
     let data: Uint8Array;
+    let note: string | undefined;
     if (frame !== undefined) {
       const f = this.o.recorder.frame(bot.group, bot.instance, frame);
       if (!f) {
         throw new Error(`frame ${frame} of bot ${bot.instance} is no longer recorded`);
       }
-      file = path.join(dir, `${base}-frame${f.frame}.jpg`);
-      data = f.jpeg;
+      if (f.png) {
+        file = path.join(dir, `${base}-frame${f.frame}.png`);
+        data = f.png;
+      } else {
+        file = path.join(dir, `${base}-frame${f.frame}-recorded.jpg`);
+        data = f.jpeg;
+        const keep = this.o.recorder.keepsLossless ? this.o.recorder.capacity.losslessFrames : 0;
+        note =
+          keep > 0
+            ? `only its recorded JPEG is left: lossless copies are kept for the ${keep} newest frames of a bot (emulatorFleet.recorder.losslessFrames), or fewer when the recorder's memory runs short`
+            : 'only its recorded JPEG exists: lossless copies are off (emulatorFleet.recorder.losslessFrames is 0)';
+      }
     } else {
       const latest = this.o.recorder.latestRaw(bot.group, bot.instance);
       if (!latest) {
@@ -72,14 +99,21 @@ export class MonitorSave implements MonitorSavePort {
     }
     await this.o.writer.mkdirp(dir);
     await this.o.writer.writeFile(file, data);
-    return file;
+    return { path: file, lossless: note === undefined, ...(note !== undefined ? { note } : {}) };
   }
 
-  async saveBugReport(bot: BotRef): Promise<string> {
+  async saveBugReport(bot: BotRef, opts: { askFolder?: boolean } = {}): Promise<string> {
     const time = this.now();
     const root = this.root();
     const files = this.o.files(root);
-    const parent = (await this.o.reportsDir?.()) ?? path.join(root, '.fleet', 'reports');
+    const configured = reportsFolderOf(root, this.o.reportsFolder?.());
+    let parent = configured;
+    if (opts.askFolder) {
+      if (!this.o.askFolder) {
+        throw new Error('this window cannot ask for a folder');
+      }
+      parent = await this.o.askFolder(configured);
+    }
     const dir = path.join(parent, bugReportFolderName(time, bot.group, bot.instance));
     const snap = this.o.fleet()?.snapshot();
     const group = snap?.groups.find((g) => g.name === bot.group);

@@ -15,15 +15,16 @@ import { NodeFileStore } from '../../host/nodePorts';
 import { nodeReportWriter } from '../../host/reportWriter';
 import type { Logger } from '../../shared/ports';
 import type { FleetSession } from '../fleetSession';
-import type { FleetSettings } from '../settings';
+import type { Prompter } from '../commands/prompter';
 import type { MonitorFleetPort } from './monitorPorts';
 import { MonitorSave } from './monitorSave';
 import { feedRecorder } from './recorderFeed';
+import { recorderLimits } from './monitorLimits';
 
 /** JPEG quality of recorded frames (full size: the timeline shows them zoomed). */
 const RECORD_QUALITY = 70;
-/** Least time between two recorded frames of a bot: 120 frames cover about a minute at the default. */
-const RECORD_INTERVAL_MS = 500;
+/** zlib level of the recorder's lossless copies: fast (a few ms a frame in the threadpool), still lossless. */
+const LOSSLESS_PNG_LEVEL = 1;
 
 export interface MonitorServiceOptions {
   session: FleetSession;
@@ -31,10 +32,8 @@ export interface MonitorServiceOptions {
   extensionVersion: string;
   /** The monitor's view of a fleet (the adapter over its orchestrator). */
   portFor: (fleet: Fleet) => MonitorFleetPort;
-}
-
-export function recorderLimits(s: Pick<FleetSettings, 'recorderFrames' | 'recorderMemoryMB'>): { framesPerBot: number; memoryBytes: number } {
-  return { framesPerBot: s.recorderFrames, memoryBytes: s.recorderMemoryMB * 1024 * 1024 };
+  /** The commands' prompts ("Save bug report as…" asks for a folder; tests inject answers). */
+  prompter?: () => Prompter;
 }
 
 export class MonitorService implements vscode.Disposable {
@@ -53,8 +52,8 @@ export class MonitorService implements vscode.Disposable {
     this.log = o.logger.child('recorder');
     this.recorder = new FlightRecorder({
       ...recorderLimits(o.session.settings),
-      minIntervalMs: RECORD_INTERVAL_MS,
       encodeJpeg: (frame: RawFrame) => encodeJpeg(frame, { quality: RECORD_QUALITY }),
+      encodePng: (frame: RawFrame) => encodePng(frame, LOSSLESS_PNG_LEVEL),
       onError: (e, bot) => this.log.log('debug', `a frame of ${bot.group}/${bot.instance} was not recorded: ${e instanceof Error ? e.message : String(e)}`),
     });
     this.save = new MonitorSave({
@@ -64,6 +63,18 @@ export class MonitorService implements vscode.Disposable {
       fleet: () => this.portNow,
       writer: nodeReportWriter,
       encodePng: (frame) => encodePng(frame),
+      reportsFolder: () => this.o.session.settings.recorderReportsFolder,
+      askFolder: async (suggested) => {
+        const p = this.o.prompter?.();
+        if (!p) {
+          throw new Error('this window cannot ask for a folder');
+        }
+        const uri = await p.pickFolder({ title: 'Save the bug report into', openLabel: 'Save Bug Report Here', defaultUri: vscode.Uri.file(suggested) });
+        if (uri.scheme !== 'file') {
+          throw new Error(`bug reports are written to local folders; '${uri.toString()}' is not one`);
+        }
+        return uri.fsPath;
+      },
       versions: () => ({ extension: this.o.extensionVersion, vscode: vscode.version, node: process.version, os: `${os.type()} ${os.release()} ${os.arch()}` }),
     });
     this.disposables.push(

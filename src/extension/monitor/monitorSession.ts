@@ -77,6 +77,11 @@ function errorResult(inReplyTo: string, code: string, message: string): ToMonito
   return { type: 'result', inReplyTo, ok: false, error: { code, message } };
 }
 
+/** The user dismissed a prompt (the commands' CancelledByUser; matched by name: that module imports vscode). */
+function isCancelled(e: unknown): boolean {
+  return e instanceof Error && e.name === 'CancelledByUser';
+}
+
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -374,7 +379,7 @@ export class MonitorSession implements Disposable {
           op: 'list',
           bot: req.bot,
           capacity: rec.capacity.framesPerBot,
-          frames: rec.frames(group, instance).map((f) => ({ frame: f.frame, time: f.time, ...(f.step !== undefined ? { step: f.step } : {}), ...(f.error ? { error: true } : {}) })),
+          frames: rec.frames(group, instance).map((f) => ({ frame: f.frame, time: f.time, ...(f.step !== undefined ? { step: f.step } : {}), ...(f.error ? { error: true } : {}), ...(f.png ? { lossless: true } : {}) })),
         };
       case 'frame': {
         const f = rec.frame(group, instance, req.frame);
@@ -390,9 +395,15 @@ export class MonitorSession implements Disposable {
           return { op: 'error', code: 'no-folder', message: 'saving needs a fleet folder' };
         }
         try {
-          const path = req.op === 'saveFrame' ? await save.saveFrame(req.bot, req.frame) : await save.saveBugReport(req.bot);
-          return { op: 'saved', kind: req.op === 'saveFrame' ? 'frame' : 'bugReport', path };
+          if (req.op === 'saveFrame') {
+            const f = await save.saveFrame(req.bot, req.frame);
+            return { op: 'saved', kind: 'frame', path: f.path, lossless: f.lossless, ...(f.note !== undefined ? { note: f.note } : {}) };
+          }
+          return { op: 'saved', kind: 'bugReport', path: await save.saveBugReport(req.bot, req.askFolder ? { askFolder: true } : {}) };
         } catch (e) {
+          if (isCancelled(e)) {
+            return { op: 'error', code: 'cancelled', message: 'no folder was chosen: nothing was written' };
+          }
           return { op: 'error', code: 'save-failed', message: messageOf(e) };
         }
       }

@@ -5,7 +5,6 @@
  * No vscode import.
  */
 import type { Disposable } from '../../shared/lifecycle';
-import type {  } from '../../shared/monitorProtocol';
 import type { FleetEvent } from '../../shared/fleetTypes';
 import type { FlightRecorder } from '../../orchestrator/recorder';
 import type { MonitorFleetPort } from './monitorPorts';
@@ -30,9 +29,26 @@ export function feedRecorder(fleet: MonitorFleetPort, recorder: FlightRecorder):
         }
         return;
       }
-      case 'bot.routine':
-        recorder.recordEvent({ group: e.group, instance: e.instance }, { kind: 'routine', time: e.event.time, event: e.event });
+      case 'bot.routine': {
+        const r = e.event;
+        const ref = { group: e.group, instance: e.instance };
+        if (r.type === 'input') {
+          // The routine's own taps, swipes, text and keys: input events, told apart from the user's by `by`.
+          recorder.recordEvent(ref, {
+            kind: 'input',
+            time: r.time,
+            by: 'routine',
+            input: r.input,
+            ...(r.step !== undefined ? { step: r.step } : {}),
+            ...(r.id !== undefined ? { stepId: r.id } : {}),
+            ...(r.path !== undefined ? { path: r.path } : {}),
+            ...(r.rung !== undefined ? { rung: r.rung } : {}),
+          });
+        } else {
+          recorder.recordEvent(ref, { kind: 'routine', time: r.time, event: r });
+        }
         return;
+      }
       case 'bot.state':
         recorder.recordEvent({ group: e.group, instance: e.instance }, { kind: 'state', time: e.time, state: e.state, ...(e.previous !== undefined ? { previous: e.previous } : {}) });
         return;

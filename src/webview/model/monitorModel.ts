@@ -20,7 +20,7 @@ import type {
 } from '../../shared/fleetTypes';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { botKey, instanceLabel, parseFleetEvent, type BotRef, type FrameMatch, type GroupAction, type RecorderEvent, type RoutineLocation } from '../../shared/monitorProtocol';
-import type { RoutineEvent } from '../../shared/routineEvents';
+import { formatRoutineInput, type RoutineEvent, type RoutineInput } from '../../shared/routineEvents';
 
 
 export interface ApplyResult {
@@ -38,6 +38,8 @@ export interface RecentEvent {
   kind: 'step' | 'match' | 'error' | 'log' | 'state' | 'account' | 'cycle' | 'input' | 'other';
   text: string;
   tone?: 'ok' | 'warn' | 'error';
+  /** An input's author: the routine, or the user's takeover (shown apart). */
+  by?: 'routine' | 'user';
 }
 
 export interface StatusView {
@@ -234,7 +236,14 @@ export function describeRoutineEvent(e: RoutineEvent): Omit<RecentEvent, 'time'>
       return { kind: 'other', text: `Routine ${e.routine} ${e.ok ? 'ended' : `failed${e.error ? `: ${e.error}` : ''}`}`, tone: e.ok ? undefined : 'error' };
     case 'state':
       return { kind: 'state', text: `Routine ${e.state}` };
+    case 'input':
+      return { kind: 'input', text: `Routine: ${formatRoutineInput(e.input)}${e.rung ? ` (stuck: ${e.rung})` : ''}${stepSuffix(e.step, e.input.kind)}`, by: 'routine' };
   }
+}
+
+/** ` · Open pack` after a routine input: the step's label, unless it only repeats the action (`tap`). */
+function stepSuffix(step: string | undefined, kind: string): string {
+  return step !== undefined && step !== kind ? ` · ${step}` : '';
 }
 
 function shortValue(v: unknown): string {
@@ -253,17 +262,14 @@ export function describeRecorderEvent(e: RecorderEvent): RecentEvent {
     case 'routine':
       return { time: e.time, ...describeRoutineEvent(e.event) };
     case 'input': {
-      const who = e.by === 'user' ? 'You' : 'Bot';
       const i = e.input;
-      const text =
-        i.kind === 'tap'
-          ? `${who}: tap ${i.x},${i.y}`
-          : i.kind === 'swipe'
-            ? `${who}: swipe ${i.from.x},${i.from.y} → ${i.to.x},${i.to.y} (${i.durationMs} ms)`
-            : i.kind === 'text'
-              ? `${who}: type ${shortValue(i.text)}`
-              : `${who}: key ${i.key}`;
-      return { time: e.time, kind: 'input', text };
+      // A takeover's text has no `chars`; every other takeover input has a routine input's shape.
+      const input: RoutineInput = i.kind === 'text' && !('chars' in i) ? { kind: 'text', chars: [...i.text].length, text: i.text } : (i as RoutineInput);
+      if (e.by === 'user') {
+        return { time: e.time, kind: 'input', text: `You: ${formatRoutineInput(input)}`, by: 'user' };
+      }
+      const where = stepSuffix(e.step, input.kind);
+      return { time: e.time, kind: 'input', text: `Routine: ${formatRoutineInput(input)}${e.rung ? ` (stuck: ${e.rung})` : ''}${where}`, by: 'routine' };
     }
     case 'state':
       return { time: e.time, kind: 'state', text: `State ${e.previous ? `${e.previous} → ` : ''}${e.state}`, tone: e.state === 'failed' ? 'error' : undefined };

@@ -11,7 +11,7 @@ import type { BotRef, FromMonitor, TakeoverInput, ToMonitor } from '../../../src
 import type { FleetEvent, FleetSnapshot, Unsequenced } from '../../../src/shared/fleetTypes';
 import { FlightRecorder } from '../../../src/orchestrator/recorder';
 import { MonitorSession, CREATE_GROUP_COMMAND } from '../../../src/extension/monitor/monitorSession';
-import type { MonitorFleetPort, MonitorFrame, MonitorResult, MonitorUiPort } from '../../../src/extension/monitor/monitorPorts';
+import type { MonitorFleetPort, MonitorFrame, MonitorResult, MonitorSavePort, MonitorUiPort } from '../../../src/extension/monitor/monitorPorts';
 import { bot, definition, group, routine, snapshot } from '../../webview/fleetFixtures';
 import { randomInboundMessages } from './randomInbound';
 
@@ -172,7 +172,7 @@ interface Setup {
   send(m: FromMonitor | unknown): void;
 }
 
-function setup(o: { fps?: number; recorder?: FlightRecorder; visible?: boolean } = {}): Setup {
+function setup(o: { fps?: number; recorder?: FlightRecorder; visible?: boolean; save?: MonitorSavePort } = {}): Setup {
   const view = new FakeWebview();
   const fleet = new FakeFleet();
   const ui = new FakeUi();
@@ -199,6 +199,7 @@ function setup(o: { fps?: number; recorder?: FlightRecorder; visible?: boolean }
     batchMs: 20,
     visible: o.visible ?? true,
     ...(o.recorder ? { recorder: o.recorder } : {}),
+    ...(o.save ? { save: o.save } : {}),
   });
   s.session.setFleet(fleet);
   return s;
@@ -442,6 +443,39 @@ describe('(unit) monitor host message loop', () => {
     assert.equal(q2?.reply.op === 'frame' ? q2.reply.mime : '', 'image/jpeg');
     assert.equal(q3?.reply.op, 'error');
     assert.equal(q4?.reply.op === 'error' ? q4.reply.code : '', 'no-folder');
+    s.session.dispose();
+  });
+
+  it('saving: a frame says whether it is lossless; "Save bug report as…" asks the save port for a folder; a dismissed picker writes nothing', async () => {
+    const asked: string[] = [];
+    let cancel = false;
+    const save: MonitorSavePort = {
+      saveFrame: (_b, frame) => Promise.resolve(frame === 1 ? { path: '/f/a-frame1-recorded.jpg', lossless: false, note: 'only its recorded JPEG is left' } : { path: '/f/a-frame2.png', lossless: true }),
+      saveBugReport: (_b, opts) => {
+        asked.push(opts?.askFolder ? 'ask' : 'default');
+        if (cancel) {
+          const e = new Error('cancelled');
+          e.name = 'CancelledByUser';
+          return Promise.reject(e);
+        }
+        return Promise.resolve(opts?.askFolder ? '/picked/r' : '/ws/.fleet/reports/r');
+      },
+    };
+    const s = setup({ save, recorder: new FlightRecorder({ framesPerBot: 5, memoryBytes: 1e8, encodeJpeg: () => Promise.resolve(new Uint8Array(3)) }) });
+    s.send({ type: 'recorder', id: 'f1', request: { op: 'saveFrame', bot: G1, frame: 1 } });
+    s.send({ type: 'recorder', id: 'f2', request: { op: 'saveFrame', bot: G1, frame: 2 } });
+    s.send({ type: 'recorder', id: 'b1', request: { op: 'saveBugReport', bot: G1 } });
+    s.send({ type: 'recorder', id: 'b2', request: { op: 'saveBugReport', bot: G1, askFolder: true } });
+    const [f1, f2, b1, b2] = await Promise.all(['f1', 'f2', 'b1', 'b2'].map((id) => s.view.next(is('recorder', (m) => m.inReplyTo === id), 0)));
+    assert.deepEqual(f1?.reply, { op: 'saved', kind: 'frame', path: '/f/a-frame1-recorded.jpg', lossless: false, note: 'only its recorded JPEG is left' });
+    assert.deepEqual(f2?.reply, { op: 'saved', kind: 'frame', path: '/f/a-frame2.png', lossless: true });
+    assert.deepEqual(b1?.reply, { op: 'saved', kind: 'bugReport', path: '/ws/.fleet/reports/r' });
+    assert.deepEqual(b2?.reply, { op: 'saved', kind: 'bugReport', path: '/picked/r' });
+    cancel = true;
+    s.send({ type: 'recorder', id: 'b3', request: { op: 'saveBugReport', bot: G1, askFolder: true } });
+    const b3 = await s.view.next(is('recorder', (m) => m.inReplyTo === 'b3'), 0);
+    assert.equal(b3.reply.op === 'error' ? b3.reply.code : b3.reply.op, 'cancelled');
+    assert.deepEqual(asked, ['default', 'ask', 'ask']);
     s.session.dispose();
   });
 

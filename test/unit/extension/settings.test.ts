@@ -62,6 +62,31 @@ describe('(unit) extension settings', () => {
     assert.equal(s.problems.length, 2);
   });
 
+  it('the recorder rate, lossless copies and reports folder: fractions of fps allowed, a bad value is named and the default used', () => {
+    const ok = read({ [SETTING_KEYS.recorderFps]: 0.5, [SETTING_KEYS.recorderLosslessFrames]: 0, [SETTING_KEYS.recorderReportsFolder]: '  out/reports ' });
+    assert.equal(ok.recorderFps, 0.5);
+    assert.equal(ok.recorderLosslessFrames, 0);
+    assert.equal(ok.recorderReportsFolder, 'out/reports');
+    assert.deepEqual(ok.problems, []);
+    const d = read({});
+    assert.equal(d.recorderFps, 2);
+    assert.equal(d.recorderLosslessFrames, 10);
+    assert.equal(d.recorderReportsFolder, undefined);
+    for (const bad of [0, 31, -1, '2', Number.NaN, Infinity]) {
+      const s = read({ [SETTING_KEYS.recorderFps]: bad });
+      assert.equal(s.recorderFps, 2, String(bad));
+      assert.deepEqual(s.problems, ['emulatorFleet.recorder.fps: expected a number from 0.1 to 30; using 2']);
+    }
+    const s = read({ [SETTING_KEYS.recorderLosslessFrames]: 101, [SETTING_KEYS.recorderReportsFolder]: 42 });
+    assert.equal(s.recorderLosslessFrames, 10);
+    assert.equal(s.recorderReportsFolder, undefined);
+    assert.equal(s.problems.length, 2);
+    const props = manifest.contributes.configuration.properties;
+    assert.equal(props['emulatorFleet.recorder.fps'].default, DEFAULT_SETTINGS.recorderFps);
+    assert.equal(props['emulatorFleet.recorder.losslessFrames'].default, DEFAULT_SETTINGS.recorderLosslessFrames);
+    assert.equal(props['emulatorFleet.recorder.reportsFolder'].default, '');
+  });
+
   it('only the settings that shape the fleet rebuild it', () => {
     assert.equal(shapesFleet((s) => s === 'emulatorFleet.adb.servers'), true);
     assert.equal(shapesFleet((s) => s === 'emulatorFleet.monitor.thumbnailFps'), false);

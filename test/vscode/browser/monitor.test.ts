@@ -4,12 +4,52 @@
  * tiles, Stop ends it; the panel in light and dark theme for the README.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { useWorkbench } from '../support/session';
 import type { Workbench } from '../support/workbench';
 
 const EXTENSION_ID = 'emulator-fleet.emulator-fleet';
+
+interface InputLogEntry {
+  kind: string;
+  x?: number;
+  y?: number;
+  seq: number;
+}
+
+/**
+ * The input log of a virtual device (`vdev inputlog`), read with Debian's adb through the fleet's embedded ADB
+ * endpoint (`server` is the device's `host:port`, as the fleet reports it).
+ */
+function inputLog(server: string, serial: string): Promise<InputLogEntry[]> {
+  const port = server.slice(server.lastIndexOf(':') + 1);
+  return new Promise((resolve, reject) => {
+    execFile('adb', ['-P', port, '-s', serial, 'shell', 'vdev', 'inputlog'], { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(new Error(`adb: ${err.message} ${stderr}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout) as InputLogEntry[]);
+      } catch (e) {
+        reject(new Error(`vdev inputlog printed no JSON (${e instanceof Error ? e.message : String(e)}): ${stdout}`));
+      }
+    });
+  });
+}
+
+/** Reads the device's input log until `found` holds (each read waits for adb), for at most `timeoutMs`. */
+async function untilInputLogged(server: string, serial: string, found: (log: InputLogEntry[]) => boolean, timeoutMs: number): Promise<InputLogEntry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const log = await inputLog(server, serial);
+    if (found(log) || Date.now() > deadline) {
+      return log;
+    }
+  }
+}
 
 /**
  * Starts four virtual devices through the palette (the groups' instances 1-4) unless the Devices view shows some
@@ -67,20 +107,23 @@ describe('(browser) monitor panel', () => {
     await frame.waitForFunction(() => document.querySelector<HTMLCanvasElement>('.zoom .screen-image')?.dataset.frame !== undefined, undefined, { timeout: 60_000 });
     await frame.waitForFunction(() => (document.querySelector('.zoom .screen-overlay')?.getAttribute('data-matches') ?? '') !== '', undefined, { timeout: 90_000 });
     await w.screenshotInThemes('monitor-zoom', ['light', 'dark'], { readme: true });
-    // Pause: the user has control; a click on the screen is a tap (the host answers; the input log check is in the
-    // integration test of the same host path).
+    // The routine's own taps are events of the bot, shown apart from the user's.
+    await view.locator('.zoom .event-list li[data-by="routine"]', { hasText: /Routine: tap \d+,\d+/ }).first().waitFor({ timeout: 90_000 });
+    // Pause: the user has control; a click on the screen is a tap on the device (checked in its input log below).
     await view.locator('.zoom-actions vscode-button', { hasText: 'Pause' }).click();
     await view.locator('#takeover-banner:not([hidden])').waitFor({ timeout: 60_000 });
     const box = await view.locator('.zoom .screen-image').boundingBox();
     assert.ok(box);
-    await w.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    // A point off the centre (a quarter across, a third down), so the check cannot match a routine tap by chance.
+    const at = { x: box.width / 4, y: box.height / 3 };
+    await w.page.mouse.click(box.x + at.x, box.y + at.y);
     // The recorder: scrub back to the oldest frame.
     await frame.waitForFunction(() => Number(document.querySelector<HTMLInputElement>('.timeline-range')?.max ?? '0') > 0, undefined, { timeout: 60_000 });
     await view.locator('.timeline-range').focus();
     await w.page.keyboard.press('Home');
     await frame.waitForFunction(() => document.querySelector<HTMLElement>('.zoom')?.dataset.shownFrame !== undefined, undefined, { timeout: 30_000 });
     // Save a bug report: the folder holds the frames, the events, the routine and group files and the versions.
-    await view.locator('.zoom-save vscode-button', { hasText: /bug report/i }).click();
+    await view.locator('.zoom-save vscode-button', { hasText: /bug report/i, hasNotText: /as…/ }).click();
     await view.locator('.zoom-status', { hasText: /Bug report written: / }).waitFor({ timeout: 60_000 });
     const text = (await view.locator('.zoom-status').textContent()) ?? '';
     const dir = text.replace(/^Bug report written: /, '').trim();
@@ -89,6 +132,23 @@ describe('(browser) monitor panel', () => {
       assert.ok(existsSync(path.join(dir, f)), `${f} in ${readdirSync(dir).join(', ')}`);
     }
     assert.ok(readdirSync(path.join(dir, 'frames')).some((n) => n.endsWith('.jpg')), 'recorded frames');
+    // The events tell the routine's inputs (with their step) from the user's.
+    const events = readFileSync(path.join(dir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; by?: string; path?: string; input?: { kind: string } });
+    assert.ok(
+      events.some((e) => e.kind === 'input' && e.by === 'routine' && e.input?.kind === 'tap' && e.path !== undefined),
+      'a routine tap with its step is in events.jsonl',
+    );
+    // The tap reached the device: its input log (read through the fleet's ADB endpoint named in report.json).
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { device?: { serial: string; server?: string; source: string } };
+    assert.ok(report.device?.server && report.device.source === 'virtual', JSON.stringify(report.device));
+    const device = { width: 540, height: 960 };
+    const want = { x: Math.round((at.x / box.width) * device.width), y: Math.round((at.y / box.height) * device.height) };
+    const near = (e: InputLogEntry) => e.kind === 'tap' && Math.abs((e.x ?? -99) - want.x) <= 2 && Math.abs((e.y ?? -99) - want.y) <= 2;
+    const log = await untilInputLogged(report.device.server, report.device.serial, (l) => l.some(near), 30_000);
+    assert.ok(log.some(near), `a tap near ${want.x},${want.y} in the device's input log: ${JSON.stringify(log.filter((e) => e.kind === 'tap').slice(-5))}`);
     // Resume, back, Stop.
     await view.locator('#takeover-banner vscode-button').click();
     await view.locator('.zoom-bar vscode-button', { hasText: 'Back' }).click();

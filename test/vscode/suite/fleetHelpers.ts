@@ -77,7 +77,7 @@ export async function testFleet(api: EmulatorFleetApi): Promise<Fleet> {
   return api.session.fleet();
 }
 
-type Answer = { kind: 'pick' | 'pickMany' | 'input' | 'confirm' | 'openFiles'; answer: (arg: unknown) => unknown };
+type Answer = { kind: 'pick' | 'pickMany' | 'input' | 'confirm' | 'openFiles' | 'pickFolder'; answer: (arg: unknown) => unknown };
 
 /** A Prompter answering from a script, in order; a prompt out of order fails the command (and so the test). */
 export class ScriptedPrompter implements Prompter {
@@ -127,6 +127,10 @@ export class ScriptedPrompter implements Prompter {
     this.script.push({ kind: 'openFiles', answer: () => uris });
     return this;
   }
+  folder(uri: vscode.Uri): this {
+    this.script.push({ kind: 'pickFolder', answer: () => uri });
+    return this;
+  }
   get remaining(): number {
     return this.script.length;
   }
@@ -154,6 +158,9 @@ export class ScriptedPrompter implements Prompter {
   }
   openFiles(opts: { title: string }): Promise<vscode.Uri[]> {
     return Promise.resolve().then(() => this.next('openFiles', opts.title, undefined) as vscode.Uri[]);
+  }
+  pickFolder(opts: { title: string }): Promise<vscode.Uri> {
+    return Promise.resolve().then(() => this.next('pickFolder', opts.title, undefined) as vscode.Uri);
   }
 }
 function pickBy<T>(items: PickItem<T>[], label: string): PickItem<T> {

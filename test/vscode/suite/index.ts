@@ -21,6 +21,7 @@ export function run(): Promise<void> {
   require('./debug.test');
   require('./fleet.test');
   require('./editor.test');
+  require('./monitor.test');
 
   return new Promise((resolve, reject) => {
     let passed = 0;

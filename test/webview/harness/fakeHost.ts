@@ -205,7 +205,7 @@ export class FakeHost {
           this.reply({
             type: 'recorder',
             inReplyTo: m.id,
-            reply: { op: 'list', bot: r.bot, capacity: 120, frames: list.map((f, i) => ({ frame: f.frame, time: f.time, step: `step ${i + 1}`, error: i === 1 })) },
+            reply: { op: 'list', bot: r.bot, capacity: 120, frames: list.map((f, i) => ({ frame: f.frame, time: f.time, step: `step ${i + 1}`, error: i === 1, ...(i === list.length - 1 ? { lossless: true } : {}) })) },
           });
         } else if (r.op === 'frame') {
           const f = list.find((x) => x.frame === r.frame);
@@ -223,7 +223,8 @@ export class FakeHost {
                 event: { type: 'match', time: f.time + 5, routine: 'farm_premium', template: x.template, found: x.found, score: x.score, threshold: 0.9, box: x.box, ms: 9 },
               }),
             ),
-            { kind: 'input', time: f.time + 20, by: 'routine', input: { kind: 'tap', x: 270, y: 440 } },
+            { kind: 'input', time: f.time + 20, by: 'routine', input: { kind: 'tap', x: 270, y: 440 }, step: 'Open packs', stepId: 'open', path: 'steps[1]' },
+            { kind: 'input', time: f.time + 30, by: 'user', input: { kind: 'tap', x: 10, y: 20 } },
           ];
           this.reply({
             type: 'recorder',
@@ -231,7 +232,18 @@ export class FakeHost {
             reply: { op: 'frame', bot: r.bot, events, frame: f.frame, time: f.time, width: a.width, height: a.height, device: a.device, mime: 'image/jpeg', data: bytes(a.b64), matches: f.matches },
           });
         } else if (r.op === 'saveFrame') {
-          this.reply({ type: 'recorder', inReplyTo: m.id, reply: { op: 'saved', kind: 'frame', path: `.fleet/frames/${r.bot.group}-${r.bot.instance}-${r.frame ?? 'live'}.png` } });
+          // The newest recorded frame (and the live one) still has its lossless copy; older ones only their JPEG.
+          const newest = list[list.length - 1]?.frame;
+          const lossless = r.frame === undefined || r.frame === newest;
+          this.reply({
+            type: 'recorder',
+            inReplyTo: m.id,
+            reply: lossless
+              ? { op: 'saved', kind: 'frame', path: `.fleet/frames/${r.bot.group}-${r.bot.instance}-${r.frame ?? 'live'}.png`, lossless: true }
+              : { op: 'saved', kind: 'frame', path: `.fleet/frames/${r.bot.group}-${r.bot.instance}-${r.frame}-recorded.jpg`, lossless: false, note: 'only its recorded JPEG is left' },
+          });
+        } else if (r.askFolder) {
+          this.reply({ type: 'recorder', inReplyTo: m.id, reply: { op: 'saved', kind: 'bugReport', path: `/picked/${r.bot.group}-${r.bot.instance}` } });
         } else {
           this.reply({ type: 'recorder', inReplyTo: m.id, reply: { op: 'saved', kind: 'bugReport', path: `.fleet/bug-reports/${r.bot.group}-${r.bot.instance}` } });
         }

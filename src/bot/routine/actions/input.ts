@@ -87,6 +87,7 @@ export async function tap(step: StepOf<'tap'>, ctx: ExecContext, engine: Engine)
   const p = round(t.point);
   await engine.deviceCall(ctx, 'tap', (o) => engine.device.tap(p.x, p.y, o), true);
   engine.noteTap(ctx, p, t.key);
+  engine.noteInput(ctx, { kind: 'tap', x: p.x, y: p.y });
 }
 
 export async function longPress(step: StepOf<'longPress'>, ctx: ExecContext, engine: Engine): Promise<void> {
@@ -100,6 +101,7 @@ export async function longPress(step: StepOf<'longPress'>, ctx: ExecContext, eng
   const p = round(t.point);
   await engine.deviceCall(ctx, 'longPress', (o) => engine.device.longPress(p.x, p.y, duration, { ...o, timeoutMs: duration + 10_000 }), true);
   engine.noteTap(ctx, p, t.key);
+  engine.noteInput(ctx, { kind: 'longPress', x: p.x, y: p.y, durationMs: duration });
 }
 
 export async function swipe(step: StepOf<'swipe'>, ctx: ExecContext, engine: Engine): Promise<void> {
@@ -108,11 +110,15 @@ export async function swipe(step: StepOf<'swipe'>, ctx: ExecContext, engine: Eng
   const to = round(await engine.toDevice(ctx, resolvePoint(step.args.to, ctx.lookup, 'to', (k) => at(`to.${k}`))));
   const duration = resolveDuration(step.args.duration, ctx.lookup, 'duration', at('duration'));
   await engine.deviceCall(ctx, 'swipe', (o) => engine.device.swipe(from.x, from.y, to.x, to.y, duration, { ...o, timeoutMs: duration + 10_000 }), true);
+  engine.noteInput(ctx, { kind: 'swipe', from, to, durationMs: duration });
 }
 
 export async function text(step: StepOf<'text'>, ctx: ExecContext, engine: Engine): Promise<void> {
   const s = resolveString(step.args.text, ctx.lookup, 'text', valueRange(ctx.frame.routine, `${step.path}.text`, step.range));
   await engine.deviceCall(ctx, 'text', (o) => engine.device.text(s, o), true);
+  // Text from a variable may be a secret (a password): only its length is told.
+  const literal = typeof step.args.text === 'string' && !step.args.text.includes('${');
+  engine.noteInput(ctx, { kind: 'text', chars: [...s].length, ...(literal ? { text: s } : {}) });
 }
 
 /** Normalises a key after interpolation: numbers (or numeric text) are key codes, names get `KEYCODE_`. */
@@ -137,4 +143,5 @@ export async function key(step: StepOf<'key'>, ctx: ExecContext, engine: Engine)
   const raw = typeof step.args.key === 'string' && step.args.key.includes('${') ? resolveString(step.args.key, ctx.lookup, 'key', step.range) : step.args.key;
   const k = normaliseKey(raw, step.range);
   await engine.deviceCall(ctx, 'key', (o) => engine.device.key(k, o), true);
+  engine.noteInput(ctx, { kind: 'key', key: k });
 }
