@@ -71,7 +71,8 @@ async function activation(ctx: ExtensionBenchContext): Promise<void> {
       // The fleet code loads when the container's views ask for rows (the extension logs how long it took).
       await wb.openViewContainer('Emulator Fleet');
       await wb.waitForText(/fleet features loaded in \d+ ms/, { within: '.part.panel', timeoutMs: 120_000 });
-      const line = /fleet features loaded in (\d+) ms/.exec((await wb.page.locator('.part.panel').textContent()) ?? '');
+      // The log renders spaces as no-break spaces: \s matches both.
+      const line = /fleet\s+features\s+loaded\s+in\s+(\d+)\s+ms/.exec((await wb.page.locator('.part.panel').textContent()) ?? '');
       if (line) {
         loads.push(Number(line[1]));
       }
@@ -202,6 +203,10 @@ async function busyFleet(ctx: ExtensionBenchContext): Promise<void> {
     });
     await wb.runCommand('Emulator Fleet: Stop Group');
     await wb.pickQuickItem('bench16');
+  } catch (e) {
+    const shot = path.join(ROOT, 'out', 'bench-extension-failure.png');
+    await wb.page.screenshot({ path: shot }).catch(() => undefined);
+    ctx.emit({ figure: 'busy fleet', error: e instanceof Error ? e.message.split('\n')[0] : String(e), screenshot: path.relative(ROOT, shot) });
   } finally {
     await wb.close();
   }
@@ -249,7 +254,8 @@ export async function run(args: string[]): Promise<void> {
       statsFile,
       emit,
     };
-    for (const f of FIGURES) {
+    const only = argValue(args, 'figure');
+    for (const f of FIGURES.filter((x) => !only || x.name.includes(only))) {
       if (f.run) {
         await f.run(ctx);
       } else {

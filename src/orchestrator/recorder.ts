@@ -149,6 +149,7 @@ export class FlightRecorder {
   private limits: Required<RecorderLimits>;
   private disposed = false;
   private heldBytes = 0;
+  private losslessOnly: Set<string> | undefined;
 
   constructor(private readonly opts: FlightRecorderOptions) {
     this.limits = normalLimits(opts);
@@ -162,6 +163,20 @@ export class FlightRecorder {
   /** True when recorded frames get lossless copies (an encoder and `losslessFrames` > 0). */
   get keepsLossless(): boolean {
     return this.opts.encodePng !== undefined && this.limits.losslessFrames > 0;
+  }
+
+  /**
+   * Makes lossless copies of the frames recorded from now on only for these bots (undefined: every bot, the
+   * default). A PNG per recorded frame costs CPU all the time, so the monitor asks for them only for the bot it
+   * zooms (the one whose timeline you save frames from); copies already made stay.
+   */
+  setLosslessBots(bots: readonly RecorderBotRef[] | undefined): void {
+    this.losslessOnly = bots && new Set(bots.map((r) => recorderKey(r.group, r.instance)));
+  }
+
+  /** True when the frames recorded now for this bot get a lossless copy. */
+  losslessFor(ref: RecorderBotRef): boolean {
+    return this.keepsLossless && (this.losslessOnly === undefined || this.losslessOnly.has(recorderKey(ref.group, ref.instance)));
   }
 
   /** Changes the limits (a setting changed); frames and copies over them go at once, the rate applies next frame. */
@@ -419,7 +434,7 @@ export class FlightRecorder {
       }
       this.enforceCap();
     };
-    const encodePng = this.keepsLossless ? this.opts.encodePng : undefined;
+    const encodePng = this.losslessFor(b.ref) ? this.opts.encodePng : undefined;
     const jpegJob = call(() => this.opts.encodeJpeg(p.frame));
     // A failed lossless copy leaves the JPEG (the frame is still recorded).
     const pngJob = encodePng ? call(() => encodePng(p.frame)).catch(() => undefined) : Promise.resolve(undefined);

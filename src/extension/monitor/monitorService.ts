@@ -56,6 +56,8 @@ export class MonitorService implements vscode.Disposable {
       encodePng: (frame: RawFrame) => encodePng(frame, LOSSLESS_PNG_LEVEL),
       onError: (e, bot) => this.log.log('debug', `a frame of ${bot.group}/${bot.instance} was not recorded: ${e instanceof Error ? e.message : String(e)}`),
     });
+    // Lossless copies only for the bot the monitor zooms (monitorSession.ts sets it).
+    this.recorder.setLosslessBots([]);
     this.save = new MonitorSave({
       root: () => this.o.session.root,
       files: (root) => new NodeFileStore(root),

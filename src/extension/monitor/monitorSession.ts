@@ -224,6 +224,7 @@ export class MonitorSession implements Disposable {
       return;
     }
     this.disposed = true;
+    this.o.recorder?.setLosslessBots([]);
     this.fleetSub?.dispose();
     if (this.batchTimer !== undefined) {
       this.timers.clear(this.batchTimer);
@@ -556,6 +557,8 @@ export class MonitorSession implements Disposable {
       }
     }
     this.zoomKey = key;
+    // Lossless copies of recorded frames cost a PNG each: only the zoomed bot's (its timeline saves frames).
+    this.o.recorder?.setLosslessBots(bot ? [bot] : []);
     if (bot) {
       const t = this.tile(bot);
       t.zoomed = true;

@@ -56,6 +56,44 @@ describe('(unit) flight recorder settings and lossless copies', () => {
     );
   });
 
+  it('makes lossless copies only for the bots it is told (the monitor: the zoomed bot), from then on', async () => {
+    let pngs = 0;
+    const rec = new FlightRecorder({
+      framesPerBot: 10,
+      memoryBytes: 1e9,
+      losslessFrames: 5,
+      encodeJpeg: bytes(10, 0),
+      encodePng: (f) => (pngs++, bytes(50, 1)(f)),
+    });
+    rec.setLosslessBots([]);
+    for (let i = 1; i <= 2; i++) {
+      rec.recordFrame(A, frame(i), { frame: i, time: i * 1000 });
+      rec.recordFrame(B, frame(i), { frame: i, time: i * 1000 });
+      await settle();
+    }
+    assert.equal(pngs, 0, 'no bot is zoomed: no PNG is encoded at all');
+    assert.equal(rec.losslessFor(A), false);
+    rec.setLosslessBots([B]);
+    for (let i = 3; i <= 4; i++) {
+      rec.recordFrame(A, frame(i), { frame: i, time: i * 1000 });
+      rec.recordFrame(B, frame(i), { frame: i, time: i * 1000 });
+      await settle();
+    }
+    assert.equal(pngs, 2);
+    assert.deepEqual(
+      rec.frames('G', '2').map((f) => [f.frame, f.png?.byteLength]),
+      [
+        [1, undefined],
+        [2, undefined],
+        [3, 50],
+        [4, 50],
+      ],
+    );
+    assert.ok(rec.frames('G', '1').every((f) => f.png === undefined), 'bot A got none');
+    rec.setLosslessBots(undefined);
+    assert.equal(rec.losslessFor(A), true, 'undefined: every bot again');
+  });
+
   it('keeps a lossless copy of the newest losslessFrames frames only, counted in the bytes held', async () => {
     const rec = new FlightRecorder({ framesPerBot: 10, memoryBytes: 1e9, losslessFrames: 2, encodeJpeg: bytes(10, 0), encodePng: bytes(50, 1) });
     assert.equal(rec.keepsLossless, true);
