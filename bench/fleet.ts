@@ -101,6 +101,8 @@ async function runSize(repo: string, bots: number, seconds: number, warmup: numb
         }
       }
     });
+    // The ADB server's device list first: a group started before it would find no instance.
+    await fleet.devices.listed(30_000);
     const group = o.createGroup(def);
     await group.start();
     await sleep(warmup * 1000);

@@ -126,6 +126,8 @@ async function runSize(bots: number, seconds: number, zoom: boolean): Promise<Re
     } else {
       s.receive({ type: 'setVisibleTiles', bots: refs });
     }
+    // The ADB server's device list first: a group started before it would find no instance.
+    await fleet.devices.listed(30_000);
     const group = o.createGroup(def);
     await group.start();
     await sleep(3000);
