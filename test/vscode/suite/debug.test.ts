@@ -26,6 +26,20 @@ function trackEvents(): { next(event: string): Promise<{ session: vscode.DebugSe
   };
 }
 
+/** Stops a debug session and waits until VS Code says it ended. */
+async function stopAndWait(session: vscode.DebugSession): Promise<void> {
+  const terminated = new Promise<void>((resolve) => {
+    const d = vscode.debug.onDidTerminateDebugSession((s) => {
+      if (s.id === session.id) {
+        d.dispose();
+        resolve();
+      }
+    });
+  });
+  await vscode.debug.stopDebugging(session);
+  await terminated;
+}
+
 describe('(vscode) routine debugger', () => {
   it('startDebugging on a shipped routine stops at a breakpoint set in the editor', async function () {
     this.timeout(120_000);
@@ -47,16 +61,7 @@ describe('(vscode) routine debugger', () => {
       assert.equal(top.line, 24);
       // A remote extension host gets the path as a URI of the remote authority.
       assert.ok(top.source?.path?.endsWith(file.path), `${top.source?.path ?? ''} is ${file.path}`);
-      const terminated = new Promise<void>((resolve) => {
-        const d = vscode.debug.onDidTerminateDebugSession((s) => {
-          if (s.id === session.id) {
-            d.dispose();
-            resolve();
-          }
-        });
-      });
-      await vscode.debug.stopDebugging(session);
-      await terminated;
+      await stopAndWait(session);
     } finally {
       events.dispose();
       vscode.debug.removeBreakpoints([bp]);
@@ -90,16 +95,7 @@ describe('(vscode) routine debugger', () => {
       assert.ok(shown.some((l) => l.startsWith('New virtual device')), shown.join('; '));
       const threads = (await session.customRequest('threads')) as { threads: Array<{ name: string }> };
       assert.match(threads.threads[0]!.name, new RegExp(`on ${mine!.serial}$`), 'the picked device of the window\'s fleet');
-      const terminated = new Promise<void>((resolve) => {
-        const d = vscode.debug.onDidTerminateDebugSession((s) => {
-          if (s.id === session.id) {
-            d.dispose();
-            resolve();
-          }
-        });
-      });
-      await vscode.debug.stopDebugging(session);
-      await terminated;
+      await stopAndWait(session);
       assert.ok(fleet.virtualDevices().some((v) => v.serial === mine!.serial), 'the fleet\'s device runs on after the session');
     } finally {
       events.dispose();
