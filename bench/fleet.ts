@@ -6,24 +6,22 @@
  * lag p99 of the orchestrator's thread (perf_hooks.monitorEventLoopDelay) and the RSS.
  * Target: 16 bots with event-loop lag p99 under 50 ms.
  *
- * The virtual devices run in a child process (this file run directly with `--serve N`) behind an embedded ADB host
+ * The virtual devices run in a child process (bench/virtualDevicesChild.ts) behind an embedded ADB host
  * endpoint, the way emulators are other processes: the orchestrator's thread carries only the fleet (routines,
  * adbkit, events) while template matching runs on the vision workers. Each run uses a fresh temporary copy of the
  * workspace (routines, templates, pools) so the repository's account database is untouched.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as readline from 'node:readline';
 import { createFleet } from '../src/host/fleet';
 import { NodeFileStore } from '../src/host/nodePorts';
 import { SystemClock } from '../src/shared/clock';
 import { nullLogger } from '../src/shared/loggers';
 import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
 import { argValue, jsonLines, stopChild } from './stats';
-import { serve } from './virtualDevicesChild';
+import { benchWorkspace, startDevices } from './virtualDevicesChild';
 
 const TARGET_LAG_P99_MS = 50;
 /** Sampling period of the event-loop delay histogram; its values include this period, which is subtracted. */
@@ -36,37 +34,10 @@ function lagMs(ns: number): number {
 const emit = jsonLines('fleet');
 
 
-async function startDevices(n: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const rl = readline.createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the device process did not start within 60 s')), 60_000);
-    rl.once('line', (line) => {
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`the device process exited (${code})`)));
-  });
-  return { child, port };
-}
 
-/** A temporary workspace: the repository's routines, templates and pools, plus a bench pool whose accounts come back at once. */
-function makeWorkspace(repo: string): string {
-  const ws = mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-'));
-  for (const dir of ['routines', 'templates', 'pools']) {
-    if (existsSync(path.join(repo, dir))) {
-      cpSync(path.join(repo, dir), path.join(ws, dir), { recursive: true });
-    }
-  }
-  writeFileSync(
-    path.join(ws, 'pools', 'bench_premium.yaml'),
-    'name: bench_premium\ndescription: premium accounts, handed out again at once (benchmark)\nfilters:\n  - { field: premium, op: eq, value: true }\ncooldown: 0s\n',
-  );
-  return ws;
-}
 
 async function runSize(repo: string, bots: number, seconds: number, warmup: number): Promise<Record<string, unknown>> {
-  const ws = makeWorkspace(repo);
+  const ws = benchWorkspace(repo, 'fleet-bench-');
   const { child, port } = await startDevices(bots);
   const fleet = await createFleet({
     files: new NodeFileStore(ws),
@@ -172,13 +143,3 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-if (require.main === module && process.argv.includes('--serve')) {
-  const n = Number(process.argv[process.argv.indexOf('--serve') + 1]);
-  serve(n).then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}

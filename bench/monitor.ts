@@ -13,11 +13,8 @@
  * - the recorder's bytes held against its cap,
  * and, for one zoomed bot at 540x960, the frames per second the zoom view gets (target >= 15).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as readline from 'node:readline';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { createFleet } from '../src/host/fleet';
 import { NodeFileStore } from '../src/host/nodePorts';
@@ -30,7 +27,7 @@ import { MonitorSession } from '../src/extension/monitor/monitorSession';
 import { fleetPort } from '../src/extension/monitor/fleetPort';
 import { parseGroupDefinition } from '../src/orchestrator/groupDefinition';
 import { feedRecorder } from '../src/extension/monitor/recorderFeed';
-import { serve } from './virtualDevicesChild';
+import { benchWorkspace, startDevices } from './virtualDevicesChild';
 import { argValue, jsonLines, percentile, roundTo, stopChild } from './stats';
 
 const emit = jsonLines('monitor');
@@ -44,32 +41,7 @@ function lagMs(ns: number): number {
 }
 
 
-async function startDevices(n: number): Promise<{ child: ChildProcess; port: number; serials: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const rl = readline.createInterface({ input: child.stdout! });
-  const started = await new Promise<{ port: number; serials: string[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the device process did not start within 60 s')), 60_000);
-    rl.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as { port: number; serials: string[] });
-    });
-  });
-  return { child, ...started };
-}
 
-function makeWorkspace(repo: string): string {
-  const ws = mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-monitor-'));
-  for (const dir of ['routines', 'templates', 'pools']) {
-    if (existsSync(path.join(repo, dir))) {
-      cpSync(path.join(repo, dir), path.join(ws, dir), { recursive: true });
-    }
-  }
-  writeFileSync(
-    path.join(ws, 'pools', 'bench_premium.yaml'),
-    'name: bench_premium\ndescription: premium accounts, handed out again at once (benchmark)\nfilters:\n  - { field: premium, op: eq, value: true }\ncooldown: 0s\n',
-  );
-  return ws;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -77,7 +49,7 @@ function sleep(ms: number): Promise<void> {
 
 async function runSize(bots: number, seconds: number, zoom: boolean): Promise<Record<string, unknown>> {
   const repo = path.resolve(__dirname, '..');
-  const ws = makeWorkspace(repo);
+  const ws = benchWorkspace(repo, 'fleet-bench-monitor-');
   const { child, port } = await startDevices(bots);
   const fleet = await createFleet({ files: new NodeFileStore(ws), clock: new SystemClock(), logger: nullLogger, adbServers: [`127.0.0.1:${port}`], watch: false, config: { metricsIntervalMs: 0 } });
   let session: MonitorSession | undefined;
@@ -180,9 +152,3 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  const i = process.argv.indexOf('--serve');
-  if (i >= 0) {
-    void serve(Number(process.argv[i + 1])).then(() => process.exit(0));
-  }
-}
