@@ -73,6 +73,8 @@ export const CONTEXT_KEYS = {
   hasGroups: 'emulatorFleet.hasGroups',
   hasDevices: 'emulatorFleet.hasDevices',
   hasVirtualDevices: 'emulatorFleet.hasVirtualDevices',
+  /** Some group runs (the walkthrough's "start a group" step completes on it, not on the command being run). */
+  groupsRunning: 'emulatorFleet.groupsRunning',
 } as const;
 
 /** contextValue prefixes of tree items (`botGroup.running`, `bot.paused`, ...). */

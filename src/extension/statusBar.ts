@@ -1,16 +1,17 @@
 /**
  * The status bar item: the running groups and bots (`$(pulse) 2 groups · 6 bots`), a warning background while a
  * bot fails or is offline, and a click that opens the monitor. Shown once
- * the fleet is built; updated from the feed's coalesced changes.
+ * the fleet is built; updated from the feed's coalesced changes. It also keeps the `groupsRunning` context key.
  */
 import * as vscode from 'vscode';
-import { COMMANDS } from './constants';
+import { COMMANDS, CONTEXT_KEYS } from './constants';
 import type { FleetFeed } from './views/fleetFeed';
 import { fleetSummary, statusText } from './views/presentation';
 
 export class FleetStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
+  private running: boolean | undefined;
 
   constructor(private readonly feed: FleetFeed) {
     this.item = vscode.window.createStatusBarItem('emulatorFleet.status', vscode.StatusBarAlignment.Left, 50);
@@ -39,6 +40,10 @@ export class FleetStatusBar implements vscode.Disposable {
       return;
     }
     const s = fleetSummary(this.feed.view()?.groups ?? []);
+    if (this.running !== s.groups > 0) {
+      this.running = s.groups > 0;
+      void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.groupsRunning, this.running);
+    }
     this.item.text = statusText(s);
     this.item.backgroundColor = s.troubled ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const tip = new vscode.MarkdownString(

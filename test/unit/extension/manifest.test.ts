@@ -24,7 +24,7 @@ interface Manifest {
     views: Record<string, { id: string; name: string; visibility?: string }[]>;
     viewsWelcome: { view: string; contents: string; when?: string }[];
     menus: Record<string, MenuEntry[]>;
-    walkthroughs: { id: string; steps: { id: string; media: { markdown?: string; image?: string }; description: string }[] }[];
+    walkthroughs: { id: string; steps: { id: string; media: { markdown?: string; image?: string }; description: string; completionEvents?: string[] }[] }[];
   };
   capabilities: { untrustedWorkspaces: { supported: string } };
 }
@@ -162,6 +162,18 @@ describe('(unit) extension manifest', () => {
     for (const s of manifest.contributes.walkthroughs[0]!.steps) {
       const media = s.media.markdown ?? s.media.image;
       assert.ok(media && existsSync(path.join(ROOT, media)), `${s.id}: ${media} exists`);
+    }
+  });
+
+  it('walkthrough steps complete on what happened (a context key the code sets), not on a command that may refuse', () => {
+    const known = new Set<string>(Object.values(CONTEXT_KEYS));
+    for (const s of manifest.contributes.walkthroughs[0]!.steps) {
+      for (const e of s.completionEvents ?? []) {
+        assert.ok(!e.startsWith('onCommand:'), `${s.id}: ${e} completes even when the command refuses (Restricted Mode)`);
+        if (e.startsWith('onContext:')) {
+          assert.ok(known.has(e.slice('onContext:'.length)), `${s.id}: ${e} names one of CONTEXT_KEYS`);
+        }
+      }
     }
   });
 
