@@ -121,6 +121,14 @@ const EVENT_OVERHEAD = 64;
 const SLOT_OVERHEAD = 128;
 const MAX_EARLY_EVENTS = 200;
 
+/**
+ * The label of the step running when a frame is captured: the step and its line, so consecutive steps of one kind
+ * (a chain of ifs) stay apart. The debugger's Screen history shows it for launched and attached bots alike.
+ */
+export function stepLabel(e: { step: string; range?: { start: { line: number } } }): string {
+  return e.range ? `${e.step} · line ${e.range.start.line}` : e.step;
+}
+
 export function recorderKey(group: string, instance: InstanceKey): string {
   return `${group}\u0000${instance}`;
 }
@@ -273,7 +281,7 @@ export class FlightRecorder {
     if (event.kind === 'routine') {
       const r = event.event;
       if (r.type === 'step.start') {
-        b.step = r.step;
+        b.step = stepLabel(r);
       } else if (r.type === 'routine.end' && r.depth === 0) {
         delete b.step;
       }

@@ -18,6 +18,10 @@ import { SystemClock } from '../../src/shared/clock';
 import { Emitter, waitForEvent } from '../../src/shared/lifecycle';
 import { nullLogger } from '../../src/shared/loggers';
 import { DapSession, type Stop } from '../support/dapSession';
+import { encodeJpeg } from '../../src/bot/vision/frameEncoder';
+import { fleetPort } from '../../src/extension/monitor/fleetPort';
+import { feedRecorder } from '../../src/extension/monitor/recorderFeed';
+import { FlightRecorder } from '../../src/orchestrator/recorder';
 import { testFleet } from '../support/fleet';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -96,6 +100,17 @@ const ROUTINES: Record<string, string> = {
     '      - increment: n', // 7
     '      - wait: 50ms', // 8
   ),
+  'dbg/watch': lines(
+    'steps:', // 1
+    '  - repeat: 100000', // 2
+    '    do:', // 3
+    '      - waitFor: { image: title.tapToStart, timeout: 30s }', // 4
+    '      - if: { image: title.tapToStart }', // 5
+    '        then:', // 6
+    '          - log: seen', // 7
+    '        else:', // 8
+    '          - log: gone', // 9
+  ),
   'dbg/loop': lines(
     'vars:', // 1
     '  n: 0', // 2
@@ -121,6 +136,7 @@ const SHORT_POOL = lines(
   `  ttl: ${LEASE_TTL_MS}ms`,
   `  heartbeat: ${HEARTBEAT_MS}ms`,
 );
+const WATCH_GROUP = lines('name: Debug Watch', 'routine: dbg/watch', 'availableInstances: [1]', 'requestedBotCount: 1', 'launchOptions:', '  stagger: 0s');
 const LEASED_GROUP = lines('name: Debug Leased', 'routine: dbg/leased', 'accountPool: debug_short', 'availableInstances: [1, 2]', 'requestedBotCount: 2', 'launchOptions:', '  stagger: 0s');
 
 /** The real clock, telling when a sleep of a given length ended (the lease heartbeat sleeps HEARTBEAT_MS). */
@@ -143,6 +159,7 @@ function makeWorkspace(): string {
   }
   writeFileSync(path.join(ws, 'groups', 'debug_loop.yaml'), GROUP);
   writeFileSync(path.join(ws, 'groups', 'debug_leased.yaml'), LEASED_GROUP);
+  writeFileSync(path.join(ws, 'groups', 'debug_watch.yaml'), WATCH_GROUP);
   writeFileSync(path.join(ws, 'pools', 'debug_short.yaml'), SHORT_POOL);
   return ws;
 }
@@ -434,10 +451,12 @@ describe('(integration) debug adapter through the protocol', function () {
     let server: net.Server;
     let port = 0;
     const clock = new WatchedClock();
+    /** The monitor's flight recorder, while a test feeds one from the fleet. */
+    let recorder: FlightRecorder | undefined;
 
     before(async () => {
       fleet = await testFleet(ws, { virtual: { count: 2 }, watch: false, visionWorkers: 1, clock });
-      const host = windowFleetHost({ logger: nullLogger, targets: fleet.debugTargets, root: ws, fleet: () => Promise.resolve(fleet) });
+      const host = windowFleetHost({ logger: nullLogger, targets: fleet.debugTargets, root: ws, fleet: () => Promise.resolve(fleet), recorder: () => recorder });
       server = net.createServer((socket) => {
         socket.setNoDelay(true);
         const session = new FleetDebugSession(host);
@@ -582,6 +601,60 @@ describe('(integration) debug adapter through the protocol', function () {
         await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '1' && e.phase === 'end', 30_000);
       } finally {
         await group.stop();
+      }
+    });
+
+    it('an attached bot\'s Screen history comes from the monitor\'s flight recorder: the recorded frames of its last steps', async () => {
+      const o = fleet.orchestrator;
+      const rec = new FlightRecorder({ framesPerBot: 50, memoryBytes: 64 * 1024 * 1024, encodeJpeg: (f) => encodeJpeg(f, { quality: 60 }) });
+      const feed = feedRecorder(fleetPort(fleet), rec);
+      recorder = rec;
+      const group = o.createGroup(await o.loadGroupDefinition('Debug Watch'));
+      try {
+        await group.start({ staggerMs: 0 });
+        // The recorder holds frames the bot captured at both of its capturing steps before the debugger attaches.
+        const recorded = (step: string) => rec.frames('Debug Watch', '1').some((f) => f.step?.startsWith(step));
+        while (!recorded('if') || !recorded('waitFor')) {
+          await waitForEvent(o.onDidChangeBotStep, (e) => e.group === 'Debug Watch' && e.phase === 'end', 30_000);
+        }
+        const s = await inline();
+        await s.begin('attach', { group: 'Debug Watch', instance: '1' }, async () => {
+          await s.setBreakpoints('routines/dbg/watch.yaml', [{ line: 7 }]);
+        });
+        const st = await s.stopped();
+        assert.deepEqual([st.reason, st.at], ['breakpoint', 'routines/dbg/watch.yaml:7']);
+        const screen = (await s.dc.customRequest('emulatorFleet/screen', { maxWidth: 320 })).body as ScreenPayload;
+        assert.deepEqual([screen.target.group, screen.target.instance], ['Debug Watch', '1']);
+        const history = screen.history ?? [];
+        const shown = JSON.stringify(history.map((h) => ({ ...h, jpeg: h.jpeg.length })));
+        // The bot's own recorded frames, newest first: each the last frame of its step run, the steps alternating.
+        const frames = rec.frames('Debug Watch', '1');
+        assert.ok(history.length >= 2, shown);
+        for (const [i, h] of history.entries()) {
+          const f = frames.find((x) => x.frame === h.frame);
+          assert.ok(f, `history frame ${h.frame} is a recorded frame of bot 1: ${shown}`);
+          assert.equal(h.step, f.step, shown);
+          assert.equal(h.time, f.time);
+          assert.equal(h.jpeg, Buffer.from(f.jpeg).toString('base64'), 'the recorded JPEG');
+          assert.equal(Buffer.from(h.jpeg, 'base64').subarray(0, 2).toString('hex'), 'ffd8', 'a JPEG');
+          assert.deepEqual([h.width, h.height], [f.device.width, f.device.height]);
+          assert.ok(h.width > 0 && h.height > h.width, `the device's portrait size (${h.width}x${h.height})`);
+          assert.equal(h.error, false);
+          // The routine's two capturing steps, by label and line; one step run each, so they alternate.
+          assert.ok(h.step === 'waitFor · line 4' || h.step === 'if · line 5', shown);
+          if (i > 0) {
+            const newer = history[i - 1]!;
+            assert.notEqual(h.step, newer.step, shown);
+            assert.ok(newer.time >= h.time && newer.frame > h.frame, shown);
+          }
+        }
+        await s.dc.disconnectRequest({});
+        await waitForEvent(o.onDidChangeBotStep, (e) => e.group === 'Debug Watch' && e.phase === 'end', 30_000);
+      } finally {
+        await group.stop();
+        recorder = undefined;
+        feed.dispose();
+        rec.dispose();
       }
     });
   });

@@ -5,7 +5,7 @@
  */
 import type { RawFrame } from '../../bot/device';
 import { encodeJpeg } from '../../bot/vision/frameEncoder';
-import type { RecordedFrame } from '../../orchestrator/recorder';
+import { stepLabel, type RecordedFrame } from '../../orchestrator/recorder';
 import type { ScreenHistoryFrame } from '../../shared/debugScreenProtocol';
 import type { RoutineEvent } from '../../shared/routineEvents';
 import type { DebugRecorderView } from './ports';
@@ -90,8 +90,7 @@ export class LaunchRecorder implements DebugRecorderView {
 
   event(e: RoutineEvent): void {
     if (e.type === 'step.start') {
-      // The label and the line: consecutive steps of one kind (a chain of ifs) stay apart.
-      this.step = e.range ? `${e.step} · line ${e.range.start.line}` : e.step;
+      this.step = stepLabel(e);
     } else if (e.type === 'routine.end' && e.depth === 0) {
       this.step = undefined;
     } else if (e.type === 'error' || (e.type === 'step.end' && !e.ok)) {

@@ -100,6 +100,17 @@ describe('(unit) flight recorder', () => {
     assert.deepEqual(rec.frames('G', '9'), []);
   });
 
+  it('labels a frame with the running step and its line, so two steps of one kind in a row stay apart', async () => {
+    const rec = new FlightRecorder({ framesPerBot: 5, memoryBytes: 1e9, encodeJpeg: instantEncoder(10) });
+    const at = (line: number) => ({ file: 'routines/r.yaml', start: { line, col: 5 }, end: { line, col: 30 }, offset: [0, 0] as [number, number] });
+    for (const [i, line] of [4, 5].entries()) {
+      rec.recordEvent(A, { kind: 'routine', time: i * 100, event: { type: 'step.start', routine: 'r', time: i * 100, step: 'if', path: `${i}`, range: at(line) } });
+      rec.recordFrame(A, ownedFrame(i + 1), { frame: i + 1, time: i * 100 + 1 });
+      await settle();
+    }
+    assert.deepEqual(rec.frames('G', '1').map((f) => f.step), ['if · line 4', 'if · line 5']);
+  });
+
   it('events before the first frame go with it', async () => {
     const rec = new FlightRecorder({ framesPerBot: 3, memoryBytes: 1e9, encodeJpeg: instantEncoder(10) });
     rec.recordEvent(A, stepStart('boot', 1));
