@@ -232,7 +232,8 @@ export class Workbench {
   private async openQuickInput(key: string, value: string): Promise<void> {
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     // The widget of the previous command may still be closing when the key is pressed (the key then lands on the
-    // closing widget, or closes it): wait until the input is shown and has the focus, else close and press again.
+    // closing widget, or closes it), and the input may close again before the value is typed (the workbench moved
+    // the focus): wait until the input is shown and has the focus and the value is in, else close and press again.
     for (let attempt = 1; ; attempt++) {
       await this.page.keyboard.press(key);
       const opened = await this.page
@@ -248,15 +249,20 @@ export class Workbench {
           () => true,
           () => false,
         );
-      if (opened) {
-        break;
+      const filled =
+        opened &&
+        (await input.fill(value, { timeout: 5000 }).then(
+          () => true,
+          () => false,
+        ));
+      if (filled) {
+        return;
       }
       if (attempt >= 5) {
         throw new Error(`the quick input did not open with ${key}`);
       }
       await this.page.keyboard.press('Escape');
     }
-    await input.fill(value);
   }
 
   private async findQuickItem(label: string, timeoutMs: number): Promise<Locator | undefined> {
