@@ -215,8 +215,14 @@ export function activate(context: vscode.ExtensionContext): Api {
       }
       const t0 = performance.now();
       const file = context.asAbsolutePath('dist/extensionMain.js');
-      mainModule = createRequire(file)(file) as typeof Main;
-      api = mainModule.activateMain(context, { output, registrar });
+      try {
+        mainModule = createRequire(file)(file) as typeof Main;
+        api = mainModule.activateMain(context, { output, registrar });
+      } catch (e) {
+        // Said once in the log, in words, then thrown to whoever asked (the command, the view, the test).
+        output.error(`the fleet features did not load (${why}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        throw e;
+      }
       output.info(`fleet features loaded in ${Math.round(performance.now() - t0)} ms (${why})`);
       return api;
     },
