@@ -1,5 +1,5 @@
 // Bundles: the extension (node/cjs, `vscode` external; a small bootstrap and the fleet code it loads), the CLI (node/cjs), the standalone debug adapter, the vision
-// worker, and the monitor and debugger Screen webviews (browser). sharp stays external (native); opencv.wasm and
+// worker, the virtual devices' worker, and the monitor and debugger Screen webviews (browser). sharp stays external (native); opencv.wasm and
 // sql-wasm.wasm are copied beside the bundles because their loaders read them from __dirname.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -27,6 +27,7 @@ const builds = [
   { ...node, entryPoints: { cli: 'src/cli/main.ts' } },
   { ...node, entryPoints: { languageServer: 'src/language/server.ts' } },
   { ...node, entryPoints: { debugAdapter: 'src/extension/debug/standalone.ts' } },
+  { ...node, entryPoints: { virtualDevicesWorker: 'src/host/virtualWorker.ts' } },
   existsSync('src/bot/vision/matchWorker.ts') && { ...node, entryPoints: { visionWorker: 'src/bot/vision/matchWorker.ts' } },
   existsSync('src/webview/main.ts') && {
     bundle: true,

@@ -191,7 +191,7 @@ async function busyFleet(ctx: ExtensionBenchContext): Promise<void> {
       p99Seconds++;
     }
     ctx.emit({
-      figure: `extension-host event-loop delay, ${BUSY_BOTS} virtual bots running (the virtual devices run in the extension host too)`,
+      figure: `extension-host event-loop delay, ${BUSY_BOTS} virtual bots running (their virtual devices render in a worker thread of the extension host)`,
       seconds: window.length,
       p99Ms: roundTo(p99, 1),
       p99OverSeconds: p99Seconds,
@@ -231,7 +231,7 @@ export async function run(args: string[]): Promise<void> {
   let browser: Browser | undefined;
   try {
     const statsFile = path.join(tmp, 'extension-stats.jsonl');
-    server = await VsCodeServer.start({ tmpParent: tmp, env: { EMULATOR_FLEET_BENCH_FILE: statsFile } });
+    server = await VsCodeServer.start({ tmpParent: tmp, env: { EMULATOR_FLEET_BENCH_FILE: statsFile, ...(process.env.EMULATOR_FLEET_BENCH_PROFILE ? { EMULATOR_FLEET_BENCH_PROFILE: process.env.EMULATOR_FLEET_BENCH_PROFILE } : {}) } });
     browser = await launchBrowser();
     const s = server;
     const b = browser;

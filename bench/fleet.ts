@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- fleet [--bots 1,4,8,16] [--seconds S] [--warmup S]`
+ * `npm run bench -- fleet [--bots 1,4,8,16] [--seconds S] [--warmup S] [--devices process|worker|inline]`
  *
  * The whole fleet on virtual devices: for each bot count, a group of that many bots runs farm_premium for a fixed
  * time, and we report decisions/s (routine steps finished per second, all bots), screen captures/s, cycles, the event-loop
@@ -10,6 +10,8 @@
  * endpoint, the way emulators are other processes: the orchestrator's thread carries only the fleet (routines,
  * adbkit, events) while template matching runs on the vision workers. Each run uses a fresh temporary copy of the
  * workspace (routines, templates, pools) so the repository's account database is untouched.
+ * `--devices worker` runs them as the extension and the CLI do (the fleet's own virtual devices, in a worker thread
+ * of this process); `--devices inline` on the orchestrator's own thread (as the tests do), to compare.
  */
 import { rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -36,18 +38,24 @@ const emit = jsonLines('fleet');
 
 
 
-async function runSize(repo: string, bots: number, seconds: number, warmup: number): Promise<Record<string, unknown>> {
+export type DevicesWhere = 'process' | 'worker' | 'inline';
+
+async function runSize(repo: string, bots: number, seconds: number, warmup: number, where: DevicesWhere): Promise<Record<string, unknown>> {
   const ws = benchWorkspace(repo, 'fleet-bench-');
-  const { child, port } = await startDevices(bots);
+  const started = where === 'process' ? await startDevices(bots) : undefined;
   const fleet = await createFleet({
     files: new NodeFileStore(ws),
     clock: new SystemClock(),
     logger: nullLogger,
-    adbServers: [`127.0.0.1:${port}`],
+    adbServers: started ? [`127.0.0.1:${started.port}`] : [],
+    virtualWorker: where === 'worker',
     watch: false,
     config: { metricsIntervalMs: 0 },
   });
   try {
+    if (!started) {
+      await fleet.startVirtualDevices(bots);
+    }
     const o = fleet.orchestrator;
     const instances = Array.from({ length: bots }, (_, i) => i + 1);
     const def = parseGroupDefinition(
@@ -95,6 +103,7 @@ async function runSize(repo: string, bots: number, seconds: number, warmup: numb
     await group.stop({ timeoutMs: 5000 });
     return {
       bots,
+      devices: where,
       running,
       seconds: Math.round(elapsed * 10) / 10,
       decisionsPerSec: Math.round((steps / elapsed) * 10) / 10,
@@ -111,7 +120,9 @@ async function runSize(repo: string, bots: number, seconds: number, warmup: numb
     };
   } finally {
     await fleet.close();
-    await stopChild(child);
+    if (started) {
+      await stopChild(started.child);
+    }
     rmSync(ws, { recursive: true, force: true });
   }
 }
@@ -135,10 +146,14 @@ export async function run(args: string[]): Promise<void> {
   }
   const seconds = Number(argValue(args, 'seconds') ?? 20);
   const warmup = Number(argValue(args, 'warmup') ?? 8);
+  const where = (argValue(args, 'devices') ?? 'process') as DevicesWhere;
+  if (!['process', 'worker', 'inline'].includes(where)) {
+    throw new Error(`--devices expects process, worker or inline, got '${where}'`);
+  }
   const repo = path.resolve(__dirname, '..');
-  emit({ event: 'config', sizes, seconds, warmup, cores: os.cpus().length, target: { bots: 16, lagP99Ms: TARGET_LAG_P99_MS } });
+  emit({ event: 'config', sizes, seconds, warmup, devices: where, loadAverage1m: Math.round(os.loadavg()[0] * 100) / 100, cores: os.cpus().length, target: { bots: 16, lagP99Ms: TARGET_LAG_P99_MS } });
   for (const n of sizes) {
-    const r = await runSize(repo, n, seconds, warmup);
+    const r = await runSize(repo, n, seconds, warmup, where);
     emit({ event: 'result', ...r, ...(n === 16 ? { target: { lagP99Ms: TARGET_LAG_P99_MS, met: (r.lagP99Ms as number) < TARGET_LAG_P99_MS } } : {}) });
   }
 }

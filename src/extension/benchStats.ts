@@ -5,7 +5,8 @@
  * over every second since the running bot count last changed: the bench's window) and the running bots. The
  * delays exclude the sampling period (as `npm run bench -- fleet` counts them). Nothing is sampled otherwise.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type * as vscode from 'vscode';
 import type { FleetFeed } from './views/fleetFeed';
@@ -13,6 +14,9 @@ import { fleetSummary } from './views/presentation';
 import type { FleetTrees } from './views/trees';
 
 export const BENCH_FILE_ENV = 'EMULATOR_FLEET_BENCH_FILE';
+/** With this set too (a file name), the extension host's CPU profile of 10 s of the busy window is written there. */
+export const BENCH_PROFILE_ENV = 'EMULATOR_FLEET_BENCH_PROFILE';
+const PROFILE_SECONDS = 10;
 
 /** Sampling period of the event-loop delay histograms (ms); their values include it, so it is subtracted. */
 const RESOLUTION_MS = 10;
@@ -28,12 +32,33 @@ export function startBenchStats(file: string, feed: FleetFeed, trees: FleetTrees
   since.enable();
   let lastBots = -1;
   let last = { groups: 0, devices: 0, pools: 0, flushes: 0 };
+  const profileFile = process.env[BENCH_PROFILE_ENV];
+  let steady = 0;
+  let profile: { session: Session; seconds: number } | 'done' | undefined;
   const timer = setInterval(() => {
     const now = { groups: trees.groups.refreshes, devices: trees.devices.refreshes, pools: trees.pools.refreshes, flushes: feed.flushes };
     const s = fleetSummary(feed.view()?.groups ?? []);
     if (s.bots !== lastBots) {
       since.reset();
       lastBots = s.bots;
+      steady = 0;
+    } else if (s.bots > 0) {
+      steady++;
+    }
+    if (profileFile && profile === undefined && steady >= 3) {
+      const session = new Session();
+      session.connect();
+      session.post('Profiler.enable', () => session.post('Profiler.start'));
+      profile = { session, seconds: 0 };
+    } else if (profileFile && profile && profile !== 'done' && ++profile.seconds >= PROFILE_SECONDS) {
+      const { session } = profile;
+      profile = 'done';
+      session.post('Profiler.stop', (err, r) => {
+        if (!err) {
+          writeFileSync(profileFile, JSON.stringify(r.profile));
+        }
+        session.disconnect();
+      });
     }
     const line = {
       time: Date.now(),

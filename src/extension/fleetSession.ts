@@ -238,6 +238,8 @@ export class FleetSession implements vscode.Disposable {
       ...(emulator && s.adbServers.length ? { emulator } : {}),
       captureMethod: s.captureMethod,
       ...(trusted && s.virtualDevicesAtStartup > 0 ? { virtual: { count: s.virtualDevicesAtStartup } } : {}),
+      // Virtual devices render and write their frames on a worker thread, not on the extension host's event loop.
+      virtualWorker: true,
       watch: true,
       lazy: true,
     });

@@ -23,14 +23,13 @@ import { validateWorkspaceDetailed, type WorkspaceValidationResult } from '../or
 import { FleetError } from '../shared/errors';
 import { isBotActive, type DeviceInfo, type LatencySummary } from '../shared/fleetTypes';
 import type { Clock, FileStore, Logger } from '../shared/ports';
-import type { VirtualDevice } from '../virtual/virtualDevice';
 import { AdbServerSource } from './adbServerSource';
 import { RunnerDebugTargets } from './debugTargets';
 import { EmulatorPreset, type EmulatorPresetOptions } from './emulatorPreset';
 import { fleetSources } from './fleetSources';
 import { FleetDevices } from './fleetDevices';
 import type * as VirtualSourceModule from './virtualSource';
-import type { VirtualSource } from './virtualSource';
+import type { VirtualDeviceRef, VirtualSource } from './virtualSource';
 
 /** The Orchestrator with the host's concrete registries. */
 export type FleetOrchestrator = Orchestrator<RoutineRegistry, PoolManager, TemplateRegistry, EmulatorManager | undefined>;
@@ -47,6 +46,11 @@ export interface FleetHostOptions {
   captureMethod?: CaptureMethodSetting;
   /** Virtual devices to start now (their source is loaded with a dynamic import, only when some are started). */
   virtual?: { count: number; seed?: number };
+  /**
+   * Run the virtual devices in a worker thread (the extension and the CLI do: rendering and writing their frames
+   * then stay off the thread that runs the bots). Default: on this thread, where tests reach the device objects.
+   */
+  virtualWorker?: boolean;
   /** Watch the workspace files (default true; one-shot commands pass false). */
   watch?: boolean;
   /** Matcher worker threads (default: the vision default). */
@@ -84,8 +88,8 @@ export interface Fleet {
   startVirtualDevices(count: number, opts?: { seed?: number }): Promise<DeviceInfo[]>;
   /** Stops virtual devices (all when no serials are given). */
   stopVirtualDevices(serials?: readonly string[]): Promise<void>;
-  /** The running virtual devices (tests reach their game and faults). */
-  virtualDevices(): readonly VirtualDevice[];
+  /** The running virtual devices; on this thread (no `virtualWorker`) each has its device object (tests reach its game and faults). */
+  virtualDevices(): readonly VirtualDeviceRef[];
   /** `adb connect host:port` on the first (or the given) ADB server; resolves once the server lists it online. */
   connectDevice(address: string, opts?: { server?: string }): Promise<void>;
   /** Stops every group (forced after the graceful timeout), closes pools, vision, devices. Idempotent. */
@@ -178,7 +182,7 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
       virtual ??= Promise.resolve()
         .then(async () => {
           const { VirtualSource } = require('./virtualSource') as typeof VirtualSourceModule;
-          const source = await VirtualSource.start({ clock, logger: logger.child('devices'), captureMethod: o.captureMethod });
+          const source = await VirtualSource.start({ clock, logger: logger.child('devices'), captureMethod: o.captureMethod, worker: o.virtualWorker });
           devices.attachVirtual(source);
           return source;
         })
@@ -251,7 +255,7 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
       if (closing) {
         throw new FleetHostError('closed', 'the fleet is closed');
       }
-      const added = new Set(source.add(count, seed).map((d) => d.serial));
+      const added = new Set((await source.add(count, seed)).map((d) => d.serial));
       return devices.list().filter((d) => d.source === 'virtual' && added.has(d.serial));
     };
     if (o.virtual && o.virtual.count > 0) {

@@ -87,7 +87,7 @@ describe('(integration) fleet on virtual devices', function () {
     try {
       await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '1' && e.phase === 'end', 30_000);
       const offline = waitForEvent(o.onDidChangeBotState, (e: BotStateEvent) => e.instance === '1' && e.state === 'offline', 30_000);
-      fleet.virtualDevices()[0].faults.drop({ refuseMs: 120_000 });
+      fleet.virtualDevices()[0].local!.faults.drop({ refuseMs: 120_000 });
       const ev = await offline;
       assert.ok(ev.error, 'the offline state carries the error');
       const replaced = await waitForEvent(o.onDidCompleteCycle, (e: BotCycleEvent) => e.instance === '3' && e.ok, 45_000);
@@ -99,7 +99,7 @@ describe('(integration) fleet on virtual devices', function () {
       );
       assert.ok(snap.bots.some((b) => b.instance === '2' && b.cycles >= 1), 'bot 2 kept cycling');
     } finally {
-      fleet.virtualDevices()[0].faults.clear();
+      fleet.virtualDevices()[0].local!.faults.clear();
       await group.stop({ timeoutMs: 5000 });
     }
     assert.deepEqual(o.poolManager()!.listLeases(), []);

@@ -4,7 +4,8 @@
  * relies on (no matcher worker, no account database, no src/virtual loaded until first use).
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import * as net from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +13,10 @@ import { FleetHostError, type Fleet } from '../../src/host/fleet';
 import type { BotCycleEvent, DeviceInfo } from '../../src/shared/fleetTypes';
 import { waitForEvent } from '../../src/shared/lifecycle';
 import { VirtualDevice } from '../../src/virtual/virtualDevice';
-import { startAdbServer, type AdbServerHandle } from '../support/adbServer';
+import { ADB_BINARY, startAdbServer, type AdbServerHandle } from '../support/adbServer';
+import { nullLogger } from '../../src/shared/loggers';
+import { SystemClock } from '../../src/shared/clock';
+import { VirtualSource, VirtualSourceError } from '../../src/host/virtualSource';
 import { testFleet } from '../support/fleet';
 import { startVirtualDevices, type VirtualFleet } from '../support/virtual';
 
@@ -170,7 +174,7 @@ describe('(integration) the host: createFleet', function () {
         [1, 1],
       );
       for (const vd of f.virtualDevices()) {
-        assert.ok(tapped(vd, 33, 44));
+        assert.ok(tapped(vd.local!, 33, 44));
       }
       // While the group ran, the listing named it as the holder and carried the driving bot's latency.
       const held = during.filter((d) => d.heldBy?.group === 'Virtual Pool');
@@ -194,6 +198,97 @@ describe('(integration) the host: createFleet', function () {
       assert.equal(more.length, 1);
     } finally {
       sub.dispose();
+    }
+  });
+
+  it('runs virtual devices in a worker thread: listed, driven by a group (the taps read back through Debian adb), restarted, stopped', async () => {
+    const f = (fleet = await testFleet(ws, { watch: false, lazy: true, virtualWorker: true }));
+    const started = await f.startVirtualDevices(2);
+    assert.deepEqual(
+      started.map((d) => [d.source, d.instance, d.state, d.model]),
+      [
+        ['virtual', '1', 'online', 'EmulatorFleetVirtual'],
+        ['virtual', '2', 'online', 'EmulatorFleetVirtual'],
+      ],
+    );
+    assert.ok(
+      f.virtualDevices().every((d) => d.local === undefined),
+      'the device objects live in the worker',
+    );
+
+    const o = f.orchestrator;
+    const group = o.createGroup(await o.loadGroupDefinition('Virtual Pool'));
+    await group.start({ cycles: 1 });
+    const final = await group.done;
+    assert.equal(final.state, 'stopped', JSON.stringify(final.lastError ?? final.bots.map((b) => b.lastError)));
+    assert.deepEqual(
+      final.bots.map((b) => b.cycles),
+      [1, 1],
+    );
+    // The worker's devices took the taps: their input logs, read with Debian adb through the worker's endpoint.
+    for (const d of f.devices.list()) {
+      const port = d.server!.slice(d.server!.lastIndexOf(':') + 1);
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(ADB_BINARY, ['-P', port, '-s', d.serial, 'shell', 'vdev', 'inputlog'], { timeout: 30_000 }, (err, out, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(out))),
+      );
+      const log = JSON.parse(stdout) as { kind: string; x?: number; y?: number }[];
+      assert.ok(
+        log.some((e) => e.kind === 'tap' && e.x === 33 && e.y === 44),
+        `${d.serial}: ${stdout}`,
+      );
+    }
+
+    // A restart takes the device off the list and brings it back on the same serial.
+    const [first, second] = f.virtualDevices().map((d) => d.serial);
+    const states: string[] = [];
+    const sub = f.devices.onDidChangeDevices((l) => states.push(l.find((d) => d.serial === first)?.state ?? 'gone'));
+    try {
+      await f.devices.restart('1');
+    } finally {
+      sub.dispose();
+    }
+    assert.ok(states.includes('offline'), JSON.stringify(states));
+    assert.equal(f.devices.list().find((d) => d.serial === first)?.state, 'online');
+
+    await f.stopVirtualDevices([first]);
+    assert.deepEqual(
+      f.devices.list().map((d) => [d.serial, d.instance]),
+      [[second, '1']],
+    );
+    const port = Number(f.devices.list()[0].server!.split(':').pop());
+    await f.close();
+    fleet = undefined;
+    // Closing the fleet stopped the worker's endpoint.
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', () => resolve(true));
+    });
+    assert.ok(refused, `nothing listens on ${port} after close`);
+  });
+
+  it('a virtual devices\' worker that dies fails its requests with the reason and empties the list', async () => {
+    const clock = new SystemClock();
+    await assert.rejects(
+      VirtualSource.start({ clock, logger: nullLogger, worker: true, workerEntry: { filename: 'process.exit(3)', eval: true } }),
+      (e: unknown) => e instanceof VirtualSourceError && e.code === 'worker-failed' && /exited while starting \(code 3\)/.test(e.message),
+    );
+    // A worker that says it is ready, then dies on its first request.
+    const dies = `const { parentPort } = require('node:worker_threads');
+      parentPort.postMessage({ type: 'ready', port: 1 });
+      parentPort.on('message', () => process.exit(4));`;
+    const source = await VirtualSource.start({ clock, logger: nullLogger, worker: true, workerEntry: { filename: dies, eval: true } });
+    try {
+      const changed = waitForEvent(source.onDidChange, () => true, 30_000);
+      await assert.rejects(source.add(1), (e: unknown) => e instanceof VirtualSourceError && e.code === 'worker-failed' && /exited \(code 4\)/.test(e.message));
+      await changed;
+      assert.deepEqual(source.list(), []);
+      await assert.rejects(source.add(1), /exited \(code 4\)/);
+    } finally {
+      await source.close();
     }
   });
 

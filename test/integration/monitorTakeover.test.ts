@@ -108,7 +108,7 @@ describe('(integration) monitor host on a virtual device: frames and takeover', 
     }
     feed.dispose();
 
-    const vdev = fleet.virtualDevices()[0];
+    const vdev = fleet.virtualDevices()[0]?.local;
     assert.ok(vdev);
     const before = vdev.inputLog.size;
     session.receive({ type: 'takeover', id: 't1', bot, input: { kind: 'tap', x: 10, y: 10 } });

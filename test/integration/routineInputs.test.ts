@@ -65,7 +65,7 @@ describe('(integration) a routine\'s inputs on a virtual device reach the feed a
         seen.push(e);
       }
     });
-    const vdev = fleet.virtualDevices()[0];
+    const vdev = fleet.virtualDevices()[0]?.local;
     assert.ok(vdev);
     const before = vdev.inputLog.size;
     const lastInput = waitForEvent(o.onDidEmitFleetEvent, (e) => e.type === 'bot.routine' && e.event.type === 'input' && e.event.input.kind === 'key', 60_000);

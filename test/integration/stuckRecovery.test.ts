@@ -53,7 +53,7 @@ describe('(integration) stuck ladder: restartEmulator and notify on a virtual de
   it('restarts the device once, the routine goes on and completes, and the notify event arrives', async () => {
     const f = fleet!;
     const o = f.orchestrator;
-    const vd = f.virtualDevices()[0];
+    const vd = f.virtualDevices()[0].local!;
     const before = vd.app.state() as { pid: number | null; launches: number };
     assert.equal(typeof before.pid, 'number', 'the game runs at first');
     const events: FleetEvent[] = [];

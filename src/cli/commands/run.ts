@@ -306,6 +306,8 @@ export async function runGroup(o: RunGroupOptions): Promise<number> {
       fleet = await openFleet(o.root, {
         // `--virtual` runs on its own devices: no ADB server is needed (nor used).
         virtual: o.virtual !== undefined ? { count: o.virtual, seed: o.seed } : undefined,
+        // The devices render on another core: the bots' thread keeps its event loop for the bots.
+        virtualWorker: true,
         adbServers: o.virtual !== undefined ? [] : [adbServerOf(o.adb?.host, o.adb?.port)],
         emulator,
         logger,

@@ -11,6 +11,8 @@ import { markerText, scoresText, type LiveSteps } from './liveSteps';
 
 export const DECORATION_DELAY_MS = 100;
 export const LENS_REFRESH_MS = 300;
+/** Score changes are compared with the shown lens texts at most this often, for the visible editors' files only. */
+export const LENS_CHECK_MS = 100;
 
 /** Routine files: the selector of the CodeLens provider. */
 export const ROUTINE_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/routines/**/*.{yaml,yml}' }];
@@ -30,6 +32,9 @@ export class LiveEditor implements vscode.Disposable {
   private readonly dirty = new Set<string>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private lensTimer: ReturnType<typeof setTimeout> | undefined;
+  private lensCheckTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Files whose scores changed since the last lens check ('*': every file). */
+  private readonly lensDirty = new Set<string>();
   private lastLensFire = 0;
   private readonly _onDidChangeCodeLenses = new vscode.EventEmitter<void>();
   /** Fires after the decorations of the visible editors were updated (tests wait on it). */
@@ -101,6 +106,7 @@ export class LiveEditor implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.flushTimer);
     clearTimeout(this.lensTimer);
+    clearTimeout(this.lensCheckTimer);
     for (const d of this.disposables) {
       d.dispose();
     }
@@ -115,20 +121,33 @@ export class LiveEditor implements vscode.Disposable {
       this.dirty.add('*');
     }
     this.flushTimer ??= setTimeout(() => this.flush(), DECORATION_DELAY_MS);
+    // Bots score many times a second: the lens texts are compared once per LENS_CHECK_MS, not at every match.
+    for (const f of files ?? ['*']) {
+      this.lensDirty.add(f);
+    }
+    this.lensCheckTimer ??= setTimeout(() => this.checkLenses(), LENS_CHECK_MS);
+  }
+
+  /** Refreshes the lenses when the text of one in a visible editor changed since the last refresh. */
+  private checkLenses(): void {
+    this.lensCheckTimer = undefined;
+    const all = this.lensDirty.has('*');
+    const visible = this.visibleFiles();
+    const files = all ? visible : visible.filter((f) => this.lensDirty.has(f));
+    this.lensDirty.clear();
     if (this.lensTextsChanged(files)) {
       this.refreshLenses();
     }
   }
 
   /**
-   * True when the text of a lens of `files` (all files: undefined) differs from what the last refresh showed. VS Code
+   * True when the text of a lens of `files` differs from what the last refresh showed (and records it). VS Code
    * re-asks for the lenses only once their change events pause (a debounce restarted by every event), so firing at
    * each match — a bot scoring twice a second — could keep the lenses at their first text for a long time.
    */
-  private lensTextsChanged(files: ReadonlySet<string> | undefined): boolean {
+  private lensTextsChanged(files: readonly string[]): boolean {
     let changed = false;
-    const keys = files ? [...files] : [...new Set([...this.lensTexts.keys(), ...this.knownScoreFiles()])];
-    for (const file of keys) {
+    for (const file of files) {
       const text = this.o.model
         .scoredLines(file)
         .map((line) => `${line}:${scoresText(this.o.model.scoresAt(file, line))}`)
@@ -141,7 +160,8 @@ export class LiveEditor implements vscode.Disposable {
     return changed;
   }
 
-  private knownScoreFiles(): string[] {
+  /** The workspace-relative files of the visible editors (lenses are asked for those only). */
+  private visibleFiles(): string[] {
     const out: string[] = [];
     for (const editor of vscode.window.visibleTextEditors) {
       const file = this.relativeFile(editor.document.uri);

@@ -54,10 +54,11 @@ export function scoresText(scores: readonly LiveScore[]): string {
   return scores.map((s) => `${s.score.toFixed(2)}${s.found ? ' ✓' : ''} on ${s.bot}${templates.size > 1 ? ` (${s.template})` : ''}`).join(' · ');
 }
 
-/** The bot order of markers and lenses: by the natural order of their names ("bot 2" before "bot 10"). */
-function byName(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { numeric: true });
-}
+/**
+ * The bot order of markers and lenses: by the natural order of their names ("bot 2" before "bot 10"). One collator:
+ * `localeCompare` with options builds one per call, which with 16 bots scoring was a sixth of the extension host's time.
+ */
+const byName = new Intl.Collator(undefined, { numeric: true }).compare;
 
 export class LiveSteps {
   private readonly steps = new Map<string, LiveStep>();
