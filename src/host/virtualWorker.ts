@@ -3,6 +3,8 @@
  * driven by messages from `VirtualSource`. The devices' rendering, their game clocks and the frames written to the
  * bots' sockets then load this thread, not the one running the bots, the views and the editor's features.
  */
+import { readlinkSync } from 'node:fs';
+import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../shared/ports';
 import { refOf, VirtualDeviceHost, type VirtualWorkerMessage, type VirtualWorkerRequest } from './virtualDeviceHost';
@@ -21,7 +23,27 @@ function forwardingLogger(source: string[]): Logger {
   };
 }
 
+/** Niceness of this thread: when the cores are busy, the thread running the bots and the editor goes first. */
+const THREAD_NICENESS = 10;
+
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread is a task with its own niceness, named by
+ * /proc/thread-self). The devices stand in for emulators, which are other processes: they must not slow the fleet's
+ * own thread down. Elsewhere, or when it fails, the thread keeps the process's priority.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1];
+    if (tid !== undefined) {
+      os.setPriority(Number(tid), Math.max(os.getPriority(Number(tid)), THREAD_NICENESS));
+    }
+  } catch {
+    // Not Linux, or not allowed: the default priority.
+  }
+}
+
 async function main(): Promise<void> {
+  lowerThreadPriority();
   let host: VirtualDeviceHost;
   try {
     host = await VirtualDeviceHost.start(forwardingLogger([]));

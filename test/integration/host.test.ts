@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import * as net from 'node:net';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FleetHostError, type Fleet } from '../../src/host/fleet';
@@ -215,6 +215,19 @@ describe('(integration) the host: createFleet', function () {
       f.virtualDevices().every((d) => d.local === undefined),
       'the device objects live in the worker',
     );
+    if (process.platform === 'linux') {
+      // The worker thread yields the cores to the fleet's own thread: its niceness is raised (field 19 of its stat).
+      const niceOf = (tid: string): number => {
+        const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      const main = niceOf(String(process.pid));
+      const nice = readdirSync(`/proc/${process.pid}/task`).map(niceOf);
+      assert.ok(
+        main >= 10 || nice.includes(10),
+        `a thread of this process runs at niceness 10 (this thread: ${main}): ${JSON.stringify(nice)}`,
+      );
+    }
 
     const o = f.orchestrator;
     const group = o.createGroup(await o.loadGroupDefinition('Virtual Pool'));
