@@ -13,7 +13,7 @@ import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import { ACTION_NAMES, COMPARISON_OPS, DEFAULTS, ELAPSED_OPS, type ActionName, type ComparisonOp, type ElapsedOp } from './actionCatalogue';
 import type { ActionArgs, BoolValue, DurationValue, IfBranch, LoadedCondition, LoadedRoutine, LoadedSentry, LoadedStep, NumberValue, OnErrorPolicy, ParamSpec, PointValue, RegionValue, ScalarValue, StepCommon, StepOnError, StuckConfig, Target, ValueSource } from './loadedTypes';
 import { conditionFileSchema, routineFileSchema } from './schema';
-import { complexKeys, forEachScalarValue, formatPath } from './paths';
+import { complexKeys, formatPath, interpolatedScalars } from './paths';
 import { checkRoutineFile } from './staticChecks';
 import { isPlainMap, UNKNOWN_KEYS_MARK } from './valueSchemas';
 
@@ -460,15 +460,15 @@ function isDocumentationPath(path: readonly PathKey[]): boolean {
 /** Checks the `${}` syntax of every string value of the document (keys are not interpolated). */
 function interpolationDiagnostics(parsed: ParsedYaml): Diagnostic[] {
   const out: Diagnostic[] = [];
-  forEachScalarValue(parsed.doc.contents, (node, path) => {
-    if (typeof node.value !== 'string' || !node.value.includes('${') || isDocumentationPath(path)) {
-      return;
+  for (const { node, path } of interpolatedScalars(parsed.doc.contents)) {
+    if (isDocumentationPath(path)) {
+      continue;
     }
     const r = parseInterpolation(node.value);
     if (!r.ok) {
       out.push(locateInScalar(parsed, node, r.error.index, `${formatPath(path)}: ${r.error.message}`));
     }
-  });
+  }
   return out;
 }
 
@@ -946,13 +946,11 @@ function normaliseRoutine(data: Raw, parsed: ParsedYaml, registryName?: string, 
     range: n.range([]),
     sources: n.sources,
   };
-  forEachScalarValue(parsed.doc.contents, (node, path) => {
-    if (typeof node.value === 'string' && node.value.includes('${')) {
-      const key = formatPath(path);
-      if (!n.sources.has(key)) {
-        n.sources.set(key, { range: n.range(path) });
-      }
+  for (const { path } of interpolatedScalars(parsed.doc.contents)) {
+    const key = formatPath(path);
+    if (!n.sources.has(key)) {
+      n.sources.set(key, { range: n.range(path) });
     }
-  });
+  }
   return routine;
 }

@@ -73,6 +73,30 @@ export function forEachScalarValue(root: unknown, fn: (node: Scalar, path: reado
   walkYaml(root, { scalar: fn });
 }
 
+/**
+ * The scalar values of a document whose text holds `${` (interpolations, or attempts at one), with their paths, in
+ * document order: what {@link forEachScalarValue} visits with that filter. Computed once per document root (the
+ * loader, the normaliser and the variable checks each need them; documents are not mutated once parsed).
+ */
+const interpolatedByRoot = new WeakMap<object, ReadonlyArray<{ node: Scalar<string>; path: readonly PathKey[] }>>();
+export function interpolatedScalars(root: unknown): ReadonlyArray<{ node: Scalar<string>; path: readonly PathKey[] }> {
+  if (root === null || typeof root !== 'object') {
+    return [];
+  }
+  let found = interpolatedByRoot.get(root);
+  if (!found) {
+    const list: Array<{ node: Scalar<string>; path: readonly PathKey[] }> = [];
+    forEachScalarValue(root, (node, path) => {
+      if (typeof node.value === 'string' && node.value.includes('${')) {
+        list.push({ node: node as Scalar<string>, path: [...path] });
+      }
+    });
+    found = list;
+    interpolatedByRoot.set(root, found);
+  }
+  return found;
+}
+
 /** Ranges (offsets) of map keys that are not scalars (`? [a, b]: x`, `{a: 1}: x`): never valid in our files. */
 export function complexKeys(root: unknown): Array<{ path: PathKey[]; range: [number, number] }> {
   const out: Array<{ path: PathKey[]; range: [number, number] }> = [];
