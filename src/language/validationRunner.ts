@@ -41,10 +41,16 @@ export class ValidationCancelled extends Error {
 export class WorkspaceValidator {
   private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry; parsed: ParseCache } | undefined;
 
+  /**
+   * `syncReads`: read the disk with the synchronous calls (see the file store's `syncReads`); for the
+   * validation worker, whose thread does nothing else.
+   */
+  constructor(private readonly options: { syncReads?: boolean } = {}) {}
+
   async validate(req: ValidationRequest): Promise<Diagnostic[]> {
     if (this.current?.root !== req.root) {
       this.current?.routines.dispose();
-      const store = new OverlayFileStore(new NodeFileStore(req.root));
+      const store = new OverlayFileStore(new NodeFileStore(req.root, { syncReads: this.options.syncReads }));
       this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger), parsed: new ParseCache() };
     }
     const { store, routines, parsed } = this.current;
@@ -91,7 +97,8 @@ type WorkerReplyMessage = { id: number; ok: true; diagnostics: Diagnostic[] } | 
 
 /** The worker's side: answers validation requests from its parent port. */
 export function runValidationWorker(port: { on(ev: 'message', fn: (m: WorkerRequestMessage) => void): void; postMessage(m: WorkerReplyMessage): void }): void {
-  const validator = new WorkspaceValidator();
+  // The worker's thread only validates: blocking reads cost it nothing and save the thread pool's round trips.
+  const validator = new WorkspaceValidator({ syncReads: true });
   port.on('message', (m) => {
     validator.validate(m.req).then(
       (diagnostics) => port.postMessage({ id: m.id, ok: true, diagnostics }),
@@ -99,6 +106,14 @@ export function runValidationWorker(port: { on(ev: 'message', fn: (m: WorkerRequ
     );
   });
 }
+
+/**
+ * The worker's young generation (MB; V8's default is 48, a semi-space of 16). One validation of a 1,000-line
+ * routine allocates about 30 MB that die with it (most of it the YAML library's tokens and nodes): with the
+ * default, two or three scavenges per validation copy the half-built document and promote it, and the old
+ * generation fills up with it; twice that size lets most of a validation's garbage die young.
+ */
+const WORKER_YOUNG_GENERATION_MB = 96;
 
 /** A run this long (ms) is stopped when superseded; shorter ones finish and their result is dropped. */
 const STOP_AFTER_MS = 1000;
@@ -133,14 +148,15 @@ export class WorkerValidationRunner implements ValidationRunner {
 
   private start(): Worker {
     const workerData = { role: VALIDATION_WORKER_ROLE };
+    const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
     let w: Worker;
     if (this.entry.endsWith('.ts')) {
       // From sources: workers do not inherit the parent's TypeScript loader, so register tsx first.
       const loader = ['tsx', 'cjs'].join('/');
       const tsx = require.resolve(loader);
-      w = new Worker(`require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(path.resolve(this.entry))});\n`, { eval: true, workerData });
+      w = new Worker(`require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(path.resolve(this.entry))});\n`, { eval: true, workerData, resourceLimits });
     } else {
-      w = new Worker(this.entry, { workerData });
+      w = new Worker(this.entry, { workerData, resourceLimits });
     }
     w.on('message', (m: WorkerReplyMessage) => {
       const p = this.pending.get(m.id);
