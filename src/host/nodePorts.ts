@@ -78,6 +78,9 @@ export class NodeFileStore implements FileStore {
   private readonly watchImpl: WatchFunction;
   private readonly rewatchDelayMs: number;
   private readonly io: ReadCalls;
+  /** Links resolved and files statted while a snapshot is open (see {@link snapshot}), by absolute path. */
+  private memo: { real: Map<string, Promise<string>>; stat: Map<string, Promise<Stats>> } | undefined;
+  private openSnapshots = 0;
 
   constructor(root: string, options: NodeFileStoreOptions = {}) {
     this.root = path.resolve(root);
@@ -167,7 +170,7 @@ export class NodeFileStore implements FileStore {
       return undefined;
     }
     try {
-      const s = await this.io.stat(real);
+      const s = await this.statOf(real);
       return { isFile: s.isFile(), isDirectory: s.isDirectory(), mtimeMs: s.mtimeMs, size: s.size };
     } catch {
       return undefined;
@@ -313,6 +316,47 @@ export class NodeFileStore implements FileStore {
     };
   }
 
+  /**
+   * Until `end()`, each path's links are resolved, and each file statted, once (errors included): for a caller that
+   * reads the whole workspace as of one moment, such as a validation, which resolves the same paths several times
+   * (listing, stat, read). File contents are read every time; after `end()` everything is looked up afresh.
+   */
+  snapshot(): { end(): void } {
+    this.openSnapshots++;
+    this.memo ??= { real: new Map(), stat: new Map() };
+    let ended = false;
+    return {
+      end: () => {
+        if (!ended) {
+          ended = true;
+          if (--this.openSnapshots === 0) {
+            this.memo = undefined;
+          }
+        }
+      },
+    };
+  }
+
+  private realpathOf(abs: string): Promise<string> {
+    return this.memoised(this.memo?.real, abs, () => this.io.realpath(abs));
+  }
+
+  private statOf(real: string): Promise<Stats> {
+    return this.memoised(this.memo?.stat, real, () => this.io.stat(real));
+  }
+
+  private memoised<T>(memo: Map<string, Promise<T>> | undefined, key: string, get: () => Promise<T>): Promise<T> {
+    if (!memo) {
+      return get();
+    }
+    let p = memo.get(key);
+    if (!p) {
+      p = get();
+      memo.set(key, p);
+    }
+    return p;
+  }
+
   private async rootReal(): Promise<string> {
     if (this.realRoot === undefined) {
       try {
@@ -330,7 +374,7 @@ export class NodeFileStore implements FileStore {
    */
   private async contained(p: string): Promise<string> {
     const abs = this.resolve(p);
-    const real = await this.io.realpath(abs);
+    const real = await this.realpathOf(abs);
     const root = await this.rootReal();
     if (!isInside(root, real)) {
       const st = await this.io.stat(real).catch(() => undefined);

@@ -74,6 +74,41 @@ for (const syncReads of [false, true]) {
       assert.equal(await files.realPath('.'), '');
     });
 
+    it('a snapshot resolves each link and stats each file once until it ends; then changes are seen', async () => {
+      mkdirSync(path.join(ws, 'other'));
+      writeFileSync(path.join(ws, 'other/common.yaml'), 'steps: []\n');
+      link('../shared', 'routines/lib');
+      const files = nodeStore(ws);
+      const swap = (target: string) => {
+        rmSync(path.join(ws, 'routines/lib'));
+        symlinkSync(target, path.join(ws, 'routines/lib'));
+      };
+      const snapshot = files.snapshot();
+      assert.equal(await files.realPath('routines/lib'), 'shared');
+      assert.equal(await files.realPath('routines/lib/common.yaml'), 'shared/common.yaml');
+      assert.equal((await files.stat('routines/main.yaml'))?.isFile, true);
+      // Changed on the disk while the snapshot is open: the snapshot keeps what it saw (paths) ...
+      swap('../other');
+      rmSync(path.join(ws, 'routines/main.yaml'));
+      mkdirSync(path.join(ws, 'routines/main.yaml'));
+      assert.equal(await files.realPath('routines/lib'), 'shared');
+      assert.equal((await files.stat('routines/main.yaml'))?.isFile, true);
+      // ... but reads the files themselves afresh.
+      writeFileSync(path.join(ws, 'shared/common.yaml'), 'steps: [] # changed\n');
+      assert.equal(await files.readText('routines/lib/common.yaml'), 'steps: [] # changed\n');
+      snapshot.end();
+      snapshot.end(); // ending twice is harmless
+      assert.equal(await files.realPath('routines/lib'), 'other');
+      assert.equal((await files.stat('routines/main.yaml'))?.isDirectory, true);
+      assert.equal(await files.readText('routines/lib/common.yaml'), 'steps: []\n');
+      // A link leaving the workspace is refused in the next snapshot, and without one.
+      const next = files.snapshot();
+      swap(outside);
+      await assert.rejects(files.realPath('routines/lib'), PathEscapeError);
+      next.end();
+      await assert.rejects(files.list('routines/lib'), PathEscapeError);
+    });
+
     it('readText with maxBytes refuses a large file without reading it', async () => {
       const huge = path.join(ws, 'routines/huge.yaml');
       writeFileSync(huge, '');
