@@ -121,10 +121,14 @@ export function parseRoutine(text: string, file: string, registryName?: string):
 
 /** Offsets of the first YAML node (document order) more than `max` maps/lists deep, found without recursion. */
 function firstNodeDeeperThan(root: unknown, max: number): [number, number] | undefined {
-  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 0 }];
-  while (stack.length) {
-    const { node, depth } = stack.pop()!;
-    if (!isMap(node) && !isSeq(node)) {
+  // Two parallel stacks (node, depth): no object per node, this runs on every keystroke of a big routine.
+  const nodes: unknown[] = [root];
+  const depths: number[] = [0];
+  while (nodes.length) {
+    const node = nodes.pop();
+    const depth = depths.pop()!;
+    const map = isMap(node);
+    if (!map && !isSeq(node)) {
       continue;
     }
     const level = depth + 1;
@@ -132,9 +136,17 @@ function firstNodeDeeperThan(root: unknown, max: number): [number, number] | und
       const r = (node as { range?: [number, number, number] }).range;
       return r ? [r[0], r[1]] : [0, 0];
     }
-    const children: unknown[] = isMap(node) ? node.items.flatMap((p) => [p.key, p.value]) : node.items;
-    for (let i = children.length - 1; i >= 0; i--) {
-      stack.push({ node: children[i], depth: level });
+    // Children pushed last first, so they come off the stack in document order (a map: key, then value).
+    const items = node.items as unknown[];
+    for (let i = items.length - 1; i >= 0; i--) {
+      if (map) {
+        const p = items[i] as { key: unknown; value: unknown };
+        nodes.push(p.value, p.key);
+        depths.push(level, level);
+      } else {
+        nodes.push(items[i]);
+        depths.push(level);
+      }
     }
   }
   return undefined;
