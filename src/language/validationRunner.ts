@@ -115,14 +115,6 @@ export function runValidationWorker(port: { on(ev: 'message', fn: (m: WorkerRequ
   });
 }
 
-/**
- * The worker's young generation (MB; V8's default is 48, a semi-space of 16). One validation of a 1,000-line
- * routine allocates about 30 MB that die with it (most of it the YAML library's tokens and nodes): with the
- * default, two or three scavenges per validation copy the half-built document and promote it, and the old
- * generation fills up with it; twice that size lets most of a validation's garbage die young.
- */
-const WORKER_YOUNG_GENERATION_MB = 96;
-
 /** A run this long (ms) is stopped when superseded; shorter ones finish and their result is dropped. */
 const STOP_AFTER_MS = 1000;
 
@@ -156,15 +148,14 @@ export class WorkerValidationRunner implements ValidationRunner {
 
   private start(): Worker {
     const workerData = { role: VALIDATION_WORKER_ROLE };
-    const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
     let w: Worker;
     if (this.entry.endsWith('.ts')) {
       // From sources: workers do not inherit the parent's TypeScript loader, so register tsx first.
       const loader = ['tsx', 'cjs'].join('/');
       const tsx = require.resolve(loader);
-      w = new Worker(`require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(path.resolve(this.entry))});\n`, { eval: true, workerData, resourceLimits });
+      w = new Worker(`require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(path.resolve(this.entry))});\n`, { eval: true, workerData });
     } else {
-      w = new Worker(this.entry, { workerData, resourceLimits });
+      w = new Worker(this.entry, { workerData });
     }
     w.on('message', (m: WorkerReplyMessage) => {
       const p = this.pending.get(m.id);
