@@ -100,11 +100,22 @@ export function interpolatedScalars(root: unknown): ReadonlyArray<{ node: Scalar
 /** Ranges (offsets) of map keys that are not scalars (`? [a, b]: x`, `{a: 1}: x`): never valid in our files. */
 export function complexKeys(root: unknown): Array<{ path: PathKey[]; range: [number, number] }> {
   const out: Array<{ path: PathKey[]; range: [number, number] }> = [];
+  // The same walk collects the `${}` scalars: without complex keys it visits every value, as
+  // {@link interpolatedScalars} does, so the loader's next walk is saved.
+  const interpolated: Array<{ node: Scalar<string>; path: readonly PathKey[] }> = [];
   walkYaml(root, {
     complexKey(key, path) {
       const r = (key as { range?: [number, number, number] }).range;
       out.push({ path: [...path], range: r ? [r[0], r[1]] : [0, 0] });
     },
+    scalar(node, path) {
+      if (typeof node.value === 'string' && node.value.includes('${')) {
+        interpolated.push({ node: node as Scalar<string>, path: [...path] });
+      }
+    },
   });
+  if (!out.length && root !== null && typeof root === 'object' && !interpolatedByRoot.has(root)) {
+    interpolatedByRoot.set(root, interpolated);
+  }
   return out;
 }
