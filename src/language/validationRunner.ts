@@ -39,15 +39,22 @@ export class ValidationCancelled extends Error {
  * parse cache).
  */
 export class WorkspaceValidator {
-  private current: { root: string; store: OverlayFileStore; routines: RoutineRegistry; parsed: ParseCache } | undefined;
+  private current: { root: string; disk: NodeFileStore; store: OverlayFileStore; routines: RoutineRegistry; parsed: ParseCache } | undefined;
+
+  /**
+   * `syncReads`: read the disk with the synchronous calls (see the file store's `syncReads`); for the
+   * validation worker, whose thread does nothing else.
+   */
+  constructor(private readonly options: { syncReads?: boolean } = {}) {}
 
   async validate(req: ValidationRequest): Promise<Diagnostic[]> {
     if (this.current?.root !== req.root) {
       this.current?.routines.dispose();
-      const store = new OverlayFileStore(new NodeFileStore(req.root));
-      this.current = { root: req.root, store, routines: new RoutineRegistry(store, nullLogger), parsed: new ParseCache() };
+      const disk = new NodeFileStore(req.root, { syncReads: this.options.syncReads });
+      const store = new OverlayFileStore(disk);
+      this.current = { root: req.root, disk, store, routines: new RoutineRegistry(store, nullLogger), parsed: new ParseCache() };
     }
-    const { store, routines, parsed } = this.current;
+    const { disk, store, routines, parsed } = this.current;
     const open = new Map(req.overlays);
     for (const [p] of store.entries()) {
       if (!open.has(p)) {
@@ -57,7 +64,14 @@ export class WorkspaceValidator {
     for (const [p, text] of open) {
       store.set(p, text);
     }
-    return validateWorkspace(store, { routines, parsed });
+    // The disk as of one moment: each path's links are resolved once per validation, not at every listing,
+    // stat and read of it (the next validation looks again).
+    const snapshot = disk.snapshot();
+    try {
+      return await validateWorkspace(store, { routines, parsed });
+    } finally {
+      snapshot.end();
+    }
   }
 
   dispose(): void {
@@ -91,7 +105,8 @@ type WorkerReplyMessage = { id: number; ok: true; diagnostics: Diagnostic[] } | 
 
 /** The worker's side: answers validation requests from its parent port. */
 export function runValidationWorker(port: { on(ev: 'message', fn: (m: WorkerRequestMessage) => void): void; postMessage(m: WorkerReplyMessage): void }): void {
-  const validator = new WorkspaceValidator();
+  // The worker's thread only validates: blocking reads cost it nothing and save the thread pool's round trips.
+  const validator = new WorkspaceValidator({ syncReads: true });
   port.on('message', (m) => {
     validator.validate(m.req).then(
       (diagnostics) => port.postMessage({ id: m.id, ok: true, diagnostics }),

@@ -163,7 +163,8 @@ export async function validateWorkspaceDetailed(files: FileStore, options: Works
   const templates = { has: (n: string) => templateNames.has(n) };
   const registry = options.routines ?? new RoutineRegistry(files, logger, { templates });
   if (options.routines) {
-    registry.setTemplates(templates);
+    // The reload below runs the cross-file checks with these templates (once, not twice).
+    registry.setTemplates(templates, { recheck: false });
   }
   try {
     await registry.reload();

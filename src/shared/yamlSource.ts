@@ -404,7 +404,14 @@ export function nodeAt(doc: Document.Parsed, path: readonly PathKey[]): { node: 
   for (let i = 0; i < path.length; i++) {
     const k = path[i];
     if (isMap(node)) {
-      const pair = node.items.find((p: Pair) => (isScalar(p.key) ? p.key.value : p.key) === k) as Pair<unknown, unknown> | undefined;
+      // The first pair with this key (a plain loop: this runs for every located step and value of a routine).
+      let pair: Pair<unknown, unknown> | undefined;
+      for (const p of node.items as Array<Pair<unknown, unknown>>) {
+        if ((isScalar(p.key) ? p.key.value : p.key) === k) {
+          pair = p;
+          break;
+        }
+      }
       if (!pair) {
         return { node: node as Node, key, exact: false };
       }

@@ -13,7 +13,7 @@ import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
 import { ACTION_NAMES, COMPARISON_OPS, DEFAULTS, ELAPSED_OPS, type ActionName, type ComparisonOp, type ElapsedOp } from './actionCatalogue';
 import type { ActionArgs, BoolValue, DurationValue, IfBranch, LoadedCondition, LoadedRoutine, LoadedSentry, LoadedStep, NumberValue, OnErrorPolicy, ParamSpec, PointValue, RegionValue, ScalarValue, StepCommon, StepOnError, StuckConfig, Target, ValueSource } from './loadedTypes';
 import { conditionFileSchema, routineFileSchema } from './schema';
-import { complexKeys, forEachScalarValue, formatPath } from './paths';
+import { complexKeys, formatPath, interpolatedScalars } from './paths';
 import { checkRoutineFile } from './staticChecks';
 import { isPlainMap, UNKNOWN_KEYS_MARK } from './valueSchemas';
 
@@ -121,10 +121,14 @@ export function parseRoutine(text: string, file: string, registryName?: string):
 
 /** Offsets of the first YAML node (document order) more than `max` maps/lists deep, found without recursion. */
 function firstNodeDeeperThan(root: unknown, max: number): [number, number] | undefined {
-  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 0 }];
-  while (stack.length) {
-    const { node, depth } = stack.pop()!;
-    if (!isMap(node) && !isSeq(node)) {
+  // Two parallel stacks (node, depth): no object per node, this runs on every keystroke of a big routine.
+  const nodes: unknown[] = [root];
+  const depths: number[] = [0];
+  while (nodes.length) {
+    const node = nodes.pop();
+    const depth = depths.pop()!;
+    const map = isMap(node);
+    if (!map && !isSeq(node)) {
       continue;
     }
     const level = depth + 1;
@@ -132,9 +136,17 @@ function firstNodeDeeperThan(root: unknown, max: number): [number, number] | und
       const r = (node as { range?: [number, number, number] }).range;
       return r ? [r[0], r[1]] : [0, 0];
     }
-    const children: unknown[] = isMap(node) ? node.items.flatMap((p) => [p.key, p.value]) : node.items;
-    for (let i = children.length - 1; i >= 0; i--) {
-      stack.push({ node: children[i], depth: level });
+    // Children pushed last first, so they come off the stack in document order (a map: key, then value).
+    const items = node.items as unknown[];
+    for (let i = items.length - 1; i >= 0; i--) {
+      if (map) {
+        const p = items[i] as { key: unknown; value: unknown };
+        nodes.push(p.value, p.key);
+        depths.push(level, level);
+      } else {
+        nodes.push(items[i]);
+        depths.push(level);
+      }
     }
   }
   return undefined;
@@ -460,15 +472,15 @@ function isDocumentationPath(path: readonly PathKey[]): boolean {
 /** Checks the `${}` syntax of every string value of the document (keys are not interpolated). */
 function interpolationDiagnostics(parsed: ParsedYaml): Diagnostic[] {
   const out: Diagnostic[] = [];
-  forEachScalarValue(parsed.doc.contents, (node, path) => {
-    if (typeof node.value !== 'string' || !node.value.includes('${') || isDocumentationPath(path)) {
-      return;
+  for (const { node, path } of interpolatedScalars(parsed.doc.contents)) {
+    if (isDocumentationPath(path)) {
+      continue;
     }
     const r = parseInterpolation(node.value);
     if (!r.ok) {
       out.push(locateInScalar(parsed, node, r.error.index, `${formatPath(path)}: ${r.error.message}`));
     }
-  });
+  }
   return out;
 }
 
@@ -946,13 +958,11 @@ function normaliseRoutine(data: Raw, parsed: ParsedYaml, registryName?: string, 
     range: n.range([]),
     sources: n.sources,
   };
-  forEachScalarValue(parsed.doc.contents, (node, path) => {
-    if (typeof node.value === 'string' && node.value.includes('${')) {
-      const key = formatPath(path);
-      if (!n.sources.has(key)) {
-        n.sources.set(key, { range: n.range(path) });
-      }
+  for (const { path } of interpolatedScalars(parsed.doc.contents)) {
+    const key = formatPath(path);
+    if (!n.sources.has(key)) {
+      n.sources.set(key, { range: n.range(path) });
     }
-  });
+  }
   return routine;
 }

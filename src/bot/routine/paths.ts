@@ -73,14 +73,49 @@ export function forEachScalarValue(root: unknown, fn: (node: Scalar, path: reado
   walkYaml(root, { scalar: fn });
 }
 
+/**
+ * The scalar values of a document whose text holds `${` (interpolations, or attempts at one), with their paths, in
+ * document order: what {@link forEachScalarValue} visits with that filter. Computed once per document root (the
+ * loader, the normaliser and the variable checks each need them; documents are not mutated once parsed).
+ */
+const interpolatedByRoot = new WeakMap<object, ReadonlyArray<{ node: Scalar<string>; path: readonly PathKey[] }>>();
+export function interpolatedScalars(root: unknown): ReadonlyArray<{ node: Scalar<string>; path: readonly PathKey[] }> {
+  if (root === null || typeof root !== 'object') {
+    return [];
+  }
+  let found = interpolatedByRoot.get(root);
+  if (!found) {
+    const list: Array<{ node: Scalar<string>; path: readonly PathKey[] }> = [];
+    forEachScalarValue(root, (node, path) => {
+      if (typeof node.value === 'string' && node.value.includes('${')) {
+        list.push({ node: node as Scalar<string>, path: [...path] });
+      }
+    });
+    found = list;
+    interpolatedByRoot.set(root, found);
+  }
+  return found;
+}
+
 /** Ranges (offsets) of map keys that are not scalars (`? [a, b]: x`, `{a: 1}: x`): never valid in our files. */
 export function complexKeys(root: unknown): Array<{ path: PathKey[]; range: [number, number] }> {
   const out: Array<{ path: PathKey[]; range: [number, number] }> = [];
+  // The same walk collects the `${}` scalars: without complex keys it visits every value, as
+  // {@link interpolatedScalars} does, so the loader's next walk is saved.
+  const interpolated: Array<{ node: Scalar<string>; path: readonly PathKey[] }> = [];
   walkYaml(root, {
     complexKey(key, path) {
       const r = (key as { range?: [number, number, number] }).range;
       out.push({ path: [...path], range: r ? [r[0], r[1]] : [0, 0] });
     },
+    scalar(node, path) {
+      if (typeof node.value === 'string' && node.value.includes('${')) {
+        interpolated.push({ node: node as Scalar<string>, path: [...path] });
+      }
+    },
   });
+  if (!out.length && root !== null && typeof root === 'object' && !interpolatedByRoot.has(root)) {
+    interpolatedByRoot.set(root, interpolated);
+  }
   return out;
 }

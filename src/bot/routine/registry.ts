@@ -84,9 +84,15 @@ export class RoutineRegistry extends DisposableBase implements RoutineLookup {
     this.register(toDisposable(() => this.stopWatching()));
   }
 
-  /** Sets (or clears) the template lookup and re-runs the cross-file checks. */
-  setTemplates(templates: TemplateLookup | undefined): void {
+  /**
+   * Sets (or clears) the template lookup and re-runs the cross-file checks; with `recheck: false` they are left to
+   * the {@link reload} that the caller runs next (which runs them, and reports what changed).
+   */
+  setTemplates(templates: TemplateLookup | undefined, options: { recheck?: boolean } = {}): void {
     this.templates = templates;
+    if (options.recheck === false) {
+      return;
+    }
     const before = this.snapshotDiagnostics();
     this.runCrossFileChecks();
     const changed = [...this.records.keys()].filter((n) => before.get(n) !== this.diagnosticsKey(n));

@@ -11,7 +11,7 @@ import { isMap } from 'yaml';
 import type { Diagnostic, SourceRange } from '../../shared/geometry';
 import { diagnosticAt, type ParsedYaml, type PathKey } from '../../shared/yamlSource';
 import { hasInterpolation, parseInterpolation } from './interpolationSyntax';
-import { forEachScalarValue, formatPath, parsePath } from './paths';
+import { forEachScalarValue, formatPath, interpolatedScalars, parsePath } from './paths';
 import { MAX_CALL_DEPTH, SYSTEM_VARIABLES } from './actionCatalogue';
 import type { LoadedCondition, LoadedRoutine, LoadedStep, ScalarValue } from './loadedTypes';
 import { numberFrom } from './valueRules';
@@ -224,33 +224,35 @@ function checkReservedNames(routine: LoadedRoutine, parsed: ParsedYaml): Diagnos
     }
   }
   walkSteps(routine, (s) => {
-    const p = parsePath(s.path);
+    // Parsed only for a step that writes a reserved name (most steps write none).
+    let keys: PathKey[] | undefined;
+    const p = (): PathKey[] => (keys ??= parsePath(s.path));
     switch (s.action) {
       case 'set':
         for (const k of Object.keys(s.args.values)) {
           if (isReservedVariable(k)) {
-            at([...p, 'set', k], k, 'it cannot be set', 'key');
+            at([...p(), 'set', k], k, 'it cannot be set', 'key');
           }
         }
         break;
       case 'increment':
       case 'decrement':
         if (isReservedVariable(s.args.var)) {
-          const node = parsed.doc.getIn([...p, s.action], true);
-          at(isMap(node) ? [...p, s.action, 'var'] : [...p, s.action], s.args.var, `it cannot be changed by ${s.action}`, 'value');
+          const node = parsed.doc.getIn([...p(), s.action], true);
+          at(isMap(node) ? [...p(), s.action, 'var'] : [...p(), s.action], s.args.var, `it cannot be changed by ${s.action}`, 'value');
         }
         break;
       case 'call':
         for (const k of Object.keys(s.args.save)) {
           if (isReservedVariable(k)) {
-            at([...p, 'save', k], k, 'a returned value cannot be saved into it', 'key');
+            at([...p(), 'save', k], k, 'a returned value cannot be saved into it', 'key');
           }
         }
         break;
       case 'checkoutAccount':
       case 'getAccountField':
         if (s.args.save !== undefined && isReservedVariable(s.args.save)) {
-          at([...p, s.action, 'save'], s.args.save, 'it cannot be the save target', 'value');
+          at([...p(), s.action, 'save'], s.args.save, 'it cannot be the save target', 'value');
         }
         break;
       default:
@@ -410,20 +412,20 @@ function checkVariables(routine: LoadedRoutine, parsed: ParsedYaml): Diagnostic[
     out.push({ ...d, severity: 'warning', code: 'undefined-variable', message: `${d.message}variable '${name}' is never defined in this routine${hint ? ` (did you mean '${hint}'?)` : ''}` });
   };
   // ${name} references in every string value
-  forEachScalarValue(parsed.doc.contents, (node, path) => {
-    if (typeof node.value !== 'string' || !node.value.includes('${') || isDocPath(path)) {
-      return;
+  for (const { node, path } of interpolatedScalars(parsed.doc.contents)) {
+    if (isDocPath(path)) {
+      continue;
     }
     const r = parseInterpolation(node.value);
     if (!r.ok) {
-      return;
+      continue;
     }
     for (const p of r.parts) {
       if (typeof p !== 'string' && !defined.has(p.name)) {
         warn(p.name, { ...diagnosticAt(parsed, path, ''), message: `${formatPath(path)}: ` });
       }
     }
-  });
+  }
   // var: conditions and elapsed.since
   walkAllConditions(routine, (c) => {
     if (c.kind === 'var' && !defined.has(c.name)) {
@@ -457,14 +459,28 @@ export function returnedNames(routine: LoadedRoutine): Set<string> {
   return names;
 }
 
+/**
+ * {@link returnedNames} of a callee, computed once per loaded routine (loaded routines are never mutated): a
+ * routine calling the same one hundreds of times walks it once.
+ */
+const returnedByRoutine = new WeakMap<LoadedRoutine, ReadonlySet<string>>();
+function returnedNamesOnce(routine: LoadedRoutine): ReadonlySet<string> {
+  let names = returnedByRoutine.get(routine);
+  if (!names) {
+    names = returnedNames(routine);
+    returnedByRoutine.set(routine, names);
+  }
+  return names;
+}
+
 function checkCallTarget(
   out: Diagnostic[],
   parsed: ParsedYaml,
   ctx: CrossFileContext,
   routineName: string,
-  namePath: PathKey[],
+  namePath: () => PathKey[],
   params: Record<string, ScalarValue>,
-  paramsPath: PathKey[],
+  paramsPath: () => PathKey[],
   callRange: SourceRange,
 ): LoadedRoutine | undefined {
   if (hasInterpolation(routineName)) {
@@ -472,7 +488,7 @@ function checkCallTarget(
   }
   if (!ctx.routines.has(routineName)) {
     const hint = suggest(routineName, ctx.routines.names());
-    out.push(diagnosticAt(parsed, namePath, `unknown routine '${routineName}'${hint ? ` (did you mean '${hint}'?)` : ''}`, 'unknown-routine'));
+    out.push(diagnosticAt(parsed, namePath(), `unknown routine '${routineName}'${hint ? ` (did you mean '${hint}'?)` : ''}`, 'unknown-routine'));
     return undefined;
   }
   const callee = ctx.routines.routine(routineName);
@@ -483,7 +499,7 @@ function checkCallTarget(
     if (p.key === undefined) {
       out.push(fromRange(callRange, p.message, p.code));
     } else {
-      out.push(diagnosticAt(parsed, [...paramsPath, p.key], p.message, p.code, 'error', p.code === 'unknown-param' ? 'key' : undefined));
+      out.push(diagnosticAt(parsed, [...paramsPath(), p.key], p.message, p.code, 'error', p.code === 'unknown-param' ? 'key' : undefined));
     }
   }
   return callee;
@@ -493,15 +509,17 @@ function checkCallTarget(
 export function checkRoutineReferences(routine: LoadedRoutine, parsed: ParsedYaml, ctx: CrossFileContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   walkSteps(routine, (s) => {
-    const p = parsePath(s.path);
+    // The step's path keys, parsed only for a step that has something to report.
+    let keys: PathKey[] | undefined;
+    const p = (): PathKey[] => (keys ??= parsePath(s.path));
     if (s.action === 'call') {
-      const callee = checkCallTarget(out, parsed, ctx, s.args.routine, [...p, 'call'], s.args.params, [...p, 'params'], s.range);
+      const callee = checkCallTarget(out, parsed, ctx, s.args.routine, () => [...p(), 'call'], s.args.params, () => [...p(), 'params'], s.range);
       if (callee) {
-        const returned = returnedNames(callee);
+        const returned = returnedNamesOnce(callee);
         for (const [local, name] of Object.entries(s.args.save)) {
           if (!returned.has(name)) {
             out.push(
-              diagnosticAt(parsed, [...p, 'save', local], `routine '${s.args.routine}' never returns '${name}'${returned.size ? ` (it returns: ${[...returned].join(', ')})` : ''}`, 'unknown-return', 'warning'),
+              diagnosticAt(parsed, [...p(), 'save', local], `routine '${s.args.routine}' never returns '${name}'${returned.size ? ` (it returns: ${[...returned].join(', ')})` : ''}`, 'unknown-return', 'warning'),
             );
           }
         }
@@ -509,12 +527,12 @@ export function checkRoutineReferences(routine: LoadedRoutine, parsed: ParsedYam
     }
     const onError = s.common.onError;
     if (onError && typeof onError === 'object') {
-      checkCallTarget(out, parsed, ctx, onError.call, [...p, 'onError', 'call'], onError.params, [...p, 'onError', 'params'], s.range);
+      checkCallTarget(out, parsed, ctx, onError.call, () => [...p(), 'onError', 'call'], onError.params, () => [...p(), 'onError', 'params'], s.range);
     }
     if (ctx.templates && (s.action === 'tap' || s.action === 'longPress') && s.args.target.kind === 'template') {
       const t = s.args.target.template;
       if (!hasInterpolation(t) && !ctx.templates.has(t)) {
-        const valuePath: PathKey[] = [...p, s.action];
+        const valuePath: PathKey[] = [...p(), s.action];
         const node = parsed.doc.getIn(valuePath, true) as { toJSON?: () => unknown } | undefined;
         const isMapTarget = node !== undefined && typeof node === 'object' && node !== null && 'items' in node;
         out.push(diagnosticAt(parsed, isMapTarget ? [...valuePath, 'template'] : valuePath, `unknown template '${t}'`, 'unknown-template'));
@@ -522,7 +540,7 @@ export function checkRoutineReferences(routine: LoadedRoutine, parsed: ParsedYam
     }
   });
   if (routine.onError?.action === 'call' && routine.onError.routine) {
-    checkCallTarget(out, parsed, ctx, routine.onError.routine, ['onError', 'routine'], routine.onError.params, ['onError', 'params'], routine.onError.range);
+    checkCallTarget(out, parsed, ctx, routine.onError.routine, () => ['onError', 'routine'], routine.onError.params, () => ['onError', 'params'], routine.onError.range);
   }
   if (ctx.templates) {
     walkAllConditions(routine, (c) => {
@@ -540,8 +558,8 @@ export function checkRoutineReferences(routine: LoadedRoutine, parsed: ParsedYam
 interface CallEdge {
   to: string;
   step?: LoadedStep;
-  /** Path keys of the callee's name, for locating a diagnostic. */
-  at: PathKey[];
+  /** Path keys of the callee's name, for locating a diagnostic (computed only for an edge that is reported). */
+  at: () => PathKey[];
   range: SourceRange;
 }
 
@@ -552,16 +570,16 @@ function callEdges(routines: ReadonlyMap<string, LoadedRoutine>, withRecovery: b
     const list: CallEdge[] = [];
     walkSteps(r, (s) => {
       if (s.action === 'call' && !hasInterpolation(s.args.routine) && routines.has(s.args.routine)) {
-        list.push({ to: s.args.routine, step: s, at: [...parsePath(s.path), 'call'], range: s.range });
+        list.push({ to: s.args.routine, step: s, at: () => [...parsePath(s.path), 'call'], range: s.range });
       }
       const oe = s.common.onError;
       if (withRecovery && oe && typeof oe === 'object' && !hasInterpolation(oe.call) && routines.has(oe.call)) {
-        list.push({ to: oe.call, step: s, at: [...parsePath(s.path), 'onError', 'call'], range: s.range });
+        list.push({ to: oe.call, step: s, at: () => [...parsePath(s.path), 'onError', 'call'], range: s.range });
       }
     });
     const ro = r.onError;
     if (withRecovery && ro?.action === 'call' && ro.routine !== undefined && !hasInterpolation(ro.routine) && routines.has(ro.routine)) {
-      list.push({ to: ro.routine, at: ['onError', 'routine'], range: ro.range });
+      list.push({ to: ro.routine, at: () => ['onError', 'routine'], range: ro.range });
     }
     edges.set(name, list);
   }
@@ -581,7 +599,7 @@ export function findCallCycles(
   const edges = callEdges(routines, false);
   const locate = (from: string, e: CallEdge, code: string, severity: 'error' | 'warning'): Diagnostic => {
     const parsed = parsedOf(from);
-    return parsed ? diagnosticAt(parsed, e.at, '', code, severity) : fromRange(e.range, '', code, severity);
+    return parsed ? diagnosticAt(parsed, e.at(), '', code, severity) : fromRange(e.range, '', code, severity);
   };
   const state = new Map<string, 1 | 2>();
   const stack: string[] = [];
