@@ -13,11 +13,20 @@ function post(m: VirtualWorkerMessage): void {
   parentPort!.postMessage(m);
 }
 
+/** A record's data as plain JSON (what a message can carry); data that cannot be is named, never thrown. */
+function plainData(data: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+  } catch (e) {
+    return { unserializable: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 /** Log records go to the fleet's logger, with their source path. */
 function forwardingLogger(source: string[]): Logger {
   return {
     log(level: LogLevel, message: string, data?: Record<string, unknown>) {
-      post({ type: 'log', level, source, message, ...(data ? { data: JSON.parse(JSON.stringify(data)) as Record<string, unknown> } : {}) });
+      post({ type: 'log', level, source, message, ...(data ? { data: plainData(data) } : {}) });
     },
     child: (s: string) => forwardingLogger([...source, s]),
   };
