@@ -7,7 +7,6 @@
  * or, with `worker`, in a worker thread: the extension and the CLI do, so rendering the devices' screens and writing
  * their frames load another core and another heap, not the event loop that runs the bots, the views and the editor.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AdbDevice } from '../bot/adb/adbDevice';
@@ -15,6 +14,7 @@ import type { CaptureMethodSetting } from '../bot/adb/captureSelection';
 import type { OpenedDevice } from '../bot/bot';
 import { InstanceRestartError } from '../bot/instanceRestart';
 import { DeviceError } from '../bot/device';
+import { findWorkerEntry, type WorkerEntry } from '../bot/workerEntry';
 import { FleetError } from '../shared/errors';
 import { Emitter, type Disposable, type Event } from '../shared/lifecycle';
 import type { Clock, Logger } from '../shared/ports';
@@ -33,7 +33,7 @@ export interface VirtualSourceOptions {
   /** Run the devices in a worker thread (default: on this thread). */
   worker?: boolean;
   /** The worker's script (tests); default `virtualDevicesWorker.js` beside this code, or the TypeScript source. */
-  workerEntry?: VirtualWorkerEntry;
+  workerEntry?: WorkerEntry;
 }
 
 export class VirtualSourceError extends FleetError<'worker-failed' | 'closed'> {
@@ -81,7 +81,7 @@ export class VirtualSource implements DeviceSource {
   }
 
   static async start(o: VirtualSourceOptions): Promise<VirtualSource> {
-    const backend = o.worker ? await WorkerBackend.start(o.workerEntry ?? resolveVirtualWorkerEntry(), o.logger) : new LocalBackend(await VirtualDeviceHost.start(o.logger));
+    const backend = o.worker ? await WorkerBackend.start(o.workerEntry ?? resolveWorkerEntry(), o.logger) : new LocalBackend(await VirtualDeviceHost.start(o.logger));
     return new VirtualSource(backend, o);
   }
 
@@ -220,29 +220,16 @@ class LocalBackend implements Backend {
   }
 }
 
-/** The worker's script: a file, or (from TypeScript sources) code to evaluate that loads tsx first. */
-export interface VirtualWorkerEntry {
-  filename: string;
-  eval: boolean;
-}
-
 /**
- * `virtualDevicesWorker.js` beside this code when bundled; from TypeScript sources, a tiny evaluated bootstrap that
- * registers tsx and requires `virtualWorker.ts` (workers do not inherit a parent's `require('tsx/cjs')`).
+ * The virtual devices' worker: `virtualDevicesWorker.js` beside this code when bundled; from TypeScript sources,
+ * `virtualWorker.ts` through tsx.
  */
-export function resolveVirtualWorkerEntry(dir: string = __dirname): VirtualWorkerEntry {
-  const bundled = path.join(dir, 'virtualDevicesWorker.js');
-  if (fs.existsSync(bundled)) {
-    return { filename: bundled, eval: false };
+export function resolveWorkerEntry(dir: string = __dirname): WorkerEntry {
+  const entry = findWorkerEntry(dir, 'virtualDevicesWorker.js', 'virtualWorker.ts');
+  if (!entry) {
+    throw new VirtualSourceError('worker-failed', `the virtual devices' worker is missing: neither ${path.join(dir, 'virtualDevicesWorker.js')} nor ${path.join(dir, 'virtualWorker.ts')} exists`);
   }
-  const source = path.join(dir, 'virtualWorker.ts');
-  if (fs.existsSync(source)) {
-    // Not a literal: bundlers must leave this alone (the bundle never gets here, it has virtualDevicesWorker.js).
-    const loader = ['tsx', 'cjs'].join('/');
-    const tsx = require.resolve(loader);
-    return { filename: `require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(source)});\n`, eval: true };
-  }
-  throw new VirtualSourceError('worker-failed', `the virtual devices' worker is missing: neither ${bundled} nor ${source} exists`);
+  return entry;
 }
 
 /** How long closing waits for the worker to stop its devices before it is terminated. */
@@ -267,7 +254,7 @@ class WorkerBackend implements Backend {
     worker.on('exit', (code) => this.die(`the virtual devices' worker exited (code ${code})`));
   }
 
-  static async start(entry: VirtualWorkerEntry, logger: Logger): Promise<WorkerBackend> {
+  static async start(entry: WorkerEntry, logger: Logger): Promise<WorkerBackend> {
     const worker = new Worker(entry.filename, { eval: entry.eval });
     const early: VirtualWorkerMessage[] = [];
     const port = await new Promise<number>((resolve, reject) => {

@@ -4,41 +4,26 @@
  * frame go preferably to a worker that already converted it. Idle workers are unref'd (a CLI exits promptly)
  * and terminated after `idleTimeoutMs`.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Disposable } from '../../shared/lifecycle';
+import { findWorkerEntry, type WorkerEntry } from '../workerEntry';
 import type { Logger } from '../../shared/ports';
 import type { MatchPlan } from './matchPlan';
 import type { MatcherStats, PixelsRef } from './matcher';
 import { VisionError } from './visionError';
 import type { MatchReply, WorkerReply, WorkerRequest } from './workerProtocol';
 
-/** How to start a worker: a script file, or code to evaluate. */
-export interface WorkerEntry {
-  filename: string;
-  eval: boolean;
-}
+export type { WorkerEntry } from '../workerEntry';
 
-/**
- * The worker to start: `visionWorker.js` next to this code when bundled; from TypeScript sources, a tiny
- * evaluated bootstrap that registers tsx and requires `matchWorker.ts` (workers do not inherit a parent's
- * `require('tsx/cjs')`).
- */
+/** The vision worker: `visionWorker.js` next to this code when bundled; from TypeScript sources, `matchWorker.ts` through tsx. */
 export function resolveWorkerEntry(dir: string = __dirname): WorkerEntry {
-  const bundled = path.join(dir, 'visionWorker.js');
-  if (fs.existsSync(bundled)) {
-    return { filename: bundled, eval: false };
+  const entry = findWorkerEntry(dir, 'visionWorker.js', 'matchWorker.ts');
+  if (!entry) {
+    throw new VisionError('worker-failed', `the vision worker is missing: neither ${path.join(dir, 'visionWorker.js')} nor ${path.join(dir, 'matchWorker.ts')} exists`);
   }
-  const source = path.join(dir, 'matchWorker.ts');
-  if (fs.existsSync(source)) {
-    // Not a literal: bundlers must leave this alone (the bundle never gets here, it has visionWorker.js).
-    const loader = ['tsx', 'cjs'].join('/');
-    const tsx = require.resolve(loader);
-    return { filename: `require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(source)});\n`, eval: true };
-  }
-  throw new VisionError('worker-failed', `the vision worker is missing: neither ${bundled} nor ${source} exists`);
+  return entry;
 }
 
 export interface MatcherPoolOptions {
