@@ -54,8 +54,12 @@ export function startBenchStats(file: string, feed: FleetFeed, trees: FleetTrees
       const { session } = profile;
       profile = 'done';
       session.post('Profiler.stop', (err, r) => {
-        if (!err) {
-          writeFileSync(profileFile, JSON.stringify(r.profile));
+        try {
+          if (!err) {
+            writeFileSync(profileFile, JSON.stringify(r.profile));
+          }
+        } catch {
+          // The bench's file could not be written: no profile, nothing else changes.
         }
         session.disconnect();
       });
