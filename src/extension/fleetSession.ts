@@ -83,6 +83,7 @@ export class FleetSession implements vscode.Disposable {
   private _settings: FleetSettings;
   private disposed = false;
   private readonly log: Logger;
+  private rebuilding: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: FleetSessionOptions) {
     this.log = o.logger.child('session');
@@ -161,17 +162,31 @@ export class FleetSession implements vscode.Disposable {
     }
   }
 
-  /** Closes the current fleet and builds a new one if there was one (settings, trust or folders changed). */
-  async rebuild(reason: string): Promise<void> {
+  /**
+   * Closes the current fleet and builds a new one if there was one (settings, trust or folders changed). Rebuilds
+   * run one after the other; each waits for the virtual devices being started, so the new fleet gets as many.
+   */
+  rebuild(reason: string): Promise<void> {
+    const next = this.rebuilding.then(() => this.rebuildNow(reason));
+    this.rebuilding = next.catch(() => undefined);
+    return next;
+  }
+
+  private async rebuildNow(reason: string): Promise<void> {
     const had = this.fleetNow !== undefined || this.building !== undefined;
     if (!had || this.disposed) {
       return;
     }
-    const running = this.fleetNow?.orchestrator.listActiveGroups().length ?? 0;
-    // The virtual devices the user started live in the fleet: the new fleet gets as many again.
-    const virtual = this.fleetNow?.virtualDevices().length ?? 0;
+    const current = this.fleetNow ?? (await this.building?.catch(() => undefined));
+    // The virtual devices the user started live in the fleet: the new fleet gets as many again (those starting now too).
+    await current?.virtualStartsSettled();
+    const running = current?.orchestrator.listActiveGroups().length ?? 0;
+    const virtual = current?.virtualDevices().length ?? 0;
     this.log.log('info', `rebuilding the fleet: ${reason}${running ? ` (stopping ${running} running group${running === 1 ? '' : 's'} first)` : ''}`);
     await this.stop();
+    if (this.disposed) {
+      return;
+    }
     const f = await this.fleet();
     const missing = virtual - f.virtualDevices().length;
     if (missing > 0 && this.trusted) {

@@ -90,6 +90,11 @@ export interface Fleet {
   stopVirtualDevices(serials?: readonly string[]): Promise<void>;
   /** The running virtual devices; on this thread (no `virtualWorker`) each has its device object (tests reach its game and faults). */
   virtualDevices(): readonly VirtualDeviceRef[];
+  /**
+   * Resolves once no start of virtual devices is in flight (each settled, started or failed): what
+   * `virtualDevices()` then lists includes every device asked for so far.
+   */
+  virtualStartsSettled(): Promise<void>;
   /** `adb connect host:port` on the first (or the given) ADB server; resolves once the server lists it online. */
   connectDevice(address: string, opts?: { server?: string }): Promise<void>;
   /** Stops every group (forced after the graceful timeout), closes pools, vision, devices. Idempotent. */
@@ -98,8 +103,8 @@ export interface Fleet {
 
 /** A fleet that cannot be built as asked (an emulator preset without an ADB server, an unknown server...). */
 export class FleetHostError extends FleetError<'invalid-host-options' | 'unknown-server' | 'closed'> {
-  constructor(code: FleetHostError['code'], message: string) {
-    super(code, message);
+  constructor(code: FleetHostError['code'], message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'FleetHostError';
   }
 }
@@ -244,7 +249,9 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
     const held = orchestrator.onDidChangeInstanceAssignment(() => devices.changed());
     undo.push(() => held.dispose());
 
-    const startVirtual = async (count: number, seed?: number): Promise<DeviceInfo[]> => {
+    // Starts in flight: a fleet rebuilt meanwhile (the extension's settings changed) waits for them, to start as many.
+    const starting = new Set<Promise<unknown>>();
+    const startVirtualNow = async (count: number, seed?: number): Promise<DeviceInfo[]> => {
       if (closing) {
         throw new FleetHostError('closed', 'the fleet is closed');
       }
@@ -255,8 +262,26 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
       if (closing) {
         throw new FleetHostError('closed', 'the fleet is closed');
       }
-      const added = new Set((await source.add(count, seed)).map((d) => d.serial));
+      let started: VirtualDeviceRef[];
+      try {
+        started = await source.add(count, seed);
+      } catch (e) {
+        if (closing) {
+          throw new FleetHostError('closed', 'the fleet closed while its virtual devices were starting', { cause: e });
+        }
+        throw e;
+      }
+      const added = new Set(started.map((d) => d.serial));
       return devices.list().filter((d) => d.source === 'virtual' && added.has(d.serial));
+    };
+    const startVirtual = (count: number, seed?: number): Promise<DeviceInfo[]> => {
+      const p = startVirtualNow(count, seed);
+      starting.add(p);
+      const settled = (): void => {
+        starting.delete(p);
+      };
+      p.then(settled, settled);
+      return p;
     };
     if (o.virtual && o.virtual.count > 0) {
       await startVirtual(o.virtual.count, o.virtual.seed);
@@ -288,6 +313,11 @@ export async function createFleet(o: FleetHostOptions): Promise<Fleet> {
         }
       },
       virtualDevices: () => devices.virtualSource?.devices ?? [],
+      async virtualStartsSettled() {
+        while (starting.size > 0) {
+          await Promise.allSettled([...starting]);
+        }
+      },
       async connectDevice(address, opts = {}) {
         const server = opts.server === undefined ? servers[0] : servers.find((s) => s.server === opts.server || s.server === safeFormat(opts.server!));
         if (!server) {

@@ -201,6 +201,24 @@ describe('(integration) the host: createFleet', function () {
     }
   });
 
+  it('virtualStartsSettled waits for the starts in flight; a fleet closed during a start fails it as closed', async () => {
+    const f = (fleet = await testFleet(ws, { watch: false, lazy: true, virtualWorker: true }));
+    await f.virtualStartsSettled(); // nothing in flight
+    const a = f.startVirtualDevices(2);
+    const b = f.startVirtualDevices(1);
+    assert.equal(f.virtualDevices().length, 0, 'not started yet');
+    await f.virtualStartsSettled();
+    assert.equal(f.virtualDevices().length, 3, 'every start in flight is counted once settled');
+    assert.equal((await a).length + (await b).length, 3);
+
+    const late = f.startVirtualDevices(2);
+    const closed = f.close();
+    await assert.rejects(late, (e: unknown) => e instanceof FleetHostError && e.code === 'closed');
+    await closed;
+    await f.virtualStartsSettled();
+    await assert.rejects(f.startVirtualDevices(1), (e: unknown) => e instanceof FleetHostError && e.code === 'closed');
+  });
+
   it('runs virtual devices in a worker thread: listed, driven by a group (the taps read back through Debian adb), restarted, stopped', async () => {
     const f = (fleet = await testFleet(ws, { watch: false, lazy: true, virtualWorker: true }));
     const started = await f.startVirtualDevices(2);

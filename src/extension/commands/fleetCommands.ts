@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseServerAddress } from '../../orchestrator/emulators/adbServers';
 import { defaultLaunchOptions, groupNameProblem, type BotGroupDefinition } from '../../orchestrator/groupDefinition';
-import type { Fleet } from '../../host/fleet';
+import { FleetHostError, type Fleet } from '../../host/fleet';
 import type { Diagnostic } from '../../shared/geometry';
 import type { Logger } from '../../shared/ports';
 import { COMMANDS, WALKTHROUGH_ID, EXTENSION_ID } from '../constants';
@@ -305,7 +305,17 @@ export function registerFleetCommands(d: FleetCommandsDeps): vscode.Disposable[]
                 validate: (t) => (/^\d+$/.test(t.trim()) && Number(t) >= 1 && Number(t) <= 64 ? undefined : 'a whole number from 1 to 64'),
               }),
             );
-      const added = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${plural(n, 'virtual device')}…` }, () => f.startVirtualDevices(n));
+      const added = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${plural(n, 'virtual device')}…` }, async () => {
+        try {
+          return await f.startVirtualDevices(n);
+        } catch (e) {
+          // The fleet was rebuilt meanwhile (a setting changed): start them in the new one.
+          if (e instanceof FleetHostError && e.code === 'closed') {
+            return (await fleet()).startVirtualDevices(n);
+          }
+          throw e;
+        }
+      });
       log.log('info', `started ${plural(added.length, 'virtual device')}: ${added.map((x) => x.serial).join(', ')}`);
       return added.map((x) => x.serial);
     }),

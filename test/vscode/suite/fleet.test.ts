@@ -232,6 +232,21 @@ describe('(vscode) fleet sidebar and commands', function () {
     f = await testFleet(api);
   });
 
+  it('a fleet rebuilt while virtual devices start (a setting changed meanwhile) starts them too', async () => {
+    const before = api.session.current!;
+    await before.virtualStartsSettled(); // the last rebuild's own restart
+    const had = before.virtualDevices().length;
+    const started = vscode.commands.executeCommand<string[]>(C.startVirtual, 2);
+    const rebuilt = api.session.rebuild('a test: settings changed');
+    assert.equal((await started)?.length, 2, 'the command started 2');
+    await rebuilt;
+    f = await api.session.fleet();
+    assert.notEqual(f, before, 'a new fleet');
+    await f.virtualStartsSettled();
+    assert.equal(f.virtualDevices().length, had + 2, 'the new fleet has every virtual device, those that were starting too');
+    await untilFleet(f, `${had + 2} virtual devices online`, () => f.devices.list().filter((d) => d.source === 'virtual' && d.state === 'online').length === had + 2);
+  });
+
   it('shutting the fleet down (what deactivate does) stops groups within the grace time and releases every lease', async () => {
     await vscode.commands.executeCommand(C.startVirtual, 2);
     await untilFleet(f, '2 virtual devices online', () => f.devices.list().filter((d) => d.source === 'virtual' && d.state === 'online').length >= 2);
