@@ -57,6 +57,7 @@ const HOST_TIMEOUT_MS = Number(process.env.FLEET_VSCODE_HOST_TIMEOUT_MS ?? 300_0
 
 const totals = { passed: 0, failed: 0 };
 const timings: Record<string, number> = {};
+const slowHooks: string[] = [];
 let server: VsCodeServer | undefined;
 let browser: Browser | undefined;
 let tmp: string | undefined;
@@ -122,6 +123,9 @@ async function finish(reason?: string): Promise<never> {
 
 function print(): void {
   log(`timings (s): ${JSON.stringify(timings)}`);
+  if (slowHooks.length > 0) {
+    log(`hooks of 2 s or more: ${slowHooks.join('; ')}`);
+  }
   log(`artefacts (screenshots, failure captures, logs): ${path.relative(process.cwd(), ARTIFACTS) || ARTIFACTS}`);
   console.log(`vscode suite: ${totals.passed} passed, ${totals.failed} failed`);
 }
@@ -269,6 +273,15 @@ async function mochaPhase(name: string, dirs: string[], sess: Session): Promise<
     const runner = mocha.run(() => resolve({ passed: p, failed: f }));
     runner.on('pass', () => p++);
     runner.on('fail', () => f++);
+    // Where the phase's time goes besides the tests: the hooks (windows opened, servers started) that took long.
+    const hookStart = new Map<Mocha.Hook, number>();
+    runner.on('hook', (h: Mocha.Hook) => hookStart.set(h, performance.now()));
+    runner.on('hook end', (h: Mocha.Hook) => {
+      const t0 = hookStart.get(h);
+      if (t0 !== undefined && performance.now() - t0 >= 2000) {
+        slowHooks.push(`${h.fullTitle()}: ${seconds(performance.now() - t0)} s`);
+      }
+    });
   });
   mocha.dispose();
   totals.passed += passed;

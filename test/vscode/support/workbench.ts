@@ -130,7 +130,8 @@ export class Workbench {
           }
           await this.context.close().catch(() => undefined);
         },
-        { untilNone: graceful },
+        // This window's extension host (other windows of the server keep theirs).
+        { exits: graceful ? 1 : 0 },
       )
       .catch(() => undefined);
   }
