@@ -22,10 +22,11 @@ function run(cmd, args, opts = {}) {
       }, opts.timeoutMs);
     }
     let out = '';
+    // `buffered`: the output is kept and printed by the caller (checks running side by side stay readable).
     const tee = (stream, dest) =>
       stream.on('data', (d) => {
         out += d;
-        dest.write(d);
+        if (!opts.buffered) dest.write(d);
       });
     tee(child.stdout, process.stdout);
     tee(child.stderr, process.stderr);
@@ -55,23 +56,36 @@ async function mochaSuite(name, dir, timeout) {
 }
 
 async function check(name, cmd, args) {
-  console.log(`\n== ${name}: ${cmd} ${args.join(' ')}`);
-  const r = await run(cmd, args);
-  return { name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0 };
+  const r = await run(cmd, args, { buffered: true });
+  return { name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, header: `\n== ${name}: ${cmd} ${args.join(' ')}`, out: r.out };
 }
 
 const suites = {
+  // Two lanes side by side (each check is one single-threaded process; the machine has two cores): lint alone
+  // (the longest), and the type checks, generated-file checks and the build. Each check's output is printed whole.
   checks: async () => {
     const npx = path.join(root, 'node_modules/.bin');
-    const results = [];
-    results.push(await check('typecheck', path.join(npx, 'tsc'), ['-p', 'tsconfig.json', '--noEmit']));
-    results.push(await check('typecheck (pure core, no vscode types)', path.join(npx, 'tsc'), ['-p', 'tsconfig.core.json', '--noEmit']));
-    if (existsSync(path.join(root, 'eslint.config.mjs'))) results.push(await check('lint', path.join(npx, 'eslint'), ['--max-warnings', '0', 'src', 'test']));
-    if (existsSync(path.join(root, 'scripts/schemas.ts'))) results.push(await check('schemas:check', process.execPath, ['--import', 'tsx', 'scripts/schemas.ts', '--check']));
-    if (existsSync(path.join(root, 'scripts/makeTemplates.ts'))) results.push(await check('templates:check', process.execPath, ['--import', 'tsx', 'scripts/makeTemplates.ts', '--check']));
-    if (existsSync(path.join(root, 'scripts/docs.ts'))) results.push(await check('docs:check', process.execPath, ['--import', 'tsx', 'scripts/docs.ts', '--check']));
-    results.push(await check('build', process.execPath, ['esbuild.mjs']));
-    return results;
+    const has = (f) => existsSync(path.join(root, f));
+    const lint = [has('eslint.config.mjs') && ['lint', path.join(npx, 'eslint'), ['--max-warnings', '0', 'src', 'test']]];
+    const rest = [
+      ['typecheck', path.join(npx, 'tsc'), ['-p', 'tsconfig.json', '--noEmit']],
+      ['typecheck (pure core, no vscode types)', path.join(npx, 'tsc'), ['-p', 'tsconfig.core.json', '--noEmit']],
+      has('scripts/schemas.ts') && ['schemas:check', process.execPath, ['--import', 'tsx', 'scripts/schemas.ts', '--check']],
+      has('scripts/makeTemplates.ts') && ['templates:check', process.execPath, ['--import', 'tsx', 'scripts/makeTemplates.ts', '--check']],
+      has('scripts/docs.ts') && ['docs:check', process.execPath, ['--import', 'tsx', 'scripts/docs.ts', '--check']],
+      ['build', process.execPath, ['esbuild.mjs']],
+    ];
+    const lane = async (list) => {
+      const out = [];
+      for (const c of list.filter(Boolean)) {
+        const r = await check(...c);
+        process.stdout.write(`${r.header}\n${r.out}`);
+        out.push(r);
+      }
+      return out;
+    };
+    const [a, b] = await Promise.all([lane(rest), lane(lint)]);
+    return [...a, ...b].map(({ name, passed, failed, skipped }) => ({ name, passed, failed, skipped }));
   },
   unit: async () => [await mochaSuite('unit', 'test/unit', 20000)],
   integration: async () => [await mochaSuite('integration', 'test/integration', 60000)],
