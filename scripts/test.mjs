@@ -44,9 +44,11 @@ function hasTests(dir) {
   return walk(abs);
 }
 
-async function mochaSuite(name, dir, timeout) {
+// `jobs` > 1: the suite's files run in that many processes at once (mocha's parallel mode; a file's tests stay in order).
+async function mochaSuite(name, dir, timeout, jobs = 1) {
   if (!hasTests(dir)) return { name, passed: 0, failed: 0, skipped: 0 };
-  const r = await run(process.execPath, ['--import', 'tsx', mochaBin, '--timeout', String(timeout), '--reporter', 'spec', `${dir}/**/*.test.ts`]);
+  const parallel = jobs > 1 ? ['--parallel', '--jobs', String(jobs)] : [];
+  const r = await run(process.execPath, ['--import', 'tsx', mochaBin, '--timeout', String(timeout), '--reporter', 'spec', ...parallel, `${dir}/**/*.test.ts`]);
   const num = (re) => Number((r.out.match(re) ?? [])[1] ?? 0);
   const passed = num(/(\d+) passing/);
   let failed = num(/(\d+) failing/);
@@ -87,8 +89,10 @@ const suites = {
     const [a, b] = await Promise.all([lane(rest), lane(lint)]);
     return [...a, ...b].map(({ name, passed, failed, skipped }) => ({ name, passed, failed, skipped }));
   },
-  unit: async () => [await mochaSuite('unit', 'test/unit', 20000)],
-  integration: async () => [await mochaSuite('integration', 'test/integration', 60000)],
+  // Two files at a time: the integration tests mostly wait on adb, sockets and child processes; every file starts
+  // its own adb servers, devices and workspaces on ports and folders of its own.
+  unit: async () => [await mochaSuite('unit', 'test/unit', 20000, 2)],
+  integration: async () => [await mochaSuite('integration', 'test/integration', 60000, 2)],
   // The monitor webview in headless Chromium (playwright-core), against the built bundle under the extension's CSP.
   webview: async () => [await mochaSuite('webview', 'test/webview', 120000)],
   // The real VS Code (code-server's VS Code server + Chromium): the extension-host suite, the browser tests and the
