@@ -1,6 +1,7 @@
 /** One bot's live tile: its screen with the match boxes drawn, and what it is doing. Enter/Space/click opens the zoom. */
 import type { Size } from '../shared/geometry';
 import type { BotRef, FrameImage, FrameMatch } from '../shared/monitorProtocol';
+import { tileBoxes } from './model/tileBoxes';
 import { h, setAttr, setHidden, setText } from './dom';
 import { FrameSink } from './frameSink';
 import type { BotTile } from './model/monitorModel';
@@ -43,6 +44,8 @@ export class TileView {
   private tile: BotTile;
   /** Matches sent with the last frame (drawn when no match event of the current step arrived). */
   private frameMatches: FrameMatch[] | undefined;
+  /** The latest matches shown, with their step: kept on the tile (muted) while a later step has none. */
+  private lastMatches: { step: string | undefined; matches: readonly FrameMatch[] } | undefined;
   private device: Size | undefined;
   private overlayKey = '';
 
@@ -140,9 +143,18 @@ export class TileView {
 
   private renderMatchText(): void {
     const all = [...this.matches()].sort((a, b) => Number(b.found) - Number(a.found) || b.score - a.score);
-    const top = all.slice(0, 2);
-    setText(this.matchList, top.length ? top.map((m) => `${m.found ? '◆' : '◇'} ${m.template} ${m.score.toFixed(2)}`).join('  ') : 'No matches yet');
-    setAttr(this.matchList, 'title', all.map((m) => `${m.template} ${m.score.toFixed(2)}${m.found ? '' : ' (not found)'}`).join('\n') || undefined);
+    if (all.length > 0) {
+      this.lastMatches = { step: this.tile.step?.name, matches: all };
+    }
+    // Most steps (waits, taps) match nothing: the tile keeps the last step's scores, muted, until this one has some.
+    const shown = all.length > 0 ? all : (this.lastMatches?.matches ?? []);
+    const earlier = all.length === 0 && shown.length > 0;
+    // Score first: a narrow tile cuts the end of the line, and the score is what one reads at a glance.
+    const line = (ms: readonly FrameMatch[]): string => ms.map((m) => `${m.found ? '◆' : '◇'} ${m.score.toFixed(2)} ${m.template}`).join('  ');
+    setText(this.matchList, shown.length === 0 ? 'No matches yet' : `${earlier ? 'last: ' : ''}${line(shown.slice(0, 2))}`);
+    this.matchList.classList.toggle('tile-muted', earlier);
+    const detail = shown.map((m) => `${m.template} ${m.score.toFixed(2)}${m.found ? '' : ' (not found)'}`).join('\n');
+    setAttr(this.matchList, 'title', earlier ? `Matches of an earlier step${this.lastMatches?.step ? ` (${this.lastMatches.step})` : ''}; this step has none yet:\n${detail}` : detail || undefined);
   }
 
   /** A live frame for this bot; resolves when drawn or dropped. */
@@ -157,7 +169,7 @@ export class TileView {
 
   /** Redraws the boxes when what they show changed (or always, after a new image or a theme change). */
   redrawOverlay(force: boolean): void {
-    const matches = this.matches();
+    const matches = tileBoxes(this.matches());
     const key = `${this.overlay.clientWidth}x${this.overlay.clientHeight}:${matches.map((m) => `${m.template}${m.score}${m.box.x},${m.box.y}`).join(';')}`;
     if (!force && key === this.overlayKey) {
       return;
@@ -171,3 +183,4 @@ export class TileView {
     this.el.remove();
   }
 }
+

@@ -177,12 +177,13 @@ export class ZoomView {
     this.matchList = h('ul', { class: 'match-list', 'aria-label': 'Matches of the current step' });
     this.eventsTitle = h('h3', {}, 'Events');
     this.eventList = h('ol', { class: 'event-list', 'aria-label': 'Events' });
-    const side = h('aside', { class: 'zoom-side' }, this.stepRow, this.facts, h('h3', {}, 'Matches'), this.matchList, this.eventsTitle, this.eventList);
+    // The takeover banner heads the side column: shown above the screen it would push the screen down and shrink it
+    // the moment the user takes control, under the pointer about to click it.
+    const side = h('aside', { class: 'zoom-side' }, this.banner, this.stepRow, this.facts, h('h3', {}, 'Matches'), this.matchList, this.eventsTitle, this.eventList);
     this.el = h(
       'section',
       { class: 'zoom', hidden: true, 'aria-labelledby': 'zoom-title' },
       h('div', { class: 'zoom-bar' }, this.backBtn, this.title, this.status, h('div', { class: 'zoom-actions' }, this.pauseBtn, this.restartBtn)),
-      this.banner,
       h('div', { class: 'zoom-main' }, this.stage, side),
     );
 

@@ -235,7 +235,8 @@ describe('monitor webview (browser)', function () {
       const green = getComputedStyle(document.body).getPropertyValue('--vscode-charts-green').trim();
       return { labels: canvas.dataset.matches, px: [...px], green };
     });
-    assert.equal(overlay.labels, '0.41|0.97');
+    // A tile draws the found match only (the 0.41 miss is listed in the zoom).
+    assert.equal(overlay.labels, '0.97');
     assert.equal(overlay.green, '#89d185');
     assert.ok(overlay.px[3] > 200, `the box edge is drawn (alpha ${overlay.px[3]})`);
     assert.ok(Math.abs(overlay.px[0] - 0x89) < 40 && Math.abs(overlay.px[1] - 0xd1) < 40, `green box edge, got ${overlay.px}`);
@@ -246,8 +247,15 @@ describe('monitor webview (browser)', function () {
       (events) => (window as unknown as Win).harness.send({ type: 'events', events }),
       [ev.step(running.bots[0], 'start', 'tap home.packsButton', 'steps[3]', 14), ev.match(running.bots[0], 'home.packsButton', 0.98, PACKS_BUTTON)],
     );
-    await page.waitForFunction((s) => document.querySelector(`${s} .tile-matches`)?.textContent === '◆ home.packsButton 0.98', sel);
+    await page.waitForFunction((s) => document.querySelector(`${s} .tile-matches`)?.textContent === '◆ 0.98 home.packsButton', sel);
     await page.waitForFunction((s) => document.querySelector<HTMLCanvasElement>(`${s} .screen-overlay`)?.dataset.matches === '0.98', sel);
+    assert.equal(await page.$eval(`${sel} .tile-matches`, (e) => e.classList.contains('tile-muted')), false);
+    // The next step (a wait) matches nothing: the tile keeps the last scores, muted, and says they are earlier ones.
+    await page.evaluate((events) => (window as unknown as Win).harness.send({ type: 'events', events }), [ev.step(running.bots[0], 'start', 'wait', 'steps[4]', 15)]);
+    await page.waitForFunction((s) => document.querySelector(`${s} .tile-matches`)?.textContent === 'last: ◆ 0.98 home.packsButton', sel);
+    const last = await page.$eval(`${sel} .tile-matches`, (e) => ({ muted: e.classList.contains('tile-muted'), title: e.getAttribute('title') }));
+    assert.equal(last.muted, true);
+    assert.match(last.title ?? '', /^Matches of an earlier step \(tap home\.packsButton\); this step has none yet:\nhome\.packsButton 0\.98$/);
   });
 
   it('redraws the boxes in the new colours when the theme changes', async () => {

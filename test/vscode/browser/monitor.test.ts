@@ -101,6 +101,21 @@ describe('(browser) monitor panel', () => {
     await frame.waitForFunction((s) => document.querySelector<HTMLCanvasElement>(`${s} .screen-image`)?.dataset.frame !== undefined, tile, { timeout: 90_000 });
     const first = await frame.$eval(`${tile} .screen-image`, (c) => (c as HTMLCanvasElement).dataset.frame);
     await frame.waitForFunction(([s, f]) => document.querySelector<HTMLCanvasElement>(`${s} .screen-image`)?.dataset.frame !== f, [tile, first] as const, { timeout: 60_000 });
+    // The README's monitor: both bots' tiles live, a match drawn on one, the Groups view showing the same run.
+    await frame.waitForFunction(
+      () => {
+        const tiles = [...document.querySelectorAll<HTMLElement>('.card[data-group="Premium Farmers"] .tile')];
+        return tiles.length === 2 && tiles.every((t) => t.querySelector<HTMLCanvasElement>('.screen-image')?.dataset.frame !== undefined) && tiles.some((t) => (t.querySelector<HTMLCanvasElement>('.screen-overlay')?.dataset.matches ?? '') !== '');
+      },
+      undefined,
+      { timeout: 90_000, polling: 100 },
+    );
+    await untilRowSays(w, 'Premium Farmers', /Running/);
+    await untilRowSays(w, ['Premium Farmers', 'bot 1'], /Running/);
+    await untilRowSays(w, ['Premium Farmers', 'bot 2'], /Running/);
+    // A tile lists the scores of its step's matches (the list empties at each new step: wait for one that has them).
+    await view.locator('.card[data-group="Premium Farmers"] .tile .tile-matches', { hasText: /[◆◇] \d\.\d\d \S+/ }).first().waitFor({ timeout: 90_000 });
+    await w.screenshotInThemes('monitor', ['light', 'dark'], { readme: true });
     // Zoom: the larger live view; a match of the step is drawn as a box.
     await view.locator(tile).click();
     await view.locator('.zoom:not([hidden])').waitFor();
@@ -157,11 +172,22 @@ describe('(browser) monitor panel', () => {
     await premium.locator('.status[data-state="stopped"]').waitFor({ timeout: 90_000 });
   });
 
-  it('looks right in both themes @readme', async () => {
-    const files = await wb().screenshotInThemes('monitor', ['light', 'dark'], { readme: true });
+  it('after a Stop on a card, the Groups view says Stopped too; the stopped cards in both themes', async () => {
+    const w = wb();
+    const view = w.webview({ extensionId: EXTENSION_ID });
+    await view.locator('.card[data-group="Premium Farmers"] .status[data-state="stopped"]').waitFor({ timeout: 60_000 });
+    await untilRowSays(w, 'Premium Farmers', /Stopped/);
+    const files = await w.screenshotInThemes('monitor-stopped', ['light', 'dark']);
     assert.equal(files.length, 2);
     for (const f of files) {
       assert.ok(existsSync(f), f);
     }
   });
 });
+
+/** Waits until the Groups view's row (a group, or `[group, 'bot N']`) says `state` (its aria-label holds the description). */
+async function untilRowSays(w: Workbench, row: string | string[], state: RegExp): Promise<void> {
+  const item = await w.treeItem('Groups', row);
+  const el = await item.elementHandle();
+  await w.page.waitForFunction(([e, re]) => new RegExp(re).test(e?.getAttribute('aria-label') ?? ''), [el, state.source] as const, { timeout: 60_000, polling: 100 });
+}
