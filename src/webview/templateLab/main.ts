@@ -17,7 +17,7 @@ const tbody = h('tbody', { id: 'rows' });
 const table = h(
   'table',
   { id: 'table' },
-  h('thead', {}, h('tr', {}, ...['Template', 'Frame', 'Score', 'Threshold', 'Margin', 'Found', 'Position', 'Expected', 'Verdict'].map((c) => h('th', { scope: 'col' }, c)))),
+  h('thead', {}, h('tr', {}, ...['Template', 'Frame', 'Score', 'Threshold', 'Margin', 'Found', 'Expected', 'Verdict', 'Position'].map((c) => h('th', { scope: 'col' }, c)))),
   tbody,
 );
 const previewCanvas = h('canvas', { id: 'preview-canvas', 'aria-label': 'The frame with the match' });
@@ -31,9 +31,12 @@ app.append(
 );
 
 let selected: string | undefined;
+/** The rows shown (the frame preview labels its box with the row's template and score). */
+let shownRows: LabRow[] = [];
 const VERDICT_TEXT: Record<LabRow['verdict'], string> = { 'false-positive': 'false positive', miss: 'miss', ok: 'ok', unknown: '' };
 
 function render(rows: LabRow[]): void {
+  shownRows = rows;
   tbody.replaceChildren(
     ...rows.map((r) => {
       // An expectation inferred from the recorded run reads "yes (run)" in italics; picking a value overrides it.
@@ -62,9 +65,10 @@ function render(rows: LabRow[]): void {
         h('td', { class: 'num' }, r.threshold.toFixed(2)),
         h('td', { class: `num${close ? ' verdict-miss' : ''}`, title: close ? 'within 0.05 of the threshold: a close call' : undefined }, `${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(3)}`),
         h('td', {}, r.found ? 'yes' : 'no'),
-        h('td', {}, `${r.box.x}, ${r.box.y} (${r.box.w}×${r.box.h})`),
         h('td', {}, expected),
         h('td', { class: `verdict-${r.verdict}` }, VERDICT_TEXT[r.verdict]),
+        // The position last: a narrow editor scrolls it away before the verdict.
+        h('td', {}, `${r.box.x}, ${r.box.y} (${r.box.w}×${r.box.h})`),
       );
       const show = () => {
         selected = r.id;
@@ -93,10 +97,31 @@ function showFrame(m: Extract<ToLab, { type: 'frame' }>): void {
     previewCanvas.height = m.height;
     const ctx = previewCanvas.getContext('2d')!;
     ctx.drawImage(img, 0, 0);
-    ctx.lineWidth = Math.max(2, Math.round(m.width / 270));
-    ctx.strokeStyle = m.found ? '#2ea043' : '#d29922';
-    ctx.setLineDash(m.found ? [] : [6, 4]);
+    // The preview is shown scaled down (a 540-pixel frame in a pane a third of the editor): size the line and the
+    // label in frame pixels so they come out about 3 and 12 pixels on screen.
+    const shown = previewCanvas.clientWidth || previewCanvas.parentElement?.clientWidth || m.width;
+    const k = Math.max(1, m.width / Math.max(1, Math.min(shown, m.width)));
+    const colour = m.found ? '#2ea043' : '#d29922';
+    ctx.lineWidth = Math.max(2, Math.round(3 * k));
+    ctx.strokeStyle = colour;
+    ctx.setLineDash(m.found ? [] : [6 * k, 4 * k]);
     ctx.strokeRect(m.box.x, m.box.y, m.box.w, m.box.h);
+    const row = shownRows.find((r) => r.id === m.rowId);
+    if (row) {
+      const fontPx = Math.round(12 * k);
+      ctx.font = `${fontPx}px sans-serif`;
+      ctx.textBaseline = 'bottom';
+      const text = `${row.template} ${row.score.toFixed(2)}`;
+      const pad = Math.round(3 * k);
+      const tw = ctx.measureText(text).width + 2 * pad;
+      const x = Math.min(Math.max(0, m.box.x), Math.max(0, m.width - tw));
+      const y = m.box.y - fontPx - 2 * pad >= 0 ? m.box.y : m.box.y + m.box.h + fontPx + 2 * pad;
+      ctx.setLineDash([]);
+      ctx.fillStyle = colour;
+      ctx.fillRect(x, y - fontPx - 2 * pad, tw, fontPx + 2 * pad);
+      ctx.fillStyle = '#ffffff';
+      ctx.fillText(text, x + pad, y - pad);
+    }
     previewCanvas.dataset.row = m.rowId;
     previewLabel.textContent = `${m.found ? 'Match' : 'Best candidate (below the threshold)'} at ${m.box.x}, ${m.box.y}`;
   };

@@ -65,6 +65,13 @@ describe('(browser) routine editor', () => {
     const found = (await row.locator('td').nth(5).textContent()) === 'yes';
     await row.locator('select.expected').selectOption(found ? 'no' : 'yes');
     await f.waitForFunction((v) => document.querySelector('tr.row')?.getAttribute('data-verdict') === v, found ? 'false-positive' : 'miss');
+    // The verdict is in view beside the Expected mark (not scrolled away in the editor's width).
+    const verdict = row.locator(`td.verdict-${found ? 'false-positive' : 'miss'}`);
+    assert.equal(await verdict.textContent(), found ? 'false positive' : 'miss');
+    const [cell, pane] = await Promise.all([verdict.boundingBox(), f.locator('.table-wrap').boundingBox()]);
+    assert.ok(cell && pane && cell.x + cell.width <= pane.x + pane.width, `the verdict cell ${JSON.stringify(cell)} is inside the table's pane ${JSON.stringify(pane)}`);
+    // The cancelled run's notification would cover the frame.
+    await w.runCommand('Notifications: Clear All Notifications');
     await w.screenshotInThemes('template-lab', ['light', 'dark'], { readme: true });
   });
 });
