@@ -6,19 +6,23 @@ import type { FlightRecorder } from '../../orchestrator/recorder';
 import type { ImageDecoder } from '../../bot/vision/imageCodec';
 import type { RecordedFrameInfo, RecordedFrames } from './frameSources';
 
-type RecorderView = Pick<FlightRecorder, 'botRefs' | 'frames' | 'frame'>;
+type RecorderView = Pick<FlightRecorder, 'botRefs' | 'frames'>;
 
-/** `group`, instance and frame number in one id (the group name may hold any character but NUL). */
-function idOf(group: string, instance: string, frame: number): string {
-  return `${group}\u0000${instance}\u0000${frame}`;
+/**
+ * `group`, instance, frame number and capture time in one id (the group name may hold any character but NUL). A
+ * bot's frame numbers start again with each run of its group while the recorder keeps the earlier run's frames:
+ * the time tells two frames of the same number apart.
+ */
+function idOf(group: string, instance: string, frame: number, time: number): string {
+  return `${group}\u0000${instance}\u0000${frame}\u0000${time}`;
 }
 
-function parseId(id: string): { group: string; instance: string; frame: number } | undefined {
+function parseId(id: string): { group: string; instance: string; frame: number; time: number } | undefined {
   const parts = id.split('\u0000');
-  if (parts.length !== 3 || !/^\d+$/.test(parts[2]!)) {
+  if (parts.length !== 4 || !/^\d+$/.test(parts[2]!) || !/^-?\d+(\.\d+)?$/.test(parts[3]!)) {
     return undefined;
   }
-  return { group: parts[0]!, instance: parts[1]!, frame: Number(parts[2]) };
+  return { group: parts[0]!, instance: parts[1]!, frame: Number(parts[2]), time: Number(parts[3]) };
 }
 
 export function recordedFramesOf(recorder: () => RecorderView | undefined, decoder: ImageDecoder): RecordedFrames {
@@ -33,7 +37,7 @@ export function recordedFramesOf(recorder: () => RecorderView | undefined, decod
         }
         for (const f of r!.frames(ref.group, ref.instance)) {
           const matches = f.events.flatMap((e) => (e.kind === 'routine' && e.event.type === 'match' ? [{ template: e.event.template, found: e.event.found }] : []));
-          out.push({ id: idOf(ref.group, String(ref.instance), f.frame), bot, time: f.time, ...(matches.length ? { matches } : {}) });
+          out.push({ id: idOf(ref.group, String(ref.instance), f.frame, f.time), bot, time: f.time, ...(matches.length ? { matches } : {}) });
         }
       }
       out.sort((a, b) => b.time - a.time);
@@ -41,7 +45,7 @@ export function recordedFramesOf(recorder: () => RecorderView | undefined, decod
     },
     async read(id) {
       const at = parseId(id);
-      const f = at && recorder()?.frame(at.group, at.instance, at.frame);
+      const f = at && recorder()?.frames(at.group, at.instance).find((x) => x.frame === at.frame && x.time === at.time);
       if (!at || !f) {
         throw new Error('that recorded frame is gone (the recorder keeps the newest frames only)');
       }

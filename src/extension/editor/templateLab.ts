@@ -70,13 +70,14 @@ async function liveFrames(fleet: Fleet, logger: Logger): Promise<LabFrame[]> {
   return out;
 }
 
+/** The recorder's newest frames; each named time first (tenths tell two frames of one second apart), then its bot. */
 async function recordedFrames(recorder: RecordedFrames): Promise<LabFrame[]> {
   const list = await recorder.list({ limit: LAB_RECORDER_FRAMES }).catch(() => []);
   const out: LabFrame[] = [];
   for (const r of list) {
     const frame = await recorder.read(r.id).catch(() => undefined);
     if (frame) {
-      out.push({ id: `rec:${r.id}`, label: `recorder: ${r.bot} at ${timeLabel(r.time)}${r.step ? ` (${r.step.step})` : ''}`, frame, time: r.time, ...(r.matches ? { matches: r.matches } : {}) });
+      out.push({ id: `rec:${r.id}`, label: `rec ${timeLabel(r.time)}.${Math.floor((r.time % 1000) / 100)} · ${r.bot}${r.step ? ` (${r.step.step})` : ''}`, frame, time: r.time, ...(r.matches ? { matches: r.matches } : {}) });
     }
   }
   return out;

@@ -60,7 +60,7 @@ function render(rows: LabRow[]): void {
         'tr',
         { class: `row${r.id === selected ? ' selected' : ''}`, 'data-id': r.id, 'data-verdict': r.verdict, tabIndex: 0 },
         h('td', {}, r.template),
-        h('td', {}, r.frameLabel),
+        h('td', { class: 'frame', title: r.frameLabel }, r.frameLabel),
         h('td', { class: 'num' }, r.score.toFixed(3)),
         h('td', { class: 'num' }, r.threshold.toFixed(2)),
         h('td', { class: `num${close ? ' verdict-miss' : ''}`, title: close ? 'within 0.05 of the threshold: a close call' : undefined }, `${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(3)}`),
@@ -97,7 +97,7 @@ function showFrame(m: Extract<ToLab, { type: 'frame' }>): void {
     previewCanvas.height = m.height;
     const ctx = previewCanvas.getContext('2d')!;
     ctx.drawImage(img, 0, 0);
-    // The preview is shown scaled down (a 540-pixel frame in a pane a third of the editor): size the line and the
+    // The preview is shown scaled down (a 540-pixel frame in a pane beside or under the table): size the line and the
     // label in frame pixels so they come out about 3 and 12 pixels on screen.
     const shown = previewCanvas.clientWidth || previewCanvas.parentElement?.clientWidth || m.width;
     const k = Math.max(1, m.width / Math.max(1, Math.min(shown, m.width)));

@@ -41,6 +41,19 @@ describe('(unit) editor: the flight recorder as the template tools read it', () 
     assert.deepEqual(await recordedFramesOf(() => undefined, sharpDecoder).list(), []);
   });
 
+  it('tells apart two frames of the same number from two runs of the group (the bot numbers its frames again)', async () => {
+    const rec = new FlightRecorder({ framesPerBot: 10, memoryBytes: 1e9, encodeJpeg: (f) => encodeJpeg(f, { quality: 95 }) });
+    const bot = { group: 'G', instance: '1' };
+    rec.recordFrame(bot, frame(1, 40), { frame: 1, time: 100 });
+    rec.recordFrame(bot, frame(2, 200), { frame: 1, time: 5000 });
+    await recorded(rec, 'G', '1', 2);
+    const source = recordedFramesOf(() => rec, sharpDecoder);
+    const list = await source.list();
+    assert.equal(new Set(list.map((f) => f.id)).size, 2, 'two ids');
+    const [second, first] = await Promise.all(list.map((f) => source.read(f.id)));
+    assert.ok(Math.abs(second!.data[0]! - 200) <= 3 && Math.abs(first!.data[0]! - 40) <= 3, `each id reads its own frame (${second!.data[0]}, ${first!.data[0]})`);
+  });
+
   it('gives each frame the run\'s template matches made while it was on screen (what the lab infers from)', async () => {
     const rec = new FlightRecorder({ framesPerBot: 10, memoryBytes: 1e9, encodeJpeg: (f) => encodeJpeg(f, { quality: 95 }) });
     const bot = { group: 'G', instance: '1' };
