@@ -315,9 +315,14 @@ export class FlightRecorder {
     return b ? b.slots.filter((s) => s.jpeg !== undefined).map((s) => toRecorded(s)) : [];
   }
 
-  /** One recorded frame by its per-bot frame number. */
-  frame(group: string, instance: InstanceKey, frame: number): RecordedFrame | undefined {
-    const s = this.bots.get(recorderKey(group, instance))?.slots.find((x) => x.frame === frame && x.jpeg !== undefined);
+  /**
+   * One recorded frame by its per-bot frame number. A bot numbers its frames again at each run of its group while
+   * the earlier run's frames stay recorded: the newest frame of that number is the one, unless `time` (its capture
+   * time) names another.
+   */
+  frame(group: string, instance: InstanceKey, frame: number, time?: number): RecordedFrame | undefined {
+    const slots = this.bots.get(recorderKey(group, instance))?.slots ?? [];
+    const s = slots.findLast((x) => x.frame === frame && x.jpeg !== undefined && (time === undefined || x.time === time));
     return s ? toRecorded(s) : undefined;
   }
 

@@ -6,7 +6,7 @@ import type { FlightRecorder } from '../../orchestrator/recorder';
 import type { ImageDecoder } from '../../bot/vision/imageCodec';
 import type { RecordedFrameInfo, RecordedFrames } from './frameSources';
 
-type RecorderView = Pick<FlightRecorder, 'botRefs' | 'frames'>;
+type RecorderView = Pick<FlightRecorder, 'botRefs' | 'frames' | 'frame'>;
 
 /**
  * `group`, instance, frame number and capture time in one id (the group name may hold any character but NUL). A
@@ -45,7 +45,7 @@ export function recordedFramesOf(recorder: () => RecorderView | undefined, decod
     },
     async read(id) {
       const at = parseId(id);
-      const f = at && recorder()?.frames(at.group, at.instance).find((x) => x.frame === at.frame && x.time === at.time);
+      const f = at && recorder()?.frame(at.group, at.instance, at.frame, at.time);
       if (!at || !f) {
         throw new Error('that recorded frame is gone (the recorder keeps the newest frames only)');
       }

@@ -100,6 +100,17 @@ describe('(unit) flight recorder', () => {
     assert.deepEqual(rec.frames('G', '9'), []);
   });
 
+  it('a frame number seen again (a new run of the group): frame() gives the newest, or the one of the capture time', async () => {
+    const rec = new FlightRecorder({ framesPerBot: 10, memoryBytes: 1e9, encodeJpeg: instantEncoder(10) });
+    rec.recordFrame(A, ownedFrame(1), { frame: 1, time: 100 });
+    await settle();
+    rec.recordFrame(A, ownedFrame(2), { frame: 1, time: 5000 });
+    await settle();
+    assert.equal(rec.frame('G', '1', 1)?.time, 5000, 'the newest run');
+    assert.equal(rec.frame('G', '1', 1, 100)?.time, 100);
+    assert.equal(rec.frame('G', '1', 1, 200), undefined, 'no frame of that number at that time');
+  });
+
   it('labels a frame with the running step and its line, so two steps of one kind in a row stay apart', async () => {
     const rec = new FlightRecorder({ framesPerBot: 5, memoryBytes: 1e9, encodeJpeg: instantEncoder(10) });
     const at = (line: number) => ({ file: 'routines/r.yaml', start: { line, col: 5 }, end: { line, col: 30 }, offset: [0, 0] as [number, number] });
