@@ -84,6 +84,9 @@ describe('(integration) fleet on virtual devices', function () {
     const o = fleet.orchestrator;
     const group = o.createGroup(await o.loadGroupDefinition('Premium Farmers'));
     await group.start({ staggerMs: 0 });
+    // Bot 2's first cycle may end before or after the replacement's: wait for it rather than race it.
+    const bot2Cycled = waitForEvent(o.onDidCompleteCycle, (e: BotCycleEvent) => e.instance === '2' && e.ok, 60_000);
+    bot2Cycled.catch(() => undefined);
     try {
       await waitForEvent(o.onDidChangeBotStep, (e) => e.instance === '1' && e.phase === 'end', 30_000);
       const offline = waitForEvent(o.onDidChangeBotState, (e: BotStateEvent) => e.instance === '1' && e.state === 'offline', 30_000);
@@ -97,7 +100,8 @@ describe('(integration) fleet on virtual devices', function () {
         snap.retiredBots.map((b) => [b.instance, b.stopReason]),
         [['1', 'replaced']],
       );
-      assert.ok(snap.bots.some((b) => b.instance === '2' && b.cycles >= 1), 'bot 2 kept cycling');
+      await bot2Cycled;
+      assert.ok(group.snapshot().bots.some((b) => b.instance === '2' && b.cycles >= 1), 'bot 2 kept cycling');
     } finally {
       fleet.virtualDevices()[0].local!.faults.clear();
       await group.stop({ timeoutMs: 5000 });
